@@ -1,0 +1,58 @@
+//! Lists the system's input and output sound devices, with the defaults marked,
+//! for the settings panel and for diagnostics ("is a microphone there at all?").
+
+use cpal::traits::{DeviceTrait, HostTrait};
+use serde::Serialize;
+
+/// One sound device as the user sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AudioDevice {
+    /// Stable identifier to store in settings (host + device id); `None` when
+    /// the backend cannot give one.
+    pub id: Option<String>,
+    /// Human-readable name.
+    pub name: String,
+    /// Whether this is the system's current default for its direction.
+    pub is_default: bool,
+}
+
+/// Input and output devices of the default host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeviceList {
+    /// Name of the audio host (ALSA, CoreAudio, WASAPI, …).
+    pub host: String,
+    pub inputs: Vec<AudioDevice>,
+    pub outputs: Vec<AudioDevice>,
+}
+
+/// Why the devices could not be listed.
+#[derive(Debug, thiserror::Error)]
+pub enum DeviceError {
+    #[error("the audio system could not list devices: {0}")]
+    Backend(#[from] cpal::Error),
+}
+
+/// Lists the devices of the default host.
+///
+/// A device that vanishes while it is being described is left out rather than
+/// failing the whole list: unplugging a headset must not break the settings panel.
+pub fn list_devices() -> Result<DeviceList, DeviceError> {
+    let host = cpal::default_host();
+    let default_in = host.default_input_device().and_then(|d| d.id().ok());
+    let default_out = host.default_output_device().and_then(|d| d.id().ok());
+    let describe = |devices: &mut dyn Iterator<Item = cpal::Device>, default: &Option<cpal::DeviceId>| {
+        devices
+            .filter_map(|d| {
+                let id = d.id().ok();
+                let name = d.description().ok()?.name().to_string();
+                let is_default = id.is_some() && id == *default;
+                Some(AudioDevice { id: id.map(|i| i.to_string()), name, is_default })
+            })
+            .collect::<Vec<_>>()
+    };
+    Ok(DeviceList {
+        host: host.id().name().to_string(),
+        inputs: describe(&mut host.input_devices()?, &default_in),
+        outputs: describe(&mut host.output_devices()?, &default_out),
+    })
+}

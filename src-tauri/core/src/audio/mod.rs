@@ -1,0 +1,5 @@
+//! Sound devices: what exists, and (later) capture and playback on them.
+
+pub mod devices;
+
+pub use devices::{list_devices, AudioDevice, DeviceError, DeviceList};

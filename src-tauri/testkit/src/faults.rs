@@ -1,0 +1,109 @@
+//! Faults on demand: what the next request(s) to an endpoint should suffer, so
+//! tests can show how Sori behaves when a provider misbehaves.
+
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, VecDeque};
+
+/// The endpoints a fault can be aimed at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Endpoint {
+    Transcriptions,
+    Chat,
+    Speech,
+    Models,
+}
+
+/// One misbehaviour. The status faults answer with OpenAI's own error JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Fault {
+    /// 401 `invalid_api_key`, whatever key was sent.
+    Unauthorized,
+    /// 429 `rate_limit_exceeded` with a `Retry-After` header.
+    RateLimited { retry_after_secs: u64 },
+    /// 429 `insufficient_quota`: retrying does not help.
+    QuotaExceeded,
+    /// 500 `server_error`.
+    ServerError,
+    /// 503 "overloaded".
+    Overloaded,
+    /// Answer normally, but only after this long without a single byte.
+    SlowFirstByte { ms: u64 },
+    /// Send this many bytes of the body, then drop the connection (no final chunk).
+    DropMidBody { after_bytes: usize },
+    /// A streamed reply (SSE) carries an event whose data is not JSON.
+    MalformedSse,
+    /// The audio ends cleanly at the HTTP level but is cut mid-frame at about half.
+    TruncatedAudio,
+}
+
+impl Fault {
+    /// Whether this fault means anything for that endpoint.
+    pub fn applies_to(&self, endpoint: Endpoint) -> bool {
+        match self {
+            Fault::MalformedSse => matches!(endpoint, Endpoint::Chat | Endpoint::Transcriptions | Endpoint::Speech),
+            Fault::TruncatedAudio => endpoint == Endpoint::Speech,
+            _ => true,
+        }
+    }
+}
+
+/// Faults queued per endpoint; each request takes the next one, if any.
+#[derive(Debug, Default)]
+pub struct FaultPlan {
+    queues: HashMap<Endpoint, VecDeque<Fault>>,
+}
+
+/// A fault pushed at an endpoint it cannot apply to.
+#[derive(Debug, thiserror::Error)]
+#[error("fault {fault:?} does not apply to the {endpoint:?} endpoint")]
+pub struct FaultMismatch {
+    pub endpoint: Endpoint,
+    pub fault: Fault,
+}
+
+impl FaultPlan {
+    /// Queues `fault` for the next `times` requests to `endpoint`.
+    pub fn push(&mut self, endpoint: Endpoint, fault: Fault, times: usize) -> Result<(), FaultMismatch> {
+        if !fault.applies_to(endpoint) {
+            return Err(FaultMismatch { endpoint, fault });
+        }
+        let queue = self.queues.entry(endpoint).or_default();
+        queue.extend(std::iter::repeat_n(fault, times));
+        Ok(())
+    }
+
+    /// The fault for the request arriving now, if one is queued.
+    pub fn take(&mut self, endpoint: Endpoint) -> Option<Fault> {
+        self.queues.get_mut(&endpoint)?.pop_front()
+    }
+
+    pub fn clear(&mut self) {
+        self.queues.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn faults_are_taken_in_order_per_endpoint() {
+        let mut plan = FaultPlan::default();
+        plan.push(Endpoint::Chat, Fault::ServerError, 2).unwrap();
+        plan.push(Endpoint::Chat, Fault::Overloaded, 1).unwrap();
+        assert_eq!(plan.take(Endpoint::Speech), None);
+        assert_eq!(plan.take(Endpoint::Chat), Some(Fault::ServerError));
+        assert_eq!(plan.take(Endpoint::Chat), Some(Fault::ServerError));
+        assert_eq!(plan.take(Endpoint::Chat), Some(Fault::Overloaded));
+        assert_eq!(plan.take(Endpoint::Chat), None);
+    }
+
+    #[test]
+    fn audio_faults_only_fit_audio_endpoints() {
+        let mut plan = FaultPlan::default();
+        assert!(plan.push(Endpoint::Chat, Fault::TruncatedAudio, 1).is_err());
+        assert!(plan.push(Endpoint::Models, Fault::MalformedSse, 1).is_err());
+    }
+}

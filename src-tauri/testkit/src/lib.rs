@@ -1,0 +1,33 @@
+//! `sori-testkit`: a local OpenAI-compatible server that speaks the real wire
+//! format, so Sori's tests and benchmarks run real HTTP with no cloud.
+//!
+//! A map of the crate:
+//! - [`server`]: [`TestServer`] (start on `127.0.0.1:0`, base URL, steering) and the router.
+//! - [`routes`]: one module per endpoint: models, chat completions (plain, SSE,
+//!   tools), speech (pcm/wav/mp3/opus, chunked), transcriptions (multipart,
+//!   every response format, streamed), and the `/__testkit` control API.
+//! - [`latency`]: the latency model and the time-to-first-audio lower bound.
+//! - [`faults`]: 401, 429 + Retry-After, quota, 500/503, slow first byte,
+//!   dropped connection, malformed SSE, truncated audio, queued per endpoint.
+//! - [`errors`]: OpenAI's error JSON. [`auth`]: bearer keys.
+//! - [`script`]: transcripts by audio hash, predictable Korean/English replies,
+//!   tool calls, and the tokenizer that paces streams.
+//! - [`spec`]: the official OpenAPI spec; every request is validated against it.
+//! - [`audio`]: the speech synthesizer, encoders, and test-audio helpers (espeak-ng).
+//! - [`stream`]: paced, chunked bodies.
+
+pub mod audio;
+pub mod auth;
+pub mod errors;
+pub mod faults;
+pub mod latency;
+pub mod routes;
+pub mod script;
+pub mod server;
+pub mod spec;
+pub mod state;
+pub mod stream;
+
+pub use faults::{Endpoint, Fault};
+pub use latency::LatencyModel;
+pub use server::{ServerConfig, TestServer, TEST_API_KEY};

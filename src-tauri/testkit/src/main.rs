@@ -1,0 +1,64 @@
+//! `sori-testkit serve`: the local OpenAI-compatible server as a program, for
+//! manual runs, UI tests and benchmarks. Prints its base URL on the first line.
+
+use sori_testkit::{LatencyModel, ServerConfig, TestServer, TEST_API_KEY};
+use std::net::SocketAddr;
+
+const USAGE: &str = "usage: sori-testkit serve [--port N] [--api-key KEY | --no-auth] [--latency instant|typical]
+
+Serves /v1/models, /v1/chat/completions, /v1/audio/speech and
+/v1/audio/transcriptions on 127.0.0.1, plus /__testkit/{faults,latency,
+transcripts,replies,requests} to steer it. The default key is sori-test-key-0123.";
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match parse(&args) {
+        Ok((addr, config)) => serve(addr, config),
+        Err(message) => {
+            eprintln!("{message}\n\n{USAGE}");
+            std::process::exit(2);
+        }
+    }
+}
+
+fn parse(args: &[String]) -> Result<(SocketAddr, ServerConfig), String> {
+    let mut it = args.iter();
+    if it.next().map(String::as_str) != Some("serve") {
+        return Err("expected the `serve` command".into());
+    }
+    let mut port = 0u16;
+    let mut config = ServerConfig { api_key: Some(TEST_API_KEY.into()), ..Default::default() };
+    while let Some(arg) = it.next() {
+        let mut value = || it.next().cloned().ok_or(format!("{arg} needs a value"));
+        match arg.as_str() {
+            "--port" => port = value()?.parse().map_err(|_| "--port takes a number".to_string())?,
+            "--api-key" => config.api_key = Some(value()?),
+            "--no-auth" => config.api_key = None,
+            "--latency" => {
+                config.latency = match value()?.as_str() {
+                    "instant" => LatencyModel::instant(),
+                    "typical" => LatencyModel::typical(),
+                    other => return Err(format!("unknown latency model {other}")),
+                }
+            }
+            "-h" | "--help" => return Err("help".into()),
+            other => return Err(format!("unknown argument {other}")),
+        }
+    }
+    Ok((SocketAddr::from(([127, 0, 0, 1], port)), config))
+}
+
+fn serve(addr: SocketAddr, config: ServerConfig) {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
+    runtime.block_on(async move {
+        let server = match TestServer::bind(config, addr).await {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("sori-testkit: cannot listen on {addr}: {e}");
+                std::process::exit(1);
+            }
+        };
+        println!("{}", server.base_url());
+        let _ = tokio::signal::ctrl_c().await;
+    });
+}

@@ -1,0 +1,130 @@
+//! `POST /v1/chat/completions`: plain and streamed (SSE) replies, tool calls,
+//! usage, paced by the latency model, with malformed-SSE and drop faults.
+
+use super::{now_unix, parse_json};
+use crate::errors::ApiError;
+use crate::faults::{Endpoint, Fault};
+use crate::script::{sha256_hex, tokenize, Reply};
+use crate::state::{Ctx, Shared};
+use crate::stream::{self, sse_event, Timed, SSE_CONTENT_TYPE};
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+pub async fn completions(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+    shared.record(Endpoint::Chat, &headers, serde_json::from_slice(&body).unwrap_or(Value::Null));
+    let ctx = shared.begin(Endpoint::Chat).await?;
+    let request = parse_json(&body, "CreateChatCompletionRequest")?;
+    let reply = shared.script.lock().unwrap().reply(&request);
+    let meta = Meta {
+        id: format!("chatcmpl-{}", &sha256_hex(&body)[..24]),
+        model: request["model"].as_str().unwrap_or_default().to_string(),
+        created: now_unix(),
+        prompt_tokens: prompt_tokens(&request),
+    };
+    if request["stream"] == true {
+        let usage = request["stream_options"]["include_usage"] == true;
+        Ok(streamed(&ctx, &meta, &reply, usage))
+    } else {
+        Ok(whole(&ctx, &meta, &reply).await)
+    }
+}
+
+struct Meta {
+    id: String,
+    model: String,
+    created: u64,
+    prompt_tokens: usize,
+}
+
+fn prompt_tokens(request: &Value) -> usize {
+    let messages = request["messages"].as_array().map(Vec::as_slice).unwrap_or_default();
+    messages.iter().map(|m| 4 + tokenize(m["content"].as_str().unwrap_or_default()).len()).sum()
+}
+
+fn usage(meta: &Meta, completion: usize) -> Value {
+    json!({ "prompt_tokens": meta.prompt_tokens, "completion_tokens": completion, "total_tokens": meta.prompt_tokens + completion })
+}
+
+/// The text tokens of a reply, or the argument pieces of a tool call.
+fn pieces(reply: &Reply) -> Vec<String> {
+    match reply {
+        Reply::Text(text) => tokenize(text),
+        Reply::ToolCall { arguments, .. } => arguments.chars().collect::<Vec<_>>().chunks(8).map(|c| c.iter().collect()).collect(),
+    }
+}
+
+async fn whole(ctx: &Ctx, meta: &Meta, reply: &Reply) -> Response {
+    let n = pieces(reply).len();
+    let (message, finish) = match reply {
+        Reply::Text(text) => (json!({ "role": "assistant", "content": text, "refusal": null, "annotations": [] }), "stop"),
+        Reply::ToolCall { id, name, arguments } => (
+            json!({ "role": "assistant", "content": null, "refusal": null, "annotations": [],
+                    "tool_calls": [{ "id": id, "type": "function", "function": { "name": name, "arguments": arguments } }] }),
+            "tool_calls",
+        ),
+    };
+    let body = json!({
+        "id": meta.id, "object": "chat.completion", "created": meta.created, "model": meta.model,
+        "system_fingerprint": "fp_sori_testkit", "service_tier": "default",
+        "choices": [{ "index": 0, "message": message, "logprobs": null, "finish_reason": finish }],
+        "usage": usage(meta, n),
+    });
+    // A whole reply arrives when its last token would have been generated.
+    let at = ctx.latency.chat_token_at(n.saturating_sub(1));
+    stream::whole(StatusCode::OK, "application/json", ctx.start, at, body.to_string().into(), ctx.drop_after()).await
+}
+
+fn chunk(meta: &Meta, delta: Value, finish: Option<&str>, with_usage: bool) -> Bytes {
+    let mut c = json!({
+        "id": meta.id, "object": "chat.completion.chunk", "created": meta.created, "model": meta.model,
+        "system_fingerprint": "fp_sori_testkit", "service_tier": "default",
+        "choices": [{ "index": 0, "delta": delta, "logprobs": null, "finish_reason": finish }],
+    });
+    if with_usage {
+        c["usage"] = Value::Null;
+    }
+    sse_event(&c.to_string())
+}
+
+fn streamed(ctx: &Ctx, meta: &Meta, reply: &Reply, with_usage: bool) -> Response {
+    let pieces = pieces(reply);
+    let first = ctx.latency.chat_token_at(0);
+    let mut parts: Vec<Timed> = Vec::new();
+    let finish = match reply {
+        Reply::Text(_) => {
+            parts.push((first, chunk(meta, json!({ "role": "assistant", "content": "", "refusal": null }), None, with_usage)));
+            "stop"
+        }
+        Reply::ToolCall { id, name, .. } => {
+            let call = json!([{ "index": 0, "id": id, "type": "function", "function": { "name": name, "arguments": "" } }]);
+            parts.push((first, chunk(meta, json!({ "role": "assistant", "content": null, "tool_calls": call, "refusal": null }), None, with_usage)));
+            "tool_calls"
+        }
+    };
+    for (i, piece) in pieces.iter().enumerate() {
+        let delta = match reply {
+            Reply::Text(_) => json!({ "content": piece }),
+            Reply::ToolCall { .. } => json!({ "tool_calls": [{ "index": 0, "function": { "arguments": piece } }] }),
+        };
+        let at = ctx.latency.chat_token_at(i);
+        parts.push((at, chunk(meta, delta, None, with_usage)));
+        if i == 1 && ctx.has(&Fault::MalformedSse) {
+            parts.push((at, sse_event(r#"{"id": "chatcmpl-broken", "choices": [{"delta": {"content": "#)));
+        }
+    }
+    let end = ctx.latency.chat_token_at(pieces.len().saturating_sub(1));
+    parts.push((end, chunk(meta, json!({}), Some(finish), with_usage)));
+    if with_usage {
+        let last = json!({
+            "id": meta.id, "object": "chat.completion.chunk", "created": meta.created, "model": meta.model,
+            "system_fingerprint": "fp_sori_testkit", "service_tier": "default", "choices": [], "usage": usage(meta, pieces.len()),
+        });
+        parts.push((end, sse_event(&last.to_string())));
+    }
+    parts.push((end, sse_event("[DONE]")));
+    stream::paced(StatusCode::OK, SSE_CONTENT_TYPE, ctx.start, parts, ctx.drop_after(), None)
+}

@@ -1,0 +1,70 @@
+//! `/__testkit/…`: steering a running server over HTTP (faults, latency,
+//! transcripts, replies, the request log), for tests in other languages and
+//! for manual runs. Not part of the OpenAI API, and not behind the key.
+
+use crate::faults::{Endpoint, Fault};
+use crate::latency::LatencyModel;
+use crate::state::{RecordedRequest, Shared};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+use std::sync::Arc;
+
+#[derive(Deserialize)]
+pub struct FaultRequest {
+    endpoint: Endpoint,
+    fault: Fault,
+    #[serde(default = "one")]
+    times: usize,
+}
+
+fn one() -> usize {
+    1
+}
+
+pub async fn push_fault(State(s): State<Arc<Shared>>, Json(r): Json<FaultRequest>) -> Result<StatusCode, (StatusCode, String)> {
+    s.faults.lock().unwrap().push(r.endpoint, r.fault, r.times).map_err(|e| (StatusCode::BAD_REQUEST, e.to_string()))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn clear_faults(State(s): State<Arc<Shared>>) -> StatusCode {
+    s.faults.lock().unwrap().clear();
+    StatusCode::NO_CONTENT
+}
+
+pub async fn set_latency(State(s): State<Arc<Shared>>, Json(model): Json<LatencyModel>) -> StatusCode {
+    *s.latency.lock().unwrap() = model;
+    StatusCode::NO_CONTENT
+}
+
+#[derive(Deserialize)]
+pub struct TranscriptRequest {
+    sha256: String,
+    text: String,
+}
+
+pub async fn set_transcript(State(s): State<Arc<Shared>>, Json(r): Json<TranscriptRequest>) -> StatusCode {
+    s.script.lock().unwrap().set_transcript(r.sha256, r.text);
+    StatusCode::NO_CONTENT
+}
+
+#[derive(Deserialize)]
+pub struct ReplyRequest {
+    contains: String,
+    reply: String,
+}
+
+pub async fn add_reply(State(s): State<Arc<Shared>>, Json(r): Json<ReplyRequest>) -> StatusCode {
+    s.script.lock().unwrap().add_reply(r.contains, r.reply);
+    StatusCode::NO_CONTENT
+}
+
+pub async fn requests(State(s): State<Arc<Shared>>) -> Json<Vec<RecordedRequest>> {
+    Json(s.log.lock().unwrap().clone())
+}
+
+pub async fn clear_requests(State(s): State<Arc<Shared>>) -> StatusCode {
+    s.log.lock().unwrap().clear();
+    StatusCode::NO_CONTENT
+}

@@ -1,0 +1,210 @@
+//! What the server says: transcripts chosen per uploaded audio (by hash),
+//! predictable chat replies in Korean and English, tool calls, and the
+//! tokenizer that paces streamed replies (benchmarks count with it too).
+
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+
+/// Hex SHA-256 of some bytes: the key for choosing a transcript per audio.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn is_hangul(c: char) -> bool {
+    matches!(c, '\u{AC00}'..='\u{D7A3}' | '\u{1100}'..='\u{11FF}' | '\u{3130}'..='\u{318F}')
+}
+
+/// Whether a text is Korean (has any Hangul).
+pub fn is_korean(text: &str) -> bool {
+    text.chars().any(is_hangul)
+}
+
+/// Splits text into model-like tokens: a word with its leading space, Hangul in
+/// runs of up to two syllables, each punctuation mark alone. Concatenating the
+/// tokens gives back the text exactly.
+pub fn tokenize(text: &str) -> Vec<String> {
+    let mut tokens: Vec<String> = Vec::new();
+    let mut current = String::new();
+    let mut hangul_run = 0;
+    let flush = |current: &mut String, tokens: &mut Vec<String>| {
+        if !current.is_empty() {
+            tokens.push(std::mem::take(current));
+        }
+    };
+    for c in text.chars() {
+        let starts_new = if c.is_whitespace() {
+            !current.chars().all(char::is_whitespace)
+        } else if is_hangul(c) {
+            let prev_is_hangul = current.chars().last().is_some_and(is_hangul);
+            !prev_is_hangul && !current.chars().all(char::is_whitespace) || prev_is_hangul && hangul_run >= 2
+        } else if c.is_alphanumeric() {
+            current.chars().last().is_some_and(|p| !(p.is_alphanumeric() && !is_hangul(p)) && !p.is_whitespace())
+        } else {
+            !current.chars().all(char::is_whitespace)
+        };
+        if starts_new {
+            flush(&mut current, &mut tokens);
+            hangul_run = 0;
+        }
+        if is_hangul(c) {
+            hangul_run += 1;
+        }
+        current.push(c);
+    }
+    flush(&mut current, &mut tokens);
+    tokens
+}
+
+/// The default transcript when an upload has none registered.
+pub fn default_transcript(language: Option<&str>) -> &'static str {
+    match language {
+        Some(l) if l.starts_with("ko") => "주문한 상품이 언제 도착하나요?",
+        _ => "When will my order arrive?",
+    }
+}
+
+/// A reply the chat endpoint will give.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reply {
+    Text(String),
+    ToolCall { id: String, name: String, arguments: String },
+}
+
+/// Registered transcripts and reply rules.
+#[derive(Debug, Default, Clone)]
+pub struct Script {
+    transcripts: HashMap<String, String>,
+    replies: Vec<(String, String)>,
+}
+
+impl Script {
+    /// The transcript for uploads whose bytes (or decoded samples) hash to `sha256`.
+    pub fn set_transcript(&mut self, sha256: impl Into<String>, text: impl Into<String>) {
+        self.transcripts.insert(sha256.into(), text.into());
+    }
+
+    pub fn transcript(&self, sha256: &str) -> Option<&str> {
+        self.transcripts.get(sha256).map(String::as_str)
+    }
+
+    /// Replies `reply` whenever the last user message contains `needle`; later
+    /// rules win over earlier ones.
+    pub fn add_reply(&mut self, needle: impl Into<String>, reply: impl Into<String>) {
+        self.replies.push((needle.into(), reply.into()));
+    }
+
+    /// The reply to a chat request body (messages, tools, tool_choice).
+    pub fn reply(&self, request: &Value) -> Reply {
+        let messages = request["messages"].as_array().map(Vec::as_slice).unwrap_or_default();
+        let last = messages.last();
+        if last.is_some_and(|m| m["role"] == "tool") {
+            let result = text_of(&last.unwrap()["content"]);
+            let korean = messages.iter().rev().find(|m| m["role"] == "user").is_some_and(|m| is_korean(&text_of(&m["content"])));
+            return Reply::Text(if korean { format!("조회 결과를 알려 드릴게요. {result}") } else { format!("Here is what I found. {result}") });
+        }
+        let user = messages.iter().rev().find(|m| m["role"] == "user").map(|m| text_of(&m["content"])).unwrap_or_default();
+        if let Some(call) = self.tool_call(request, &user) {
+            return call;
+        }
+        if let Some((_, reply)) = self.replies.iter().rev().find(|(needle, _)| user.contains(needle.as_str())) {
+            return Reply::Text(reply.clone());
+        }
+        Reply::Text(default_reply(&user))
+    }
+
+    /// A call to the forced function, or to the first offered one whose name
+    /// (with `_` read as a space) the user said.
+    fn tool_call(&self, request: &Value, user: &str) -> Option<Reply> {
+        let tools = request["tools"].as_array()?;
+        let choice = &request["tool_choice"];
+        if choice == "none" {
+            return None;
+        }
+        let forced = choice["function"]["name"].as_str();
+        let lower = user.to_lowercase();
+        let tool = tools.iter().find(|t| {
+            let name = t["function"]["name"].as_str().unwrap_or_default();
+            forced == Some(name) || (forced.is_none() && !name.is_empty() && lower.contains(&name.replace('_', " ").to_lowercase()))
+        })?;
+        let name = tool["function"]["name"].as_str()?.to_string();
+        let mut args = serde_json::Map::new();
+        let params = &tool["function"]["parameters"];
+        for key in params["required"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+            let value = match params["properties"][key]["type"].as_str() {
+                Some("number") | Some("integer") => json!(1),
+                Some("boolean") => json!(true),
+                _ => json!(user),
+            };
+            args.insert(key.to_string(), value);
+        }
+        let id = format!("call_{}", &sha256_hex(format!("{name}{user}").as_bytes())[..24]);
+        Some(Reply::ToolCall { id, name, arguments: Value::Object(args).to_string() })
+    }
+}
+
+/// Message content as plain text: a string, or the text parts of an array.
+fn text_of(content: &Value) -> String {
+    match content {
+        Value::String(s) => s.clone(),
+        Value::Array(parts) => parts.iter().filter_map(|p| p["text"].as_str()).collect::<Vec<_>>().join(" "),
+        _ => String::new(),
+    }
+}
+
+/// The friendly customer-service answer, in the user's language, quoting them.
+pub fn default_reply(user: &str) -> String {
+    let quoted: String = user.trim().chars().take(80).collect();
+    if is_korean(user) {
+        format!(
+            "네, 고객님, 문의 주셔서 감사합니다. 말씀하신 내용은 \"{quoted}\"로 확인했어요. \
+             주문하신 상품은 내일 오후에 도착할 예정입니다. 더 궁금하신 점이 있으면 편하게 말씀해 주세요."
+        )
+    } else {
+        format!(
+            "Sure, thanks for reaching out. I heard: \"{quoted}\". \
+             Your order is on its way and should arrive tomorrow afternoon. Is there anything else I can help you with?"
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_rebuild_the_text() {
+        for text in ["Hello, world! It's 3.5 km.", "네, 고객님. 주문하신 상품은 내일 도착합니다.", "  mixed 한국어 text  "] {
+            assert_eq!(tokenize(text).concat(), text);
+        }
+    }
+
+    #[test]
+    fn tokens_look_like_a_models() {
+        assert_eq!(tokenize("Hello, big world."), ["Hello", ",", " big", " world", "."]);
+        assert_eq!(tokenize("고객님, 안녕하세요"), ["고객", "님", ",", " 안녕", "하세", "요"]);
+    }
+
+    #[test]
+    fn replies_follow_language_rules_and_tools() {
+        let mut script = Script::default();
+        let ask = |text: &str| json!({"messages": [{"role": "system", "content": "x"}, {"role": "user", "content": text}]});
+        assert!(matches!(script.reply(&ask("배송 언제 와요?")), Reply::Text(t) if t.starts_with("네, 고객님")));
+        assert!(matches!(script.reply(&ask("Where is it?")), Reply::Text(t) if t.starts_with("Sure")));
+        script.add_reply("refund", "Your refund is on its way.");
+        assert_eq!(script.reply(&ask("I want a refund")), Reply::Text("Your refund is on its way.".into()));
+
+        let mut req = ask("please check order status for me");
+        req["tools"] = json!([{"type": "function", "function": {"name": "order_status",
+            "parameters": {"type": "object", "properties": {"query": {"type": "string"}}, "required": ["query"]}}}]);
+        match script.reply(&req) {
+            Reply::ToolCall { name, arguments, .. } => {
+                assert_eq!(name, "order_status");
+                assert_eq!(serde_json::from_str::<Value>(&arguments).unwrap()["query"], "please check order status for me");
+            }
+            other => panic!("expected a tool call, got {other:?}"),
+        }
+        req["tool_choice"] = json!("none");
+        assert!(matches!(script.reply(&req), Reply::Text(_)));
+    }
+}

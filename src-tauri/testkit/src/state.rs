@@ -1,0 +1,100 @@
+//! What one server instance knows and remembers: its key, latency model, queued
+//! faults, script, and a log of the requests it received (for tests to inspect).
+
+use crate::errors::ApiError;
+use crate::faults::{Endpoint, Fault, FaultPlan};
+use crate::latency::LatencyModel;
+use crate::script::Script;
+use axum::http::HeaderMap;
+use serde::Serialize;
+use serde_json::Value;
+use std::sync::Mutex;
+use tokio::time::Instant;
+
+/// One request as the server received it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecordedRequest {
+    pub endpoint: Endpoint,
+    /// The `Authorization` header exactly as sent (tests check what the client sends).
+    pub authorization: Option<String>,
+    pub content_type: Option<String>,
+    /// The JSON body, or for multipart the text fields plus, for the file,
+    /// `{"filename", "content_type", "bytes", "sha256"}`.
+    pub body: Value,
+}
+
+/// The server's state, shared by all handlers. Locks are held only briefly and
+/// never across an await.
+#[derive(Debug)]
+pub struct Shared {
+    pub api_key: Mutex<Option<String>>,
+    pub latency: Mutex<LatencyModel>,
+    pub faults: Mutex<FaultPlan>,
+    pub script: Mutex<Script>,
+    pub log: Mutex<Vec<RecordedRequest>>,
+}
+
+/// A request under way: when it started (latency is counted from here) and the
+/// fault it carries, if any, once status faults and slow starts are dealt with.
+#[derive(Debug)]
+pub struct Ctx {
+    pub start: Instant,
+    pub fault: Option<Fault>,
+    pub latency: LatencyModel,
+}
+
+impl Shared {
+    pub fn new(api_key: Option<String>, latency: LatencyModel, script: Script) -> Self {
+        Shared {
+            api_key: Mutex::new(api_key),
+            latency: Mutex::new(latency),
+            faults: Mutex::default(),
+            script: Mutex::new(script),
+            log: Mutex::default(),
+        }
+    }
+
+    pub fn record(&self, endpoint: Endpoint, headers: &HeaderMap, body: Value) {
+        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+        self.log.lock().unwrap().push(RecordedRequest {
+            endpoint,
+            authorization: header("authorization"),
+            content_type: header("content-type"),
+            body,
+        });
+    }
+
+    /// Starts handling a request: takes its fault, answers status faults at
+    /// once, and waits out a slow first byte. Other faults travel in the `Ctx`.
+    pub async fn begin(&self, endpoint: Endpoint) -> Result<Ctx, ApiError> {
+        let start = Instant::now();
+        let fault = self.faults.lock().unwrap().take(endpoint);
+        let latency = *self.latency.lock().unwrap();
+        match fault {
+            Some(Fault::Unauthorized) => Err(ApiError::invalid_key("")),
+            Some(Fault::RateLimited { retry_after_secs }) => Err(ApiError::rate_limited(retry_after_secs)),
+            Some(Fault::QuotaExceeded) => Err(ApiError::quota_exceeded()),
+            Some(Fault::ServerError) => Err(ApiError::server_error()),
+            Some(Fault::Overloaded) => Err(ApiError::overloaded()),
+            Some(Fault::SlowFirstByte { ms }) => {
+                tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+                Ok(Ctx { start, fault, latency })
+            }
+            fault => Ok(Ctx { start, fault, latency }),
+        }
+    }
+}
+
+impl Ctx {
+    /// Bytes after which to drop the connection, for a `DropMidBody` fault.
+    pub fn drop_after(&self) -> Option<usize> {
+        match self.fault {
+            Some(Fault::DropMidBody { after_bytes }) => Some(after_bytes),
+            _ => None,
+        }
+    }
+
+    pub fn has(&self, fault: &Fault) -> bool {
+        self.fault.as_ref() == Some(fault)
+    }
+}
