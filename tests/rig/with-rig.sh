@@ -32,7 +32,11 @@ trap cleanup EXIT
 echo -n sori-rig-password | gnome-keyring-daemon --foreground --unlock --components=secrets >"$rig/keyring.log" 2>&1 &
 pids+=($!)
 
-# The sound: PulseAudio with the null sinks of test.pa.
+# The sound: PulseAudio with the null sinks of test.pa. A desktop always has an
+# auth cookie, and the pure-Rust client in cpal's PulseAudio host needs one.
+mkdir -p "$XDG_CONFIG_HOME/pulse"
+head -c 256 /dev/urandom >"$XDG_CONFIG_HOME/pulse/cookie"
+export PULSE_COOKIE="$XDG_CONFIG_HOME/pulse/cookie"
 pulseaudio -n -F "$here/test.pa" --daemonize=no --exit-idle-time=-1 --log-target=file:"$rig/pulse.log" 2>/dev/null &
 pids+=($!)
 for _ in $(seq 100); do pactl info >/dev/null 2>&1 && break; sleep 0.1; done
