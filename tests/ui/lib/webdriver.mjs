@@ -1,0 +1,65 @@
+// A minimal W3C WebDriver client over fetch, for the real app through
+// tauri-driver (which hands the session to WebKitWebDriver).
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const repoRoot = path.resolve(here, '../../..');
+const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
+
+/** Starts tauri-driver on a free-ish port pair and waits until it answers. */
+export async function startDriver({ port = 4444 + (process.pid % 1000) * 2 } = {}) {
+  const driver = spawn('tauri-driver', ['--port', String(port), '--native-port', String(port + 1)], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    try {
+      const r = await fetch(`${base}/status`);
+      if (r.ok) break;
+    } catch { /* not up yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { base, stop: () => driver.kill() };
+}
+
+async function call(method, url, body) {
+  const r = await fetch(url, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const json = await r.json();
+  if (!r.ok) throw new Error(`${method} ${url}: ${r.status} ${JSON.stringify(json.value)}`);
+  return json.value;
+}
+
+export async function newSession(base, application) {
+  const value = await call('POST', `${base}/session`, { capabilities: { alwaysMatch: { browserName: 'wry', 'tauri:options': { application } } } });
+  const s = `${base}/session/${value.sessionId}`;
+  const session = {
+    async find(css, { timeoutMs = 15000 } = {}) {
+      const until = Date.now() + timeoutMs;
+      for (;;) {
+        try {
+          const el = await call('POST', `${s}/element`, { using: 'css selector', value: css });
+          return el[ELEMENT];
+        } catch (e) {
+          if (Date.now() > until) throw e;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+    },
+    text: async (css) => call('GET', `${s}/element/${await session.find(css)}/text`),
+    click: async (css) => call('POST', `${s}/element/${await session.find(css)}/click`, {}),
+    /** Waits until the text of `css` satisfies `ok`, and returns it. */
+    async waitForText(css, ok, { timeoutMs = 15000 } = {}) {
+      const until = Date.now() + timeoutMs;
+      let last;
+      for (;;) {
+        try { last = await session.text(css); } catch { last = undefined; }
+        if (last !== undefined && ok(last)) return last;
+        if (Date.now() > until) throw new Error(`timed out waiting on ${css}; last text: ${JSON.stringify(last)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    screenshot: async () => Buffer.from(await call('GET', `${s}/screenshot`), 'base64'),
+    close: () => call('DELETE', s),
+  };
+  return session;
+}
