@@ -2,6 +2,7 @@
 //! body checked against the official OpenAPI schemas.
 
 mod auth_and_faults;
+mod binary;
 mod chat;
 mod models;
 mod raw;

@@ -108,6 +108,15 @@ fn sse_speech_is_base64_audio_deltas_then_done() {
 }
 
 #[test]
+fn malformed_sse_reaches_speech_events_too() {
+    let s = server();
+    s.push_fault(Endpoint::Speech, Fault::MalformedSse);
+    let r = post_json(&s, "/v1/audio/speech", &json!({"model": "gpt-4o-mini-tts", "input": TEXT, "voice": "coral", "response_format": "pcm", "stream_format": "sse"}));
+    let data = r.sse_data();
+    assert_eq!(data.iter().filter(|d| serde_json::from_str::<Value>(d).is_err()).count(), 1, "{data:?}");
+}
+
+#[test]
 fn speed_and_voice_change_the_audio() {
     let s = server();
     let fast = post_json(&s, "/v1/audio/speech", &json!({"model": "tts-1", "input": TEXT, "voice": "onyx", "response_format": "pcm", "speed": 2.0}));
