@@ -1,14 +1,25 @@
 //! `sori-core`: Sori's engine, with no Tauri anywhere in its dependency tree.
 //!
 //! A map of the crate (it grows with each capability):
-//! - [`audio`]: the sound devices: listing them now; capture, voice activity
-//!   and playback as they land.
+//! - [`audio`]: the sound devices (listing; capture and voice activity as they
+//!   land) and decoding of provider audio.
+//! - [`provider`]: the `SpeechToText`, `ChatModel` and `TextToSpeech` traits,
+//!   their OpenAI-compatible clients, failure kinds, retries and the SSE parser.
+//! - [`conversation`]: the persona and the budgeted history.
+//! - [`event`]: the event stream that is the contract with the UI, and turn metrics.
+//! - [`secrets`]: `ApiKey`, which never prints itself.
+//! - [`text`]: the clause splitter that turns a streamed reply into speakable chunks.
 //!
 //! Data will flow one way: mic → frames → VAD segmenter → utterance → STT →
 //! chat stream → clause splitter → TTS stream → playback, each step reporting
 //! to one event stream that the UI renders (see `ARCHITECTURE.md`).
 
 pub mod audio;
+pub mod conversation;
+pub mod event;
+pub mod provider;
+pub mod secrets;
+pub mod text;
 
 /// The engine's version, shown in the UI next to the app's.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,5 +1,6 @@
 //! Sound devices: what exists, and (later) capture and playback on them.
 
+pub mod decode;
 pub mod devices;
 
 pub use devices::{list_devices, AudioDevice, DeviceError, DeviceList};

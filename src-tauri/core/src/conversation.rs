@@ -1,0 +1,99 @@
+//! The conversation: the persona's system prompt and the history of finished
+//! turns (typed and spoken alike), kept within a budget so requests stay small.
+
+use crate::provider::{ChatMessage, Role};
+
+/// The default persona: a friendly, concise customer-service agent that
+/// answers in the user's language, in sentences meant to be heard.
+pub const DEFAULT_PERSONA: &str = "You are Sori (소리), a friendly and concise customer-service agent speaking with a customer by voice. \
+Answer in the language the customer uses: Korean (polite 해요체/합쇼체) or English. \
+Keep answers short: one to three sentences. Your words are read aloud, so write plain sentences: no lists, markdown, emoji or URLs. \
+If you do not know something, say so and offer to help another way.\n\
+당신은 음성으로 고객과 대화하는 친절하고 간결한 상담원 '소리'입니다. 고객이 쓰는 언어로, 짧고 자연스러운 문장으로 답하세요.";
+
+/// Persona plus history, trimmed to a budget.
+#[derive(Debug, Clone)]
+pub struct Conversation {
+    pub persona: String,
+    /// Finished turns, oldest first: user, assistant, user, assistant, …
+    history: Vec<ChatMessage>,
+    /// At most this many characters of history go with a request; the
+    /// oldest turns are left out first.
+    pub history_budget_chars: usize,
+}
+
+impl Default for Conversation {
+    fn default() -> Self {
+        Conversation { persona: DEFAULT_PERSONA.to_string(), history: Vec::new(), history_budget_chars: 12_000 }
+    }
+}
+
+impl Conversation {
+    pub fn history(&self) -> &[ChatMessage] {
+        &self.history
+    }
+
+    /// The messages for a request that asks `user_text` now.
+    pub fn messages_for(&self, user_text: &str) -> Vec<ChatMessage> {
+        let mut budget = self.history_budget_chars;
+        let mut kept = 0;
+        // Whole turns (pairs) only, newest first, while they fit.
+        for pair in self.history.rchunks(2) {
+            let size: usize = pair.iter().map(|m| m.content.chars().count()).sum();
+            if size > budget {
+                break;
+            }
+            budget -= size;
+            kept += pair.len();
+        }
+        let mut messages = Vec::with_capacity(kept + 2);
+        if !self.persona.trim().is_empty() {
+            messages.push(ChatMessage::new(Role::System, self.persona.clone()));
+        }
+        messages.extend_from_slice(&self.history[self.history.len() - kept..]);
+        messages.push(ChatMessage::new(Role::User, user_text));
+        messages
+    }
+
+    /// Records a finished turn. `heard` is what the user actually heard of the
+    /// reply; a turn whose reply was not heard at all keeps the question only
+    /// as context for the next one.
+    pub fn record(&mut self, user_text: &str, heard: &str) {
+        self.history.push(ChatMessage::new(Role::User, user_text));
+        self.history.push(ChatMessage::new(Role::Assistant, heard));
+    }
+
+    pub fn clear(&mut self) {
+        self.history.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn persona_history_then_the_question() {
+        let mut c = Conversation::default();
+        c.record("안녕하세요", "네, 안녕하세요!");
+        let m = c.messages_for("배송 언제 와요?");
+        assert_eq!(m.len(), 4);
+        assert_eq!(m[0].role, Role::System);
+        assert!(m[0].content.contains("customer-service"));
+        assert_eq!(m[1], ChatMessage::new(Role::User, "안녕하세요"));
+        assert_eq!(m[2], ChatMessage::new(Role::Assistant, "네, 안녕하세요!"));
+        assert_eq!(m[3], ChatMessage::new(Role::User, "배송 언제 와요?"));
+    }
+
+    #[test]
+    fn the_oldest_turns_fall_out_of_the_budget_whole() {
+        let mut c = Conversation { history_budget_chars: 25, ..Default::default() };
+        c.record("first question", "first answer"); // 26 chars: over the budget alone
+        c.record("second", "answer two"); // 16 chars
+        c.record("third", "three"); // 10 chars
+        let m = c.messages_for("now");
+        let texts: Vec<&str> = m.iter().skip(1).map(|m| m.content.as_str()).collect();
+        assert_eq!(texts, ["third", "three", "now"]);
+        assert_eq!(c.history().len(), 6, "trimming affects requests, not the record");
+    }
+}

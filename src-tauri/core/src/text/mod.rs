@@ -1,0 +1,5 @@
+//! Text on its way to the voice: splitting a streamed reply into speakable chunks.
+
+pub mod clauses;
+
+pub use clauses::{ClauseSplitter, SplitterConfig};
