@@ -134,9 +134,9 @@ impl OpenAi {
             ProviderError::new(ErrorKind::Timeout, format!("{host} did not answer in time."))
         } else if e.is_connect() {
             ProviderError::new(ErrorKind::Network, format!("Cannot reach {host}. Check the network and the provider's address."))
-        } else if e.is_decode() {
-            ProviderError::bad_response("the body could not be decoded")
         } else {
+            // A body cut off mid-way reaches us as a "decode" error too: reqwest's
+            // body decoder wraps transport errors, and no content-encoding is enabled.
             ProviderError::new(ErrorKind::Network, format!("The connection to {host} broke before the reply was complete."))
         }
     }
