@@ -20,6 +20,7 @@ pub mod event;
 pub mod provider;
 pub mod secrets;
 pub mod text;
+pub mod turn;
 
 /// The engine's version, shown in the UI next to the app's.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -2,5 +2,6 @@
 
 pub mod decode;
 pub mod devices;
+pub mod output;
 
 pub use devices::{list_devices, AudioDevice, DeviceError, DeviceList};
