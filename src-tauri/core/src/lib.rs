@@ -5,17 +5,20 @@
 //!   land) and decoding of provider audio.
 //! - [`provider`]: the `SpeechToText`, `ChatModel` and `TextToSpeech` traits,
 //!   their OpenAI-compatible clients, failure kinds, retries and the SSE parser.
+//! - [`turn`]: one turn, utterance or text in, spoken reply out, with metrics.
+//! - [`engine`]: the task that owns the conversation and runs turns; `EngineHandle`.
 //! - [`conversation`]: the persona and the budgeted history.
 //! - [`event`]: the event stream that is the contract with the UI, and turn metrics.
 //! - [`secrets`]: `ApiKey`, which never prints itself.
 //! - [`text`]: the clause splitter that turns a streamed reply into speakable chunks.
 //!
-//! Data will flow one way: mic → frames → VAD segmenter → utterance → STT →
+//! Data flows one way: mic → frames → VAD segmenter → utterance → STT →
 //! chat stream → clause splitter → TTS stream → playback, each step reporting
 //! to one event stream that the UI renders (see `ARCHITECTURE.md`).
 
 pub mod audio;
 pub mod conversation;
+pub mod engine;
 pub mod event;
 pub mod provider;
 pub mod secrets;

@@ -1,46 +1,22 @@
 //! Whole turns through the real HTTP stack against the testkit: the order of
 //! events, Korean and English chunking, every fault, and what history keeps.
 
+mod common;
+
+use common::{providers, settings};
 use sori_core::audio::output::MemoryOutput;
 use sori_core::conversation::Conversation;
 use sori_core::event::{Event, Phase, Stage};
-use sori_core::provider::openai::OpenAi;
-use sori_core::provider::retry::RetryPolicy;
-use sori_core::provider::{AudioFormat, ErrorKind};
-use sori_core::secrets::ApiKey;
+use sori_core::provider::ErrorKind;
 use sori_core::text::clauses::split_all;
 use sori_core::text::SplitterConfig;
-use sori_core::turn::speaker::Voice;
 use sori_core::turn::*;
 use sori_testkit::audio::synthesize;
 use sori_testkit::script::default_reply;
-use sori_testkit::{Endpoint, Fault, ServerConfig, TestServer, TEST_API_KEY};
+use sori_testkit::{Endpoint, Fault, ServerConfig, TestServer};
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
-
-pub fn providers(s: &TestServer) -> Providers {
-    let c = OpenAi::new(&s.base_url(), ApiKey::new(TEST_API_KEY)).unwrap();
-    let bytes = Some(c.bytes.clone());
-    let c = Arc::new(c);
-    Providers { stt: c.clone(), chat: c.clone(), tts: c, bytes }
-}
-
-pub fn settings() -> TurnSettings {
-    TurnSettings {
-        stt_model: "gpt-4o-transcribe".into(),
-        language: None,
-        stt_prompt: None,
-        chat_model: "gpt-4o-mini".into(),
-        temperature: None,
-        voice: Voice { model: "gpt-4o-mini-tts".into(), voice: "coral".into(), style: Some("Warm.".into()), speed: 1.0, format: AudioFormat::Pcm },
-        speak: true,
-        tts_concurrency: 2,
-        retry: RetryPolicy { max_attempts: 3, base_delay: Duration::from_millis(20), max_delay: Duration::from_secs(2) },
-        splitter: SplitterConfig::default(),
-    }
-}
 
 struct Run {
     outcome: TurnOutcome,

@@ -88,7 +88,13 @@ impl Speaker {
             loop {
                 let piece = tokio::select! {
                     p = audio.recv() => p,
-                    _ = cancel.cancelled() => break 'chunks,
+                    _ = cancel.cancelled() => {
+                        // The part of this chunk already queued may have been heard.
+                        if started {
+                            spoken.chunks.push(SpokenChunk { text, start, end: self.output.queued_samples() });
+                        }
+                        break 'chunks;
+                    }
                 };
                 match piece {
                     Some(Ok(pcm)) => {
@@ -106,6 +112,9 @@ impl Speaker {
                     }
                     Some(Err(e)) => {
                         spoken.error = Some(e);
+                        if started {
+                            spoken.chunks.push(SpokenChunk { text, start, end: self.output.queued_samples() });
+                        }
                         break 'chunks;
                     }
                     None => break,

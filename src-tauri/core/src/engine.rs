@@ -1,0 +1,137 @@
+//! The engine: one task that owns the conversation and runs one turn at a
+//! time, and a cloneable [`EngineHandle`] to command it. A new turn or a
+//! cancel stops the turn in flight; its history keeps only what was heard.
+//! Events go out on one channel, in order, for the UI or the CLI to render.
+
+use crate::audio::output::AudioOutput;
+use crate::conversation::Conversation;
+use crate::event::{Event, TurnId};
+use crate::turn::{run_turn, Emitter, Providers, TurnInput, TurnOutcome, TurnSettings};
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+enum Command {
+    Ask(TurnInput, Option<oneshot::Sender<TurnOutcome>>),
+    Cancel,
+    ClearHistory,
+    Settings(Box<TurnSettings>),
+    History(oneshot::Sender<Conversation>),
+}
+
+/// Commands into a running engine; cheap to clone. Every method returns at
+/// once: results arrive as events.
+#[derive(Clone)]
+pub struct EngineHandle {
+    tx: mpsc::UnboundedSender<Command>,
+}
+
+impl EngineHandle {
+    /// Starts a turn, stopping the one in flight (that is barge-in).
+    pub fn ask(&self, input: TurnInput) {
+        let _ = self.tx.send(Command::Ask(input, None));
+    }
+
+    /// Starts a turn and waits for its outcome (for the CLI and tests).
+    pub async fn ask_and_wait(&self, input: TurnInput) -> Option<TurnOutcome> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.send(Command::Ask(input, Some(tx))).ok()?;
+        rx.await.ok()
+    }
+
+    /// Stops the turn in flight, if any.
+    pub fn cancel(&self) {
+        let _ = self.tx.send(Command::Cancel);
+    }
+
+    pub fn clear_history(&self) {
+        let _ = self.tx.send(Command::ClearHistory);
+    }
+
+    /// Applies to the next turn.
+    pub fn set_settings(&self, settings: TurnSettings) {
+        let _ = self.tx.send(Command::Settings(Box::new(settings)));
+    }
+
+    /// A copy of the conversation as it stands.
+    pub async fn conversation(&self) -> Option<Conversation> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.send(Command::History(tx)).ok()?;
+        rx.await.ok()
+    }
+}
+
+struct Running {
+    cancel: CancellationToken,
+    task: JoinHandle<TurnOutcome>,
+    reply_to: Option<oneshot::Sender<TurnOutcome>>,
+}
+
+/// Starts the engine on the current tokio runtime. It runs until every handle is dropped.
+pub fn spawn(
+    conversation: Conversation,
+    providers: Providers,
+    settings: TurnSettings,
+    output: Arc<dyn AudioOutput>,
+) -> (EngineHandle, mpsc::UnboundedReceiver<Event>) {
+    let (tx, mut commands) = mpsc::unbounded_channel();
+    let (events, events_rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut conversation = conversation;
+        let mut settings = settings;
+        let mut next: TurnId = 1;
+        let mut running: Option<Running> = None;
+        loop {
+            let command = match running.as_mut() {
+                Some(r) => tokio::select! {
+                    c = commands.recv() => c,
+                    outcome = &mut r.task => {
+                        let r = running.take().unwrap();
+                        finish(&mut conversation, outcome.ok(), r.reply_to);
+                        continue;
+                    }
+                },
+                None => commands.recv().await,
+            };
+            let Some(command) = command else { break };
+            if matches!(command, Command::Ask(..) | Command::Cancel | Command::ClearHistory) {
+                if let Some(r) = running.take() {
+                    r.cancel.cancel();
+                    finish(&mut conversation, r.task.await.ok(), r.reply_to);
+                }
+            }
+            match command {
+                Command::Ask(input, reply_to) => {
+                    let cancel = CancellationToken::new();
+                    let emit = Emitter { turn: next, tx: events.clone() };
+                    next += 1;
+                    let (conv, providers, settings, output, token) = (conversation.clone(), providers.clone(), settings.clone(), output.clone(), cancel.clone());
+                    let task = tokio::spawn(async move { run_turn(input, &conv, &providers, &settings, output, emit, token).await });
+                    running = Some(Running { cancel, task, reply_to });
+                }
+                Command::Cancel => {}
+                Command::ClearHistory => conversation.clear(),
+                Command::Settings(s) => settings = *s,
+                Command::History(tx) => drop(tx.send(conversation.clone())),
+            }
+        }
+        if let Some(r) = running {
+            r.cancel.cancel();
+            let _ = r.task.await;
+        }
+    });
+    (EngineHandle { tx }, events_rx)
+}
+
+/// Records a finished turn in the history (a turn with no words from the user,
+/// such as a fallback, is not history) and hands its outcome to whoever waits.
+fn finish(conversation: &mut Conversation, outcome: Option<TurnOutcome>, reply_to: Option<oneshot::Sender<TurnOutcome>>) {
+    let Some(outcome) = outcome else { return };
+    if let Some(user) = &outcome.user_text {
+        conversation.record(user, &outcome.heard);
+    }
+    if let Some(tx) = reply_to {
+        let _ = tx.send(outcome);
+    }
+}

@@ -1,0 +1,71 @@
+//! The engine over real HTTP: turns one after another build the history, a
+//! new question interrupts the reply in flight, and history keeps what was heard.
+
+mod common;
+
+use common::{providers, settings};
+use sori_core::audio::output::MemoryOutput;
+use sori_core::conversation::Conversation;
+use sori_core::engine;
+use sori_core::event::Event;
+use sori_core::provider::Role;
+use sori_core::turn::TurnInput;
+use sori_testkit::script::default_reply;
+use sori_testkit::{Endpoint, LatencyModel, ServerConfig, TestServer};
+use std::sync::Arc;
+use std::time::Duration;
+
+#[tokio::test]
+async fn turns_build_the_history_typed_and_spoken_alike() {
+    let s = TestServer::start_in_background(ServerConfig::default()).unwrap();
+    let (handle, _events) = engine::spawn(Conversation::default(), providers(&s), settings(), Arc::new(MemoryOutput::default()));
+    let first = handle.ask_and_wait(TurnInput::Text("안녕하세요".into())).await.unwrap();
+    assert_eq!(first.heard, default_reply("안녕하세요"));
+    let audio: Vec<i16> = (0..16_000).map(|i| ((i as f64 * 0.05).sin() * 7000.0) as i16).collect();
+    s.set_transcript_for_samples(&audio, "Where is my order?");
+    handle.ask_and_wait(TurnInput::Audio { samples: audio, sample_rate: 16_000 }).await.unwrap();
+    let history = handle.conversation().await.unwrap();
+    let texts: Vec<(Role, &str)> = history.history().iter().map(|m| (m.role, m.content.as_str())).collect();
+    assert_eq!(texts.len(), 4);
+    assert_eq!(texts[0], (Role::User, "안녕하세요"));
+    assert_eq!(texts[2], (Role::User, "Where is my order?"));
+    let requests = s.requests();
+    let second = requests.iter().filter(|r| r.endpoint == Endpoint::Chat).nth(1).unwrap();
+    assert_eq!(second.body["messages"][1]["content"], "안녕하세요", "the first turn went along as context");
+    // A silent utterance gets the fallback, which is not history.
+    handle.ask_and_wait(TurnInput::Audio { samples: vec![0; 8000], sample_rate: 16_000 }).await.unwrap();
+    assert_eq!(handle.conversation().await.unwrap().history().len(), 4);
+    handle.clear_history();
+    assert!(handle.conversation().await.unwrap().history().is_empty());
+}
+
+#[tokio::test]
+async fn a_new_question_interrupts_the_reply_in_flight() {
+    let latency = LatencyModel { chat_first_token_ms: 20.0, chat_tokens_per_second: 40.0, ..Default::default() };
+    let s = TestServer::start_in_background(ServerConfig { latency, ..Default::default() }).unwrap();
+    let (handle, mut events) = engine::spawn(Conversation::default(), providers(&s), settings(), Arc::new(MemoryOutput::default()));
+    handle.ask(TurnInput::Text("When will my order arrive?".into()));
+    // Wait until the first chunk is spoken, then barge in.
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), events.recv()).await.unwrap().unwrap() {
+            Event::AssistantSpeaking { turn: 1, .. } => break,
+            _ => continue,
+        }
+    }
+    let second = handle.ask_and_wait(TurnInput::Text("Thanks!".into())).await.unwrap();
+    assert!(!second.interrupted);
+    let mut first_end = None;
+    while let Ok(e) = events.try_recv() {
+        if let Event::TurnEnded { turn: 1, heard, interrupted, .. } = e {
+            first_end = Some((heard, interrupted));
+        }
+    }
+    let (heard, interrupted) = first_end.expect("the first turn ended");
+    assert!(interrupted);
+    let full = default_reply("When will my order arrive?");
+    assert!(heard.starts_with("Sure, thanks for reaching out.") && heard.len() < full.len(), "{heard}");
+    let history = handle.conversation().await.unwrap();
+    assert_eq!(history.history()[1].content, heard, "history keeps what was heard");
+    assert_eq!(history.history()[3].content, default_reply("Thanks!"));
+    handle.cancel(); // nothing in flight: harmless
+}
