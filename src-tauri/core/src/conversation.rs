@@ -29,6 +29,12 @@ impl Default for Conversation {
 }
 
 impl Conversation {
+    /// A new conversation with this persona (the default one if blank).
+    pub fn with_persona(persona: &str) -> Self {
+        let persona = if persona.trim().is_empty() { DEFAULT_PERSONA } else { persona };
+        Conversation { persona: persona.to_string(), ..Default::default() }
+    }
+
     pub fn history(&self) -> &[ChatMessage] {
         &self.history
     }

@@ -10,6 +10,7 @@
 //! - [`conversation`]: the persona and the budgeted history.
 //! - [`event`]: the event stream that is the contract with the UI, and turn metrics.
 //! - [`secrets`]: `ApiKey`, which never prints itself.
+//! - [`settings`]: the settings file and the turn settings it makes.
 //! - [`text`]: the clause splitter that turns a streamed reply into speakable chunks.
 //!
 //! Data flows one way: mic → frames → VAD segmenter → utterance → STT →
@@ -22,6 +23,7 @@ pub mod engine;
 pub mod event;
 pub mod provider;
 pub mod secrets;
+pub mod settings;
 pub mod text;
 pub mod turn;
 

@@ -161,3 +161,25 @@ impl AudioOutput for MemoryOutput {
         self.queued.load(Ordering::SeqCst)
     }
 }
+
+/// Plays on one output while keeping a copy in memory (`--play --out`).
+pub struct TeeOutput {
+    pub main: Arc<dyn AudioOutput>,
+    pub copy: Arc<MemoryOutput>,
+}
+
+impl AudioOutput for TeeOutput {
+    fn queue(&self, pcm: &Pcm) {
+        self.main.queue(pcm);
+        self.copy.queue(pcm);
+    }
+    fn flush(&self) {
+        self.main.flush();
+    }
+    fn played_samples(&self) -> u64 {
+        self.main.played_samples()
+    }
+    fn queued_samples(&self) -> u64 {
+        self.main.queued_samples()
+    }
+}

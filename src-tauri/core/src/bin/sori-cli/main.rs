@@ -1,0 +1,92 @@
+//! `sori-cli`: Sori without a window. Ask from a WAV file or typed text, speak
+//! a text, list sound devices. Only argument parsing lives here; the commands
+//! are in `commands.rs`, on top of `sori-core`.
+
+mod commands;
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "sori-cli", version, about = "Sori (소리), the voice assistant, from the command line")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Asks one question (spoken in a WAV file, or typed) and speaks the answer.
+    Ask {
+        /// The question as speech, a WAV file.
+        #[arg(long, conflicts_with = "text", required_unless_present = "text")]
+        audio: Option<PathBuf>,
+        /// The question as text.
+        #[arg(long)]
+        text: Option<String>,
+        #[command(flatten)]
+        out: OutputArgs,
+        #[command(flatten)]
+        provider: ProviderArgs,
+    },
+    /// Speaks a text.
+    Say {
+        text: String,
+        #[command(flatten)]
+        out: OutputArgs,
+        #[command(flatten)]
+        provider: ProviderArgs,
+    },
+    /// Lists the sound devices.
+    Devices,
+}
+
+#[derive(Args, Clone)]
+pub struct OutputArgs {
+    /// Writes the spoken reply to this WAV file.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Plays the reply on the default sound output.
+    #[arg(long)]
+    pub play: bool,
+    /// Prints the turn's metrics as one JSON object on the last line of stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Overrides of the settings file. The key comes from OPENAI_API_KEY.
+#[derive(Args, Clone, Default)]
+pub struct ProviderArgs {
+    /// The provider's base URL (else OPENAI_BASE_URL, else the settings file).
+    #[arg(long)]
+    pub base_url: Option<String>,
+    /// The settings file to read (default: Sori's own).
+    #[arg(long)]
+    pub settings: Option<PathBuf>,
+    #[arg(long)]
+    pub stt_model: Option<String>,
+    #[arg(long)]
+    pub chat_model: Option<String>,
+    #[arg(long)]
+    pub tts_model: Option<String>,
+    #[arg(long)]
+    pub voice: Option<String>,
+    /// Style instructions for the voice.
+    #[arg(long)]
+    pub style: Option<String>,
+    #[arg(long)]
+    pub speed: Option<f32>,
+    /// auto, ko, en, …
+    #[arg(long)]
+    pub language: Option<String>,
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Ask { audio, text, out, provider } => commands::ask(audio, text, out, provider),
+        Command::Say { text, out, provider } => commands::say(text, out, provider),
+        Command::Devices => commands::devices(),
+    };
+    std::process::exit(code);
+}
