@@ -1,0 +1,141 @@
+//! The pipeline benchmark: N turns, Korean and English, against the testkit
+//! server under a stated latency model. It reports time-to-first-audio and
+//! total time (median, p90), TTFA as a ratio to the model's lower bound
+//! (STT + first token + tokens of the first sentence + TTS first byte), and
+//! Sori's own overhead (TTFA minus the modelled server time of the chunk Sori
+//! actually spoke first). For scale, the same turns run the classic sequential
+//! design too (transcribe, wait for the whole reply, wait for all its audio).
+//!
+//! `cargo bench -p sori-core --bench pipeline [-- --turns N]` runs it in full;
+//! under `cargo test` (no `--bench` argument) it runs a short form so it cannot rot.
+
+use futures_util::StreamExt;
+use sori_core::audio::output::MemoryOutput;
+use sori_core::conversation::Conversation;
+use sori_core::provider::openai::OpenAi;
+use sori_core::provider::*;
+use sori_core::secrets::ApiKey;
+use sori_core::settings::Settings;
+use sori_core::text::clauses::split_all;
+use sori_core::text::SplitterConfig;
+use sori_core::turn::{run_turn, Emitter, Providers, TurnInput, TurnOutcome};
+use sori_testkit::script::{default_reply, tokenize};
+use sori_testkit::{LatencyModel, ServerConfig, TestServer, TEST_API_KEY};
+use std::sync::Arc;
+use std::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+const QUESTIONS: &[&str] = &[
+    "주문한 상품이 언제 도착하나요?",
+    "When will my order arrive?",
+    "환불은 어떻게 신청하나요?",
+    "Can I change my delivery address?",
+    "배송지를 바꾸고 싶어요.",
+    "How do I return a damaged item?",
+];
+
+struct Sample {
+    ttfa: f64,
+    total: f64,
+    bound: f64,
+    overhead: f64,
+}
+
+/// Tokens of `text` up to and including the end of `prefix` (a chunk or sentence it starts with).
+fn tokens_through(text: &str, prefix: &str) -> usize {
+    let mut seen = String::new();
+    for (i, t) in tokenize(text).iter().enumerate() {
+        seen.push_str(t);
+        if seen.trim_end().len() >= prefix.len() {
+            return i + 1;
+        }
+    }
+    tokenize(text).len()
+}
+
+/// The first sentence of a reply, by its first sentence mark.
+fn first_sentence(reply: &str) -> &str {
+    let end = reply.char_indices().find(|&(i, c)| matches!(c, '.' | '?' | '!') && reply[i + 1..].starts_with(' ')).map(|(i, _)| i + 1);
+    &reply[..end.unwrap_or(reply.len())]
+}
+
+fn pct(values: &mut [f64], p: f64) -> f64 {
+    values.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let rank = p * (values.len() - 1) as f64;
+    let (lo, hi) = (rank.floor() as usize, rank.ceil() as usize);
+    values[lo] + (values[hi] - values[lo]) * (rank - lo as f64)
+}
+
+/// The classic sequential design: each step waits for the whole previous one.
+async fn sequential(c: &OpenAi, samples: &[i16], settings: &Settings) -> f64 {
+    let start = Instant::now();
+    let text = c.transcribe(SttRequest { samples, sample_rate: 16_000, model: &settings.stt_model, language: None, prompt: None }).await.unwrap();
+    let messages = Conversation::default().messages_for(&text);
+    let mut stream = c.stream_chat(ChatRequest { model: &settings.chat_model, messages: &messages, temperature: None }).await.unwrap();
+    let mut reply = String::new();
+    while let Some(Ok(ChatEvent::Text(t))) = stream.next().await {
+        reply.push_str(&t);
+    }
+    let voice = SpeechRequest { text: &reply, model: &settings.tts_model, voice: &settings.voice, instructions: None, speed: 1.0, format: AudioFormat::Mp3 };
+    let mut audio = c.synthesize(voice).await.unwrap();
+    while audio.next().await.is_some() {}
+    start.elapsed().as_secs_f64() * 1000.0
+}
+
+fn main() {
+    let full = std::env::args().any(|a| a == "--bench");
+    let args: Vec<String> = std::env::args().collect();
+    let turns = args.iter().position(|a| a == "--turns").and_then(|i| args.get(i + 1)).and_then(|n| n.parse().ok()).unwrap_or(if full { 24 } else { 4 });
+    let latency = LatencyModel::typical();
+    let server = TestServer::start_in_background(ServerConfig { latency, ..Default::default() }).expect("start the testkit");
+    let client = Arc::new(OpenAi::new(&server.base_url(), ApiKey::new(TEST_API_KEY)).unwrap());
+    let settings = Settings::default();
+    let turn_settings = settings.turn_settings();
+    let providers = Providers { stt: client.clone(), chat: client.clone(), tts: client.clone(), bytes: Some(client.bytes.clone()) };
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+
+    println!("Sori pipeline benchmark: {turns} turns, Korean and English, against sori-testkit ({})", if full { "full" } else { "short form" });
+    println!(
+        "latency model: STT {} ms + {} ms per audio second; first token {} ms; {} tokens/s; TTS first byte {} ms, then {}x real time",
+        latency.stt_base_ms, latency.stt_ms_per_audio_second, latency.chat_first_token_ms, latency.chat_tokens_per_second, latency.tts_first_byte_ms, latency.tts_realtime_factor
+    );
+    let mut samples = Vec::new();
+    let mut sequential_ttfa = Vec::new();
+    runtime.block_on(async {
+        for i in 0..turns + 1 {
+            let question = QUESTIONS[i % QUESTIONS.len()];
+            let seconds = 1.5 + (i % 3) as f64 * 0.5;
+            let audio: Vec<i16> = (0..(16_000.0 * seconds) as usize).map(|k| ((k as f64 * (0.05 + i as f64 * 1e-4)).sin() * 7000.0) as i16).collect();
+            server.set_transcript_for_samples(&audio, question);
+            let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+            let input = TurnInput::Audio { samples: audio.clone(), sample_rate: 16_000 };
+            let outcome: TurnOutcome = run_turn(input, &Conversation::default(), &providers, &turn_settings, Arc::new(MemoryOutput::default()), Emitter { turn: i as u64, tx }, CancellationToken::new()).await;
+            let reply = default_reply(question);
+            assert_eq!(outcome.reply, reply, "the turn completed");
+            if i == 0 {
+                continue; // warm-up: connections, the server's schema validators
+            }
+            let first_chunk = split_all(&reply, SplitterConfig::default()).remove(0);
+            let bound = latency.ttfa_lower_bound(seconds, tokens_through(&reply, first_sentence(&reply))).as_secs_f64() * 1000.0;
+            let modelled = latency.ttfa_lower_bound(seconds, tokens_through(&reply, &first_chunk)).as_secs_f64() * 1000.0;
+            let ttfa = outcome.metrics.ttfa_ms.expect("audio was played");
+            samples.push(Sample { ttfa, total: outcome.metrics.total_ms, bound, overhead: ttfa - modelled });
+            if sequential_ttfa.len() < turns.min(6) {
+                sequential_ttfa.push(sequential(&client, &audio, &settings).await / bound);
+            }
+        }
+    });
+    let col = |f: &dyn Fn(&Sample) -> f64| -> (f64, f64) {
+        let mut v: Vec<f64> = samples.iter().map(f).collect();
+        (pct(&mut v, 0.5), pct(&mut v, 0.9))
+    };
+    let row = |name: &str, (median, p90): (f64, f64), unit: &str| println!("{name:<28}{median:>10.2}{p90:>10.2}  {unit}");
+    println!("{:<28}{:>10}{:>10}", "", "median", "p90");
+    row("time to first audio", col(&|s| s.ttfa), "ms");
+    row("total (all audio received)", col(&|s| s.total), "ms");
+    row("lower bound (1st sentence)", col(&|s| s.bound), "ms");
+    row("TTFA / lower bound", col(&|s| s.ttfa / s.bound), "x");
+    row("Sori's own overhead", col(&|s| s.overhead), "ms (TTFA minus modelled time of the first chunk)");
+    let mut seq = sequential_ttfa.clone();
+    row("sequential design / bound", (pct(&mut seq, 0.5), pct(&mut seq, 0.9)), "x (STT, whole reply, whole audio)");
+}
