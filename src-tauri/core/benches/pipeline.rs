@@ -136,6 +136,12 @@ fn main() {
     row("lower bound (1st sentence)", col(&|s| s.bound), "ms");
     row("TTFA / lower bound", col(&|s| s.ttfa / s.bound), "x");
     row("Sori's own overhead", col(&|s| s.overhead), "ms (TTFA minus modelled time of the first chunk)");
+    println!(
+        "{:<28}{:>10.2}{:>10}  ms of it: the splitter waits for the token after a boundary (\"3.5\", \"3,000\")",
+        "  one-token lookahead",
+        1000.0 / latency.chat_tokens_per_second,
+        ""
+    );
     let mut seq = sequential_ttfa.clone();
     row("sequential design / bound", (pct(&mut seq, 0.5), pct(&mut seq, 0.9)), "x (STT, whole reply, whole audio)");
 }

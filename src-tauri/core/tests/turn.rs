@@ -179,6 +179,8 @@ async fn a_reply_that_breaks_keeps_what_was_spoken_and_is_marked_incomplete() {
     assert!(!r.outcome.reply.is_empty() && reply.starts_with(&r.outcome.reply) && r.outcome.reply.len() < reply.len());
     assert_eq!(r.outcome.heard, spoken_chunks(&r.events).join(" "));
     assert!(r.outcome.heard.starts_with("Sure, thanks for reaching out."));
+    // Only whole chunks were spoken: the partial sentence at the break was not.
+    assert!(split_all(&reply, SplitterConfig::default()).starts_with(&spoken_chunks(&r.events)));
 }
 
 #[tokio::test]

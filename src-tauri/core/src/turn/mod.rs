@@ -194,7 +194,8 @@ pub async fn run_turn(
             }
         }
     }
-    if !cancel.is_cancelled() {
+    // A reply cut off by a failure is not finished: its last, partial sentence is not spoken.
+    if !cancel.is_cancelled() && !incomplete {
         if let Some(rest) = splitter.finish() {
             metrics.first_chunk_ms.get_or_insert_with(|| ms(start, Instant::now()));
             let _ = chunk_tx.send(rest);

@@ -123,6 +123,8 @@ impl Speaker {
             spoken.chunks.push(SpokenChunk { text, start, end: self.output.queued_samples() });
         }
         if spoken.error.is_some() || cancel.is_cancelled() {
+            // Stop the chunks still being synthesized too: their audio would go unplayed.
+            cancel.cancel();
             starter.abort();
         }
         spoken

@@ -184,16 +184,7 @@ pub fn ask(audio: Option<PathBuf>, text: Option<String>, out: OutputArgs, provid
             }
         });
         let outcome = run_turn(input, &conversation, &providers, &turn_settings, output, Emitter { turn: 1, tx }, cancel).await;
-        let errors = shower.await.unwrap_or(true);
-        if let Some(path) = &out.out {
-            if let Err(e) = write_wav(path, &memory) {
-                return fail(&e);
-            }
-        }
-        if out.json {
-            println!("{}", metrics_json(&outcome));
-        }
-        i32::from(errors)
+        report(outcome, shower, &out, &memory).await
     })
 }
 
@@ -215,17 +206,23 @@ pub fn say(text: String, out: OutputArgs, provider: ProviderArgs) -> i32 {
         let shower = tokio::spawn(show(rx, true));
         let mut outcome = run_turn(TurnInput::Text(".".into()), &Conversation::default(), &providers, &turn_settings, output, Emitter { turn: 1, tx }, CancellationToken::new()).await;
         outcome.user_text = None;
-        let errors = shower.await.unwrap_or(true);
-        if let Some(path) = &out.out {
-            if let Err(e) = write_wav(path, &memory) {
-                return fail(&e);
-            }
-        }
-        if out.json {
-            println!("{}", metrics_json(&outcome));
-        }
-        i32::from(errors)
+        report(outcome, shower, &out, &memory).await
     })
+}
+
+/// Ends a command: waits for the event display, writes `--out`, prints the
+/// `--json` line, and gives the exit code.
+async fn report(outcome: TurnOutcome, shower: tokio::task::JoinHandle<bool>, out: &OutputArgs, memory: &MemoryOutput) -> i32 {
+    let errors = shower.await.unwrap_or(true);
+    if let Some(path) = &out.out {
+        if let Err(e) = write_wav(path, memory) {
+            return fail(&e);
+        }
+    }
+    if out.json {
+        println!("{}", metrics_json(&outcome));
+    }
+    i32::from(errors)
 }
 
 /// A chat model that answers with a given text: how `say` reuses the turn.

@@ -72,18 +72,17 @@ impl OpenAi {
 
     /// A POST to `path` (relative to the base URL) with the key attached.
     pub(crate) fn post(&self, path: &str) -> RequestBuilder {
-        let url = self.base.join(path).expect("endpoint paths are valid relative URLs");
-        let rb = self.http.post(url);
-        match &self.key {
-            Some(key) => rb.bearer_auth(key.expose()),
-            None => rb,
-        }
+        self.request(reqwest::Method::POST, path)
     }
 
     /// A GET to `path` with the key attached.
     pub(crate) fn get(&self, path: &str) -> RequestBuilder {
+        self.request(reqwest::Method::GET, path)
+    }
+
+    fn request(&self, method: reqwest::Method, path: &str) -> RequestBuilder {
         let url = self.base.join(path).expect("endpoint paths are valid relative URLs");
-        let rb = self.http.get(url);
+        let rb = self.http.request(method, url);
         match &self.key {
             Some(key) => rb.bearer_auth(key.expose()),
             None => rb,
