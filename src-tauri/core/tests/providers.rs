@@ -208,3 +208,20 @@ async fn an_unreachable_server_is_a_network_error() {
     assert_eq!(e.kind, ErrorKind::Network);
     assert!(e.message.contains("Cannot reach 127.0.0.1"), "{}", e.message);
 }
+
+#[tokio::test]
+async fn a_server_that_makes_one_format_is_understood_whatever_was_asked() {
+    use sori_testkit::audio::AudioFormat as Made;
+    let s = server();
+    let c = client(&s);
+    let text = "Your order ships today.";
+    let n = synthesize(text, "coral", 1.0).len();
+    s.set_speech_only_format(Some(Made::Wav));
+    assert_eq!(speak(&c, speech(text, "gpt-4o-mini-tts", AudioFormat::Pcm)).await.unwrap().0, synthesize(text, "coral", 1.0));
+    s.set_speech_only_format(Some(Made::Mp3));
+    assert!(speak(&c, speech(text, "gpt-4o-mini-tts", AudioFormat::Pcm)).await.unwrap().0.len().abs_diff(n) < 3 * 1152);
+    s.set_speech_only_format(Some(Made::Opus));
+    assert!(speak(&c, speech(text, "gpt-4o-mini-tts", AudioFormat::Wav)).await.unwrap().0.len().abs_diff(n) < 960);
+    s.set_speech_only_format(Some(Made::Pcm));
+    assert_eq!(speak(&c, speech(text, "gpt-4o-mini-tts", AudioFormat::Mp3)).await.unwrap().0, synthesize(text, "coral", 1.0));
+}

@@ -153,6 +153,12 @@ impl TestServer {
         self.shared.script.lock().unwrap().set_transcript(sha256_hex(&bytes), text);
     }
 
+    /// Makes the speech endpoint answer in `format` whatever is asked, as some
+    /// local servers do; `None` restores normal behaviour.
+    pub fn set_speech_only_format(&self, format: Option<crate::audio::AudioFormat>) {
+        *self.shared.speech_only_format.lock().unwrap() = format;
+    }
+
     /// Replies `reply` when the user's last message contains `needle`.
     pub fn add_reply(&self, needle: &str, reply: &str) {
         self.shared.script.lock().unwrap().add_reply(needle, reply);

@@ -32,6 +32,8 @@ pub struct Shared {
     pub faults: Mutex<FaultPlan>,
     pub script: Mutex<Script>,
     pub log: Mutex<Vec<RecordedRequest>>,
+    /// Like servers that make only one audio format whatever is asked, when set.
+    pub speech_only_format: Mutex<Option<crate::audio::AudioFormat>>,
 }
 
 /// A request under way: when it started (latency is counted from here) and the
@@ -51,6 +53,7 @@ impl Shared {
             faults: Mutex::default(),
             script: Mutex::new(script),
             log: Mutex::default(),
+            speech_only_format: Mutex::default(),
         }
     }
 
