@@ -6,6 +6,7 @@
 use crate::audio::output::AudioOutput;
 use crate::conversation::Conversation;
 use crate::event::{Event, TurnId};
+use crate::history::{now_ms, ConversationLog, History, TurnRecord};
 use crate::turn::{run_turn, Emitter, Providers, TurnInput, TurnOutcome, TurnSettings};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
@@ -16,6 +17,7 @@ enum Command {
     Ask(TurnInput, Option<oneshot::Sender<TurnOutcome>>),
     Cancel,
     ClearHistory,
+    Open(String, oneshot::Sender<std::io::Result<()>>),
     Settings(Box<TurnSettings>),
     History(oneshot::Sender<Conversation>),
 }
@@ -45,8 +47,18 @@ impl EngineHandle {
         let _ = self.tx.send(Command::Cancel);
     }
 
+    /// Starts a new conversation: the history so far is no longer sent to the
+    /// model, and the next turn starts a new conversation file.
     pub fn clear_history(&self) {
         let _ = self.tx.send(Command::ClearHistory);
+    }
+
+    /// Continues a saved conversation: its turns become the context again and
+    /// new turns are added to its file.
+    pub async fn open_conversation(&self, id: &str) -> std::io::Result<()> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.send(Command::Open(id.to_string(), tx)).map_err(|_| std::io::Error::other("the engine has stopped"))?;
+        rx.await.map_err(|_| std::io::Error::other("the engine has stopped"))?
     }
 
     /// Applies to the next turn.
@@ -68,18 +80,41 @@ struct Running {
     reply_to: Option<oneshot::Sender<TurnOutcome>>,
 }
 
-/// Starts the engine on the current tokio runtime. It runs until every handle is dropped.
+/// Where finished turns are kept, when history is on.
+struct Keeper {
+    history: History,
+    log: Option<ConversationLog>,
+}
+
+impl Keeper {
+    /// Appends a turn, starting the conversation's file on its first turn.
+    /// Records are numbered within their conversation (event turn ids count
+    /// across the session).
+    fn keep(&mut self, mut record: TurnRecord) -> std::io::Result<()> {
+        if self.log.is_none() {
+            self.log = Some(self.history.start()?);
+        }
+        let log = self.log.as_mut().expect("just started");
+        record.turn = log.next_turn();
+        log.append(&record)
+    }
+}
+
+/// Starts the engine on the current tokio runtime. It runs until every handle
+/// is dropped. With `history`, every finished turn is appended to disk.
 pub fn spawn(
     conversation: Conversation,
     providers: Providers,
     settings: TurnSettings,
     output: Arc<dyn AudioOutput>,
+    history: Option<History>,
 ) -> (EngineHandle, mpsc::UnboundedReceiver<Event>) {
     let (tx, mut commands) = mpsc::unbounded_channel();
     let (events, events_rx) = mpsc::unbounded_channel();
     tokio::spawn(async move {
         let mut conversation = conversation;
         let mut settings = settings;
+        let mut keeper = history.map(|history| Keeper { history, log: None });
         let mut next: TurnId = 1;
         let mut running: Option<Running> = None;
         loop {
@@ -88,17 +123,17 @@ pub fn spawn(
                     c = commands.recv() => c,
                     outcome = &mut r.task => {
                         let r = running.take().unwrap();
-                        finish(&mut conversation, outcome.ok(), r.reply_to);
+                        finish(&mut conversation, keeper.as_mut(), &events, outcome.ok(), r.reply_to);
                         continue;
                     }
                 },
                 None => commands.recv().await,
             };
             let Some(command) = command else { break };
-            if matches!(command, Command::Ask(..) | Command::Cancel | Command::ClearHistory) {
+            if matches!(command, Command::Ask(..) | Command::Cancel | Command::ClearHistory | Command::Open(..)) {
                 if let Some(r) = running.take() {
                     r.cancel.cancel();
-                    finish(&mut conversation, r.task.await.ok(), r.reply_to);
+                    finish(&mut conversation, keeper.as_mut(), &events, r.task.await.ok(), r.reply_to);
                 }
             }
             match command {
@@ -111,7 +146,15 @@ pub fn spawn(
                     running = Some(Running { cancel, task, reply_to });
                 }
                 Command::Cancel => {}
-                Command::ClearHistory => conversation.clear(),
+                Command::ClearHistory => {
+                    conversation.clear();
+                    if let Some(k) = keeper.as_mut() {
+                        k.log = None;
+                    }
+                }
+                Command::Open(id, reply) => {
+                    let _ = reply.send(open(&mut conversation, keeper.as_mut(), &id));
+                }
                 Command::Settings(s) => settings = *s,
                 Command::History(tx) => drop(tx.send(conversation.clone())),
             }
@@ -124,12 +167,47 @@ pub fn spawn(
     (EngineHandle { tx }, events_rx)
 }
 
-/// Records a finished turn in the history (a turn with no words from the user,
-/// such as a fallback, is not history) and hands its outcome to whoever waits.
-fn finish(conversation: &mut Conversation, outcome: Option<TurnOutcome>, reply_to: Option<oneshot::Sender<TurnOutcome>>) {
+/// Loads a saved conversation as the context and resumes its file.
+fn open(conversation: &mut Conversation, keeper: Option<&mut Keeper>, id: &str) -> std::io::Result<()> {
+    let keeper = keeper.ok_or_else(|| std::io::Error::other("history is off"))?;
+    let records = keeper.history.open(id)?;
+    let log = keeper.history.resume(id)?;
+    conversation.clear();
+    for r in &records {
+        conversation.record(&r.user, &r.assistant);
+    }
+    keeper.log = Some(log);
+    Ok(())
+}
+
+/// Records a finished turn in the history and on disk (a turn with no words
+/// from the user, such as a fallback, is not history) and hands its outcome
+/// to whoever waits. A failed write is a warning, never a lost conversation:
+/// the turn is still in memory.
+fn finish(
+    conversation: &mut Conversation,
+    keeper: Option<&mut Keeper>,
+    events: &mpsc::UnboundedSender<Event>,
+    outcome: Option<TurnOutcome>,
+    reply_to: Option<oneshot::Sender<TurnOutcome>>,
+) {
     let Some(outcome) = outcome else { return };
     if let Some(user) = &outcome.user_text {
         conversation.record(user, &outcome.heard);
+        if let Some(keeper) = keeper {
+            let record = TurnRecord {
+                turn: 0,
+                at_ms: now_ms(),
+                user: user.clone(),
+                assistant: outcome.heard.clone(),
+                interrupted: outcome.interrupted,
+                incomplete: outcome.incomplete,
+                metrics: outcome.metrics,
+            };
+            if let Err(e) = keeper.keep(record) {
+                let _ = events.send(Event::Warning { code: "history_not_saved".into(), message: format!("This turn could not be saved to the history: {e}.") });
+            }
+        }
     }
     if let Some(tx) = reply_to {
         let _ = tx.send(outcome);

@@ -31,7 +31,8 @@ pub enum Stage {
 
 /// Milliseconds of one turn, each from the turn's start (end of speech, or
 /// the moment a typed question was sent). `None`: the step did not happen.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct TurnMetrics {
     pub transcript_ms: Option<f64>,
     pub llm_first_token_ms: Option<f64>,
@@ -57,6 +58,9 @@ pub enum Event {
     /// A step failed for a passing reason and will be tried again.
     Retrying { turn: TurnId, stage: Stage, attempt: u32, wait_ms: u64, message: String },
     Error { turn: Option<TurnId>, stage: Stage, error: ErrorKind, message: String, retryable: bool },
+    /// Something the user should know that is not a provider failure (settings
+    /// recovered from damage, history not saved, no keychain). `code` is stable.
+    Warning { code: String, message: String },
     /// The turn is over. `heard` is the reply as far as the user heard it;
     /// `interrupted`: cut by the user; `incomplete`: cut by a failure.
     TurnEnded { turn: TurnId, heard: String, interrupted: bool, incomplete: bool, metrics: TurnMetrics },
@@ -76,6 +80,7 @@ mod tests {
             Event::AssistantSpeaking { turn: 1, chunk: 0, text: "네, 고객님,".into() },
             Event::Retrying { turn: 1, stage: Stage::Chat, attempt: 1, wait_ms: 2000, message: "rate limited".into() },
             Event::Error { turn: Some(1), stage: Stage::Speech, error: ErrorKind::RateLimited { retry_after_ms: Some(2000) }, message: "m".into(), retryable: true },
+            Event::Warning { code: "settings_recovered".into(), message: "m".into() },
             Event::TurnEnded {
                 turn: 1,
                 heard: "네, 고객님,".into(),
@@ -94,6 +99,7 @@ mod tests {
                 r#"{"type":"assistant_speaking","turn":1,"chunk":0,"text":"네, 고객님,"}"#,
                 r#"{"type":"retrying","turn":1,"stage":"chat","attempt":1,"wait_ms":2000,"message":"rate limited"}"#,
                 r#"{"type":"error","turn":1,"stage":"speech","error":{"kind":"rate_limited","retry_after_ms":2000},"message":"m","retryable":true}"#,
+                r#"{"type":"warning","code":"settings_recovered","message":"m"}"#,
                 r#"{"type":"turn_ended","turn":1,"heard":"네, 고객님,","interrupted":true,"incomplete":false,"metrics":{"transcript_ms":250.0,"llm_first_token_ms":null,"first_chunk_ms":null,"tts_first_byte_ms":null,"ttfa_ms":900.5,"total_ms":2000.0,"bytes_up":10,"bytes_down":20}}"#,
             ]
         );

@@ -9,8 +9,10 @@
 //! - [`engine`]: the task that owns the conversation and runs turns; `EngineHandle`.
 //! - [`conversation`]: the persona and the budgeted history.
 //! - [`event`]: the event stream that is the contract with the UI, and turn metrics.
-//! - [`secrets`]: `ApiKey`, which never prints itself.
-//! - [`settings`]: the settings file and the turn settings it makes.
+//! - [`secrets`]: keys in the OS keychain (or this session's memory), their
+//!   status and checks; `ApiKey`, which never prints itself.
+//! - [`settings`]: the versioned settings file, validated, atomic, self-healing.
+//! - [`history`]: finished turns appended durably, per conversation.
 //! - [`text`]: the clause splitter that turns a streamed reply into speakable chunks.
 //!
 //! Data flows one way: mic → frames → VAD segmenter → utterance → STT →
@@ -21,6 +23,7 @@ pub mod audio;
 pub mod conversation;
 pub mod engine;
 pub mod event;
+pub mod history;
 pub mod provider;
 pub mod secrets;
 pub mod settings;

@@ -18,7 +18,7 @@ use std::time::Duration;
 #[tokio::test]
 async fn turns_build_the_history_typed_and_spoken_alike() {
     let s = TestServer::start_in_background(ServerConfig::default()).unwrap();
-    let (handle, _events) = engine::spawn(Conversation::default(), providers(&s), settings(), Arc::new(MemoryOutput::default()));
+    let (handle, _events) = engine::spawn(Conversation::default(), providers(&s), settings(), Arc::new(MemoryOutput::default()), None);
     let first = handle.ask_and_wait(TurnInput::Text("안녕하세요".into())).await.unwrap();
     assert_eq!(first.heard, default_reply("안녕하세요"));
     let audio: Vec<i16> = (0..16_000).map(|i| ((i as f64 * 0.05).sin() * 7000.0) as i16).collect();
@@ -43,7 +43,7 @@ async fn turns_build_the_history_typed_and_spoken_alike() {
 async fn a_new_question_interrupts_the_reply_in_flight() {
     let latency = LatencyModel { chat_first_token_ms: 20.0, chat_tokens_per_second: 40.0, ..Default::default() };
     let s = TestServer::start_in_background(ServerConfig { latency, ..Default::default() }).unwrap();
-    let (handle, mut events) = engine::spawn(Conversation::default(), providers(&s), settings(), Arc::new(MemoryOutput::default()));
+    let (handle, mut events) = engine::spawn(Conversation::default(), providers(&s), settings(), Arc::new(MemoryOutput::default()), None);
     handle.ask(TurnInput::Text("When will my order arrive?".into()));
     // Wait until the first chunk is spoken, then barge in.
     loop {
@@ -68,4 +68,33 @@ async fn a_new_question_interrupts_the_reply_in_flight() {
     assert_eq!(history.history()[1].content, heard, "history keeps what was heard");
     assert_eq!(history.history()[3].content, default_reply("Thanks!"));
     handle.cancel(); // nothing in flight: harmless
+}
+
+#[tokio::test]
+async fn finished_turns_are_kept_on_disk_and_conversations_reopen() {
+    let s = TestServer::start_in_background(ServerConfig::default()).unwrap();
+    let dir = std::env::temp_dir().join(format!("sori-engine-history-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let history = sori_core::history::History::at(&dir);
+    let (handle, _events) = engine::spawn(Conversation::default(), providers(&s), settings(), Arc::new(MemoryOutput::default()), Some(history.clone()));
+    handle.ask_and_wait(TurnInput::Text("안녕하세요".into())).await.unwrap();
+    handle.ask_and_wait(TurnInput::Text("배송 언제 와요?".into())).await.unwrap();
+    let first = history.list().unwrap();
+    assert_eq!(first.len(), 1);
+    let records = history.open(&first[0].id).unwrap();
+    assert_eq!(records.iter().map(|r| (r.turn, r.user.as_str())).collect::<Vec<_>>(), [(1, "안녕하세요"), (2, "배송 언제 와요?")]);
+    assert_eq!(records[1].assistant, default_reply("배송 언제 와요?"));
+    assert!(records[1].metrics.total_ms > 0.0);
+
+    // A new conversation gets its own file; reopening the first continues it.
+    handle.clear_history();
+    handle.ask_and_wait(TurnInput::Text("New topic".into())).await.unwrap();
+    assert_eq!(history.list().unwrap().len(), 2);
+    handle.open_conversation(&first[0].id).await.unwrap();
+    assert_eq!(handle.conversation().await.unwrap().history().len(), 4);
+    handle.ask_and_wait(TurnInput::Text("Thanks!".into())).await.unwrap();
+    let records = history.open(&first[0].id).unwrap();
+    assert_eq!(records.last().map(|r| (r.turn, r.user.as_str())), Some((3, "Thanks!")));
+    assert!(handle.open_conversation("../../etc").await.is_err());
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -8,7 +8,7 @@ use sori_core::conversation::Conversation;
 use sori_core::event::{Event, Stage};
 use sori_core::provider::openai::OpenAi;
 use sori_core::secrets::ApiKey;
-use sori_core::settings::Settings;
+use sori_core::settings::{Settings, SettingsFile};
 use sori_core::turn::{run_turn, Emitter, Providers, TurnInput, TurnOutcome};
 use std::io::Write;
 use std::path::PathBuf;
@@ -22,9 +22,10 @@ fn runtime() -> tokio::runtime::Runtime {
 
 /// Settings file, then environment, then flags.
 fn settings(args: &ProviderArgs) -> Settings {
-    let path = args.settings.clone().or_else(Settings::default_path);
-    let (mut s, warning) = path.map(|p| Settings::load(&p)).unwrap_or_default();
-    if let Some(w) = warning {
+    let file = args.settings.clone().map(SettingsFile::at).or_else(SettingsFile::default_location);
+    let loaded = file.map(|f| f.load());
+    let mut s = loaded.as_ref().map(|l| l.settings.clone()).unwrap_or_default();
+    for w in loaded.map(|l| l.warnings).unwrap_or_default() {
         eprintln!("warning: {w}");
     }
     if let Ok(url) = std::env::var("OPENAI_BASE_URL") {

@@ -1,8 +1,13 @@
-//! Sori's settings file (`settings.json` in the OS config folder, e.g.
-//! `~/.config/sori/` on Linux) and how it becomes the engine's turn settings.
-//! Missing fields take their defaults; a file that cannot be read is set aside
-//! in favour of defaults with a warning, never a crash. Keys are never here:
-//! they live in the OS keychain.
+//! Sori's settings: one versioned JSON file in the OS config folder (e.g.
+//! `~/.config/sori/settings.json`), validated field by field, written
+//! atomically, recovered from any damage (see [`file`]). Keys are never here:
+//! they live in the keychain.
+
+pub mod file;
+pub mod validate;
+
+pub use file::{Loaded, SaveError, SettingsFile};
+pub use validate::{validate, FieldError};
 
 use crate::conversation::DEFAULT_PERSONA;
 use crate::provider::retry::RetryPolicy;
@@ -11,11 +16,21 @@ use crate::text::SplitterConfig;
 use crate::turn::speaker::Voice;
 use crate::turn::TurnSettings;
 use serde::{Deserialize, Serialize};
-use std::path::{Path, PathBuf};
+use serde_json::{Map, Value};
+
+/// The settings format this build writes.
+pub const CURRENT_VERSION: u32 = 1;
 
 /// Default style: calm and kind, said in both languages so it works for either.
 pub const DEFAULT_STYLE: &str =
     "Speak like a warm, calm customer-service agent: friendly, clear and unhurried. 차분하고 친절한 상담원처럼 또박또박 말하세요.";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InputMode {
+    PushToTalk,
+    HandsFree,
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -32,17 +47,34 @@ pub struct Settings {
     /// Style instructions (sent to models that take them).
     pub style: String,
     pub speed: f32,
-    /// `auto`, `ko`, `en`, …
+    /// `auto`, `ko`, `en`, … (what is spoken).
     pub language: String,
     pub persona: String,
     /// Audio format asked of the speech endpoint; `pcm` streams with the least delay.
     pub audio_format: AudioFormat,
+    pub input_mode: InputMode,
+    /// Sustained speech interrupts Sori while it speaks (for headset users).
+    pub voice_barge_in: bool,
+    pub hotkey: String,
+    /// Device ids from the device list; `None` follows the system default.
+    pub input_device: Option<String>,
+    pub output_device: Option<String>,
+    /// webrtc-vad mode, 0 (lenient) to 3 (strict).
+    pub vad_aggressiveness: u8,
+    /// Silence that ends an utterance, 200 to 2000 ms.
+    pub end_silence_ms: u32,
+    pub history_enabled: bool,
+    /// `system`, `ko` or `en`.
+    pub ui_language: String,
+    /// Fields this build does not know (from a newer Sori), kept as they were.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            version: 1,
+            version: CURRENT_VERSION,
             base_url: "https://api.openai.com/v1".into(),
             stt_model: "gpt-4o-mini-transcribe".into(),
             chat_model: "gpt-4o-mini".into(),
@@ -53,29 +85,21 @@ impl Default for Settings {
             language: "auto".into(),
             persona: DEFAULT_PERSONA.into(),
             audio_format: AudioFormat::Pcm,
+            input_mode: InputMode::PushToTalk,
+            voice_barge_in: false,
+            hotkey: "Ctrl+Shift+Space".into(),
+            input_device: None,
+            output_device: None,
+            vad_aggressiveness: 2,
+            end_silence_ms: 600,
+            history_enabled: true,
+            ui_language: "system".into(),
+            extra: Map::new(),
         }
     }
 }
 
 impl Settings {
-    /// Where the settings live on this system.
-    pub fn default_path() -> Option<PathBuf> {
-        dirs::config_dir().map(|d| d.join("sori").join("settings.json"))
-    }
-
-    /// Reads settings from `path`. A missing file means defaults; an
-    /// unreadable one means defaults plus a warning to show.
-    pub fn load(path: &Path) -> (Settings, Option<String>) {
-        match std::fs::read(path) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (Settings::default(), None),
-            Err(e) => (Settings::default(), Some(format!("Could not read {}: {e}. Using default settings.", path.display()))),
-            Ok(bytes) => match serde_json::from_slice(&bytes) {
-                Ok(s) => (s, None),
-                Err(e) => (Settings::default(), Some(format!("{} is not valid settings ({e}). Using default settings.", path.display()))),
-            },
-        }
-    }
-
     /// The language for speech-to-text: `None` lets the model detect it.
     pub fn stt_language(&self) -> Option<String> {
         Some(self.language.trim().to_string()).filter(|l| !l.is_empty() && l != "auto")
@@ -100,27 +124,5 @@ impl Settings {
             retry: RetryPolicy::default(),
             splitter: SplitterConfig::default(),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn missing_fields_default_and_bad_files_warn() {
-        let dir = std::env::temp_dir().join(format!("sori-settings-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("settings.json");
-        assert_eq!(Settings::load(&path), (Settings::default(), None));
-        std::fs::write(&path, r#"{"voice": "nova", "language": "ko", "someday_field": 1}"#).unwrap();
-        let (s, warning) = Settings::load(&path);
-        assert_eq!((s.voice.as_str(), s.stt_language().as_deref(), warning), ("nova", Some("ko"), None));
-        assert_eq!(s.chat_model, "gpt-4o-mini");
-        std::fs::write(&path, b"{ truncated").unwrap();
-        let (s, warning) = Settings::load(&path);
-        assert_eq!(s, Settings::default());
-        assert!(warning.unwrap().contains("not valid settings"));
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -1,0 +1,32 @@
+//! The conversation history on disk: one JSON Lines file per conversation in
+//! the OS data folder (e.g. `~/.local/share/sori/history/`), one line per
+//! finished turn, appended with a single write and synced, so a crash loses at
+//! most the turn in flight and the file stays readable. Listing, opening,
+//! exporting (Markdown, JSON), deleting and clearing live in [`store`].
+
+pub mod export;
+pub mod store;
+
+pub use store::{ConversationInfo, ConversationLog, History};
+
+use crate::event::TurnMetrics;
+use serde::{Deserialize, Serialize};
+
+/// One finished turn as it is kept.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TurnRecord {
+    pub turn: u64,
+    /// When the turn ended, in milliseconds since the Unix epoch.
+    pub at_ms: u64,
+    pub user: String,
+    /// The reply as the user heard it.
+    pub assistant: String,
+    pub interrupted: bool,
+    pub incomplete: bool,
+    #[serde(default)]
+    pub metrics: TurnMetrics,
+}
+
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
