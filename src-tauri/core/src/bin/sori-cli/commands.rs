@@ -1,13 +1,13 @@
 //! The commands of `sori-cli`, each returning the process exit code:
 //! 0 done, 1 the turn reported errors, 2 it could not start.
 
-use crate::{OutputArgs, ProviderArgs};
+use crate::{KeyAction, OutputArgs, ProviderArgs};
 use serde_json::json;
 use sori_core::audio::output::{AudioOutput, DeviceOutput, MemoryOutput, TeeOutput};
 use sori_core::conversation::Conversation;
 use sori_core::event::{Event, Stage};
 use sori_core::provider::openai::OpenAi;
-use sori_core::secrets::ApiKey;
+use sori_core::secrets::{check_key, ApiKey, KeyCheck, Keys};
 use sori_core::settings::{Settings, SettingsFile};
 use sori_core::turn::{run_turn, Emitter, Providers, TurnInput, TurnOutcome};
 use std::io::Write;
@@ -49,9 +49,49 @@ fn settings(args: &ProviderArgs) -> Settings {
     s
 }
 
+/// A client with the provider's key: from the keychain, else OPENAI_API_KEY.
 fn client(s: &Settings) -> Result<OpenAi, String> {
-    let key = std::env::var("OPENAI_API_KEY").ok().and_then(ApiKey::new);
+    let key = Keys::open().resolve(&s.base_url).map_err(|e| e.to_string())?.map(|(k, _)| k);
     OpenAi::new(&s.base_url, key).map_err(|e| e.to_string())
+}
+
+pub fn key(action: KeyAction, provider: ProviderArgs) -> i32 {
+    let settings = settings(&provider);
+    let keys = Keys::open();
+    let show = |status: sori_core::secrets::KeyStatus| {
+        println!("{}", serde_json::to_string(&status).expect("status serializes"));
+        0
+    };
+    match action {
+        KeyAction::Status => show(keys.status(&settings.base_url)),
+        KeyAction::Clear => match keys.clear(&settings.base_url) {
+            Ok(s) => show(s),
+            Err(e) => fail(&e.to_string()),
+        },
+        KeyAction::Set { session_only } => {
+            let mut line = String::new();
+            if std::io::stdin().read_line(&mut line).is_err() {
+                return fail("could not read the key from standard input");
+            }
+            let Some(key) = ApiKey::new(line) else { return fail("no key was given on standard input") };
+            if let Err(e) = OpenAi::new(&settings.base_url, Some(key.clone())) {
+                return fail(&e.to_string());
+            }
+            match keys.set(&settings.base_url, key, session_only) {
+                Ok(s) => show(s),
+                Err(e) => fail(&format!("{e} (use --session-only to keep it for this command only)")),
+            }
+        }
+        KeyAction::Check => {
+            let key = match keys.resolve(&settings.base_url) {
+                Ok(k) => k.map(|(k, _)| k),
+                Err(e) => return fail(&e.to_string()),
+            };
+            let result = runtime().block_on(check_key(&settings.base_url, key));
+            println!("{}", serde_json::to_string(&result).expect("check serializes"));
+            i32::from(!matches!(result, KeyCheck::Works { .. }))
+        }
+    }
 }
 
 /// The output the flags ask for, and the memory copy to write `--out` from.

@@ -39,6 +39,29 @@ enum Command {
     },
     /// Lists the sound devices.
     Devices,
+    /// Manages the provider's API key in the OS keychain.
+    Key {
+        #[command(subcommand)]
+        action: KeyAction,
+        #[command(flatten)]
+        provider: ProviderArgs,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum KeyAction {
+    /// Reads a key from standard input (never from the command line) and keeps it.
+    Set {
+        /// Keep it in memory for this command only, when there is no keychain.
+        #[arg(long)]
+        session_only: bool,
+    },
+    /// Says whether a key is set, where it comes from, and its last 4 characters.
+    Status,
+    /// Forgets the key.
+    Clear,
+    /// Tries the key with a cheap call to the provider.
+    Check,
 }
 
 #[derive(Args, Clone)]
@@ -87,6 +110,7 @@ fn main() {
         Command::Ask { audio, text, out, provider } => commands::ask(audio, text, out, provider),
         Command::Say { text, out, provider } => commands::say(text, out, provider),
         Command::Devices => commands::devices(),
+        Command::Key { action, provider } => commands::key(action, provider),
     };
     std::process::exit(code);
 }
