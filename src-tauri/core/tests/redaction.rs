@@ -1,0 +1,117 @@
+//! The key never shows: whole turns run with every fault the test server can
+//! throw, through the engine (with history) and through sori-cli; then every
+//! event, every line of output and every file written is searched for the key.
+
+mod common;
+
+use common::settings;
+use sori_core::audio::output::MemoryOutput;
+use sori_core::conversation::Conversation;
+use sori_core::engine;
+use sori_core::history::History;
+use sori_core::provider::openai::OpenAi;
+use sori_core::secrets::ApiKey;
+use sori_core::settings::{Settings, SettingsFile};
+use sori_core::turn::{Providers, TurnInput};
+use sori_testkit::{Endpoint, Fault, ServerConfig, TestServer};
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+
+const KEY: &str = "sori-redaction-test-key-5b8e21c9";
+
+fn every_fault() -> Vec<(Endpoint, Fault)> {
+    let mut faults = vec![];
+    for endpoint in [Endpoint::Transcriptions, Endpoint::Chat, Endpoint::Speech] {
+        faults.extend([
+            Fault::Unauthorized,
+            Fault::RateLimited { retry_after_secs: 0 },
+            Fault::QuotaExceeded,
+            Fault::ServerError,
+            Fault::Overloaded,
+            Fault::SlowFirstByte { ms: 20 },
+            Fault::DropMidBody { after_bytes: 300 },
+            Fault::MalformedSse,
+        ].into_iter().map(|f| (endpoint, f)));
+    }
+    faults.push((Endpoint::Speech, Fault::TruncatedAudio));
+    faults.retain(|(e, f)| f.applies_to(*e));
+    faults
+}
+
+/// Every file under `dir`, as text.
+fn files_under(dir: &Path) -> Vec<(String, String)> {
+    let mut out = vec![];
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            out.push((path.display().to_string(), String::from_utf8_lossy(&std::fs::read(&path).unwrap()).to_string()));
+        }
+    }
+    out
+}
+
+fn assert_no_key(what: &str, text: &str) {
+    // The whole key, and any long piece of it (a key cut by a message limit).
+    for piece in [KEY, &KEY[..16], &KEY[12..]] {
+        assert!(!text.contains(piece), "{what} contains the key ({piece}):\n{text}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_key_appears_in_no_event_output_or_file() {
+    let server = TestServer::start_in_background(ServerConfig { api_key: Some(KEY.into()), ..Default::default() }).unwrap();
+    let dir = std::env::temp_dir().join(format!("sori-redaction-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let history = History::at(dir.join("history"));
+    SettingsFile::at(dir.join("settings.json")).save(&Settings { base_url: server.base_url(), ..Default::default() }).unwrap();
+
+    // The engine: one turn per fault, spoken and typed, with a wrong key too.
+    let client = Arc::new(OpenAi::new(&server.base_url(), ApiKey::new(KEY)).unwrap());
+    let providers = Providers { stt: client.clone(), chat: client.clone(), tts: client.clone(), bytes: None };
+    let (handle, mut events) = engine::spawn(Conversation::default(), providers, settings(), Arc::new(MemoryOutput::default()), Some(history.clone()));
+    let audio: Vec<i16> = (0..16_000).map(|i| ((i as f64 * 0.05).sin() * 7000.0) as i16).collect();
+    for (endpoint, fault) in every_fault() {
+        server.push_fault(endpoint, fault);
+        let input = if endpoint == Endpoint::Transcriptions { TurnInput::Audio { samples: audio.clone(), sample_rate: 16_000 } } else { TurnInput::Text("Hello?".into()) };
+        handle.ask_and_wait(input).await.unwrap();
+    }
+    let wrong = OpenAi::new(&server.base_url(), ApiKey::new(format!("{KEY}-wrong"))).unwrap();
+    let e = wrong.list_models().await.unwrap_err();
+    assert_no_key("a wrong-key error", &e.message);
+    assert_no_key("a client's Debug", &format!("{client:?}"));
+
+    let mut all_events = String::new();
+    while let Ok(e) = events.try_recv() {
+        all_events.push_str(&serde_json::to_string(&e).unwrap());
+        all_events.push('\n');
+    }
+    assert!(all_events.contains(r#""type":"error""#) && all_events.contains(r#""type":"retrying""#), "faults happened");
+    assert_no_key("the events", &all_events);
+
+    // sori-cli, with the key in its environment, through faults too.
+    for (endpoint, fault) in [(Endpoint::Chat, Fault::Unauthorized), (Endpoint::Speech, Fault::DropMidBody { after_bytes: 500 }), (Endpoint::Chat, Fault::MalformedSse)] {
+        server.push_fault(endpoint, fault);
+        let out = Command::new(env!("CARGO_BIN_EXE_sori-cli"))
+            .args(["ask", "--text", "hi", "--json", "--settings", dir.join("settings.json").to_str().unwrap(), "--out", dir.join("reply.wav").to_str().unwrap()])
+            .env("OPENAI_API_KEY", KEY)
+            .env("XDG_CONFIG_HOME", dir.join("config"))
+            .env("XDG_DATA_HOME", dir.join("data"))
+            .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
+            .output()
+            .unwrap();
+        assert_no_key("sori-cli's stdout", &String::from_utf8_lossy(&out.stdout));
+        assert_no_key("sori-cli's stderr", &String::from_utf8_lossy(&out.stderr));
+    }
+
+    // The key did travel where it should: in the Authorization header.
+    assert!(server.requests().iter().any(|r| r.authorization.as_deref() == Some(&format!("Bearer {KEY}"))));
+    let files = files_under(&dir);
+    assert!(files.iter().any(|(p, _)| p.ends_with(".jsonl")), "history was written: {:?}", files.iter().map(|f| &f.0).collect::<Vec<_>>());
+    for (path, text) in files {
+        assert_no_key(&path, &text);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
