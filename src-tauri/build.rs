@@ -2,10 +2,24 @@
 //! command permissions.
 
 fn main() {
-    // Declaring the app's commands makes each one need an explicit `allow-*`
-    // permission in the window's capability, so the web view can call exactly
-    // these and nothing more.
-    let manifest = tauri_build::AppManifest::new().commands(&["app_info", "audio_devices"]);
+    // Every command is declared: a declared command needs an explicit `allow-*`
+    // permission in the window's capability (undeclared ones would be open to
+    // any window), so the web view can call exactly what it is granted.
+    let manifest = tauri_build::AppManifest::new().commands(&[
+        "app_info",
+        "audio_devices",
+        "key_status",
+        "set_key",
+        "clear_key",
+        "check_key",
+        "get_settings",
+        "save_settings",
+        "list_conversations",
+        "open_conversation",
+        "export_conversation",
+        "delete_conversation",
+        "clear_history",
+    ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("tauri build script failed");
 }

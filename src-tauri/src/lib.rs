@@ -3,17 +3,31 @@
 //! - [`commands`]: what the web view may call, one line each into the engine,
 //!   grouped by topic; every command is also listed in `build.rs` so the window's
 //!   capability must allow it by name.
+//! - [`state`]: the one managed `AppState` (keys, settings, history).
 //!
 //! This file only wires things together; no logic lives here.
 
 pub mod commands;
+pub mod state;
 
 /// Builds and runs the app until its last window closes.
 pub fn run() {
     tauri::Builder::default()
+        .manage(state::AppState::load())
         .invoke_handler(tauri::generate_handler![
             commands::app::app_info,
             commands::devices::audio_devices,
+            commands::secrets::key_status,
+            commands::secrets::set_key,
+            commands::secrets::clear_key,
+            commands::secrets::check_key,
+            commands::settings::get_settings,
+            commands::settings::save_settings,
+            commands::history::list_conversations,
+            commands::history::open_conversation,
+            commands::history::export_conversation,
+            commands::history::delete_conversation,
+            commands::history::clear_history,
         ])
         .run(tauri::generate_context!())
         .expect("Sori could not start its window");

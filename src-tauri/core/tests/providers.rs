@@ -225,3 +225,17 @@ async fn a_server_that_makes_one_format_is_understood_whatever_was_asked() {
     s.set_speech_only_format(Some(Made::Pcm));
     assert_eq!(speak(&c, speech(text, "gpt-4o-mini-tts", AudioFormat::Mp3)).await.unwrap().0, synthesize(text, "coral", 1.0));
 }
+
+#[tokio::test]
+async fn a_key_check_says_works_rejected_or_unreachable() {
+    use sori_core::secrets::{check_key, KeyCheck};
+    let s = server();
+    assert_eq!(check_key(&s.base_url(), ApiKey::new(TEST_API_KEY)).await, KeyCheck::Works { models: 9 });
+    match check_key(&s.base_url(), ApiKey::new("not-the-key-000")).await {
+        KeyCheck::Rejected { message } => assert!(message.contains("did not accept the API key") && !message.contains("not-the-key-000"), "{message}"),
+        other => panic!("{other:?}"),
+    }
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    assert!(matches!(check_key(&format!("http://{closed}/v1"), ApiKey::new(TEST_API_KEY)).await, KeyCheck::Unreachable { .. }));
+    assert!(matches!(check_key("http://192.168.7.7/v1", ApiKey::new(TEST_API_KEY)).await, KeyCheck::Failed { .. }), "no key over plain http to another machine");
+}

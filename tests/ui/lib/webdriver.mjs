@@ -58,6 +58,10 @@ export async function newSession(base, application) {
         await new Promise((r) => setTimeout(r, 100));
       }
     },
+    /** Types into an input. */
+    type: async (css, text) => call('POST', `${s}/element/${await session.find(css)}/value`, { text }),
+    /** Runs `script` in the page; it ends by calling its last argument with a JSON-able result. */
+    executeAsync: (script, args = []) => call('POST', `${s}/execute/async`, { script, args }),
     screenshot: async () => Buffer.from(await call('GET', `${s}/screenshot`), 'base64'),
     close: () => call('DELETE', s),
   };
