@@ -3,5 +3,7 @@
 pub mod decode;
 pub mod devices;
 pub mod output;
+pub mod segmenter;
+pub mod vad;
 
 pub use devices::{list_devices, AudioDevice, DeviceError, DeviceList};
