@@ -1,8 +1,10 @@
 //! Sound devices: what exists, and (later) capture and playback on them.
 
+pub mod capture;
 pub mod decode;
 pub mod devices;
 pub mod output;
+pub mod resample;
 pub mod segmenter;
 pub mod vad;
 
