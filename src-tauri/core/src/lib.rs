@@ -1,8 +1,10 @@
 //! `sori-core`: Sori's engine, with no Tauri anywhere in its dependency tree.
 //!
 //! A map of the crate (it grows with each capability):
-//! - [`audio`]: the sound devices (listing; capture and voice activity as they
-//!   land) and decoding of provider audio.
+//! - [`audio`]: devices; capture (cpal on its own thread, rubato to 16 kHz);
+//!   voice activity (webrtc-vad behind a noise gate), the utterance segmenter
+//!   and the listener (push-to-talk, hands-free, barge-in, level); playback
+//!   (rodio) and decoding of provider audio.
 //! - [`provider`]: the `SpeechToText`, `ChatModel` and `TextToSpeech` traits,
 //!   their OpenAI-compatible clients, failure kinds, retries and the SSE parser.
 //! - [`turn`]: one turn, utterance or text in, spoken reply out, with metrics.

@@ -1,7 +1,10 @@
-//! Sound devices: what exists, and (later) capture and playback on them.
+//! Sound: devices, capture (cpal, resampled to 16 kHz), voice activity and
+//! utterances, the listener that turns them into turns, playback (rodio) and
+//! decoding of provider audio.
 
 pub mod capture;
 pub mod decode;
+pub mod listener;
 pub mod devices;
 pub mod output;
 pub mod resample;
