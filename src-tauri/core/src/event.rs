@@ -49,6 +49,10 @@ pub struct TurnMetrics {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
     Status { phase: Phase },
+    /// Microphone level in dBFS and whether it sounds like speech (~17 a second).
+    Level { dbfs: f32, speech: bool },
+    /// The user started speaking (hands-free) or pressed push-to-talk.
+    UserSpeechStarted,
     /// The user's words, once transcribed (or as typed).
     UserTranscript { turn: TurnId, text: String },
     /// More of the reply's text, as the model writes it.

@@ -31,6 +31,7 @@ pub mod secrets;
 pub mod settings;
 pub mod text;
 pub mod turn;
+pub mod voice;
 
 /// The engine's version, shown in the UI next to the app's.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,122 @@
+//! Whole spoken turns on the rig: speech played into the virtual microphone
+//! is heard (hands-free, or push-to-talk), answered by the test server, and the
+//! reply comes out of the virtual speaker (recorded from its monitor). Two
+//! turns in each mode.
+
+mod common;
+
+use common::{providers, settings};
+use sori_core::audio::listener::Mode;
+use sori_core::audio::output::DeviceOutput;
+use sori_core::audio::segmenter::SegmenterConfig;
+use sori_core::conversation::Conversation;
+use sori_core::engine;
+use sori_core::event::Event;
+use sori_core::voice::{VoiceInput, VoiceSettings};
+use sori_testkit::audio::synthesize;
+use sori_testkit::audio::test_audio::espeak_wav;
+use sori_testkit::{ServerConfig, TestServer};
+use std::process::{Child, Command};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+static DEVICES: Mutex<()> = Mutex::new(());
+const REPLY: &str = "네, 내일 도착해요.";
+
+fn voiced_blocks(samples: &[i16], block: usize) -> usize {
+    samples.chunks(block).filter(|b| b.iter().map(|&s| (s as f64).powi(2)).sum::<f64>() / b.len() as f64 > 1e6).count()
+}
+
+fn record(path: &std::path::Path) -> Child {
+    Command::new("parecord").args(["-d", "speaker.monitor", "--raw", "--format=s16le", "--rate=48000", "--channels=2", "--latency-msec=20"]).arg(path).spawn().expect("parecord (run through tests/rig/with-rig.sh)")
+}
+
+async fn two_turns(mode: Mode) {
+    let s = TestServer::start_in_background(ServerConfig::default()).unwrap();
+    s.add_reply("도착", REPLY);
+    let mut turn_settings = settings();
+    turn_settings.language = Some("ko".into()); // the server transcribes any speech as a Korean question
+    let output = Arc::new(DeviceOutput::open_default().unwrap());
+    let (engine, mut engine_events) = engine::spawn(Conversation::default(), providers(&s), turn_settings, output, None);
+    let (voice_tx, mut voice_events) = tokio::sync::mpsc::unbounded_channel();
+    let voice = Arc::new(
+        VoiceInput::start(
+            VoiceSettings { device: None, mode, voice_barge_in: false, vad_aggressiveness: 2, segmenter: SegmenterConfig::default() },
+            engine.clone(),
+            voice_tx,
+        )
+        .expect("the rig's microphone"),
+    );
+    // As the app's event pump does: the microphone always knows what the engine is doing.
+    let (forward_tx, mut events) = tokio::sync::mpsc::unbounded_channel();
+    let pump = {
+        let voice = voice.clone();
+        tokio::spawn(async move {
+            while let Some(e) = engine_events.recv().await {
+                if let Event::Status { phase } = &e {
+                    voice.engine_phase(*phase);
+                }
+                let _ = forward_tx.send(e);
+            }
+        })
+    };
+
+    let dir = std::env::temp_dir().join(format!("sori-voice-{mode:?}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let question = dir.join("question.wav");
+    std::fs::write(&question, espeak_wav("주문한 상품이 언제 도착하나요?", "ko", 0.2, 0.3).unwrap()).unwrap();
+    let recording = dir.join("speaker.raw");
+    let mut recorder = record(&recording);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let mut heard = Vec::new();
+    for turn in 1..=2 {
+        if mode == Mode::PushToTalk {
+            voice.press();
+        }
+        assert!(Command::new("paplay").args(["-d", "micsink"]).arg(&question).status().unwrap().success());
+        if mode == Mode::PushToTalk {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            voice.release();
+        }
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let event = tokio::time::timeout_at(deadline.into(), events.recv()).await.unwrap_or_else(|_| panic!("{mode:?}: turn {turn} never ended")).unwrap();
+            if let Event::UserTranscript { text, .. } = &event {
+                assert_eq!(text, "주문한 상품이 언제 도착하나요?");
+            }
+            if let Event::TurnEnded { heard: h, .. } = event {
+                heard.push(h);
+                break;
+            }
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let _ = Command::new("kill").args(["-INT", &recorder.id().to_string()]).status();
+    let _ = recorder.wait();
+    pump.abort();
+    let _ = pump.await;
+    drop(voice); // the last reference: capture stops
+    assert_eq!(heard, [REPLY, REPLY], "{mode:?}");
+    let levels = std::iter::from_fn(|| voice_events.try_recv().ok()).filter(|e| matches!(e, Event::Level { .. })).count();
+    assert!(levels > 50, "{mode:?}: the level meter ran ({levels} reports)");
+
+    let bytes = std::fs::read(&recording).unwrap();
+    let left: Vec<i16> = bytes.chunks_exact(4).map(|f| i16::from_le_bytes([f[0], f[1]])).collect();
+    let expected = 2 * voiced_blocks(&synthesize(REPLY, "coral", 1.0), 240);
+    let got = voiced_blocks(&left, 480);
+    assert!((got as f64) > expected as f64 * 0.85 && (got as f64) < expected as f64 * 1.15, "{mode:?}: {got} voiced blocks recorded, {expected} in two replies");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hands_free_drives_two_turns_from_microphone_to_speaker() {
+    let _one = DEVICES.lock().unwrap_or_else(|e| e.into_inner());
+    two_turns(Mode::HandsFree).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn push_to_talk_drives_two_turns_from_microphone_to_speaker() {
+    let _one = DEVICES.lock().unwrap_or_else(|e| e.into_inner());
+    two_turns(Mode::PushToTalk).await;
+}
