@@ -114,7 +114,7 @@ fn run(
                 ListenerEvent::NoSpeech => events.send(Event::Warning { code: "no_speech".into(), message: "No speech was heard. Hold the key while you speak.".into() }),
                 ListenerEvent::BargeIn => {
                     engine.cancel();
-                    Ok(())
+                    events.send(Event::UserSpeechStarted)
                 }
                 ListenerEvent::Utterance(u) => {
                     engine.ask(TurnInput::Audio { samples: u.samples, sample_rate: 16_000 });

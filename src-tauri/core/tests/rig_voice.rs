@@ -120,3 +120,87 @@ async fn push_to_talk_drives_two_turns_from_microphone_to_speaker() {
     let _one = DEVICES.lock().unwrap_or_else(|e| e.into_inner());
     two_turns(Mode::PushToTalk).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn speaking_over_sori_stops_it_within_150_ms() {
+    use sori_core::audio::output::AudioOutput;
+    let _one = DEVICES.lock().unwrap_or_else(|e| e.into_inner());
+    let s = TestServer::start_in_background(ServerConfig::default()).unwrap();
+    let output = Arc::new(DeviceOutput::open_default().unwrap());
+    let (engine, mut engine_events) = engine::spawn(Conversation::default(), providers(&s), settings(), output.clone(), None);
+    let (voice_tx, mut voice_events) = tokio::sync::mpsc::unbounded_channel();
+    let voice = Arc::new(
+        VoiceInput::start(
+            VoiceSettings { device: None, mode: Mode::HandsFree, voice_barge_in: true, vad_aggressiveness: 2, segmenter: SegmenterConfig::default() },
+            engine.clone(),
+            voice_tx,
+        )
+        .unwrap(),
+    );
+    let pump = {
+        let voice = voice.clone();
+        tokio::spawn(async move {
+            while let Some(e) = engine_events.recv().await {
+                if let Event::Status { phase } = &e {
+                    voice.engine_phase(*phase);
+                }
+            }
+        })
+    };
+    let dir = std::env::temp_dir().join(format!("sori-barge-in-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let recording = dir.join("speaker.raw");
+    let mut recorder = record(&recording);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+
+    // A long reply (about 9 s of speech) …
+    let question = "When will my order arrive?";
+    engine.ask(sori_core::turn::TurnInput::Text(question.into()));
+    let started = Instant::now();
+    while output.played_samples() < 24_000 * 2 {
+        assert!(started.elapsed() < Duration::from_secs(15), "the reply never played");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // … interrupted by the user's voice.
+    let speech = dir.join("interrupt.wav");
+    std::fs::write(&speech, espeak_wav("잠깐만요, 질문이 있어요.", "ko", 0.0, 0.2).unwrap()).unwrap();
+    let player = Command::new("paplay").args(["-d", "micsink"]).arg(&speech).spawn().unwrap();
+    let decided = loop {
+        match tokio::time::timeout(Duration::from_secs(5), voice_events.recv()).await.expect("a barge-in was decided").unwrap() {
+            Event::UserSpeechStarted => break Instant::now(),
+            _ => continue,
+        }
+    };
+    // Silence: the count of played samples stops moving.
+    let mut last = output.played_samples();
+    let mut still_since = Instant::now();
+    let stopped = loop {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let now = output.played_samples();
+        if now != last {
+            last = now;
+            still_since = Instant::now();
+        } else if still_since.elapsed() >= Duration::from_millis(60) {
+            break still_since;
+        }
+        assert!(decided.elapsed() < Duration::from_secs(2), "playback never stopped");
+    };
+    let stop_ms = stopped.saturating_duration_since(decided).as_secs_f64() * 1000.0;
+    eprintln!("playback stopped {stop_ms:.0} ms after the barge-in decision");
+    assert!(stop_ms <= 150.0, "playback stopped {stop_ms:.0} ms after the decision");
+    let _ = player.wait_with_output();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let _ = Command::new("kill").args(["-INT", &recorder.id().to_string()]).status();
+    let _ = recorder.wait();
+    pump.abort();
+    let _ = pump.await;
+    drop(voice);
+
+    // The speaker heard only the start of the reply.
+    let bytes = std::fs::read(&recording).unwrap();
+    let left: Vec<i16> = bytes.chunks_exact(4).map(|f| i16::from_le_bytes([f[0], f[1]])).collect();
+    let full = voiced_blocks(&synthesize(&sori_testkit::script::default_reply(question), "coral", 1.0), 240);
+    let heard = voiced_blocks(&left, 480);
+    assert!(heard > 0 && (heard as f64) < full as f64 * 0.6, "{heard} of {full} voiced blocks reached the speaker");
+    let _ = std::fs::remove_dir_all(&dir);
+}
