@@ -31,24 +31,21 @@ fn record(path: &std::path::Path) -> Child {
     Command::new("parecord").args(["-d", "speaker.monitor", "--raw", "--format=s16le", "--rate=48000", "--channels=2", "--latency-msec=20"]).arg(path).spawn().expect("parecord (run through tests/rig/with-rig.sh)")
 }
 
-async fn two_turns(mode: Mode) {
-    let s = TestServer::start_in_background(ServerConfig::default()).unwrap();
-    s.add_reply("도착", REPLY);
-    let mut turn_settings = settings();
-    turn_settings.language = Some("ko".into()); // the server transcribes any speech as a Korean question
-    let output = Arc::new(DeviceOutput::open_default().unwrap());
-    let (engine, mut engine_events) = engine::spawn(Conversation::default(), providers(&s), turn_settings, output, None);
-    let (voice_tx, mut voice_events) = tokio::sync::mpsc::unbounded_channel();
-    let voice = Arc::new(
-        VoiceInput::start(
-            VoiceSettings { device: None, mode, voice_barge_in: false, vad_aggressiveness: 2, segmenter: SegmenterConfig::default() },
-            engine.clone(),
-            voice_tx,
-        )
-        .expect("the rig's microphone"),
-    );
-    // As the app's event pump does: the microphone always knows what the engine is doing.
-    let (forward_tx, mut events) = tokio::sync::mpsc::unbounded_channel();
+
+/// The microphone listening for an engine, with the app's event pump: engine
+/// phases go to the microphone, and engine events are passed on.
+struct Mic {
+    voice: Arc<VoiceInput>,
+    pump: tokio::task::JoinHandle<()>,
+}
+
+type Events = tokio::sync::mpsc::UnboundedReceiver<Event>;
+
+fn listen(mode: Mode, voice_barge_in: bool, engine: &engine::EngineHandle, mut engine_events: Events) -> (Mic, Events, Events) {
+    let (voice_tx, voice_events) = tokio::sync::mpsc::unbounded_channel();
+    let settings = VoiceSettings { device: None, mode, voice_barge_in, vad_aggressiveness: 2, segmenter: SegmenterConfig::default() };
+    let voice = Arc::new(VoiceInput::start(settings, engine.clone(), voice_tx).expect("the rig's microphone"));
+    let (forward_tx, events) = tokio::sync::mpsc::unbounded_channel();
     let pump = {
         let voice = voice.clone();
         tokio::spawn(async move {
@@ -60,6 +57,27 @@ async fn two_turns(mode: Mode) {
             }
         })
     };
+    (Mic { voice, pump }, voice_events, events)
+}
+
+impl Mic {
+    /// Stops the pump, then the microphone (its last reference).
+    async fn stop(self) {
+        self.pump.abort();
+        let _ = self.pump.await;
+        drop(self.voice);
+    }
+}
+
+async fn two_turns(mode: Mode) {
+    let s = TestServer::start_in_background(ServerConfig::default()).unwrap();
+    s.add_reply("도착", REPLY);
+    let mut turn_settings = settings();
+    turn_settings.language = Some("ko".into()); // the server transcribes any speech as a Korean question
+    let output = Arc::new(DeviceOutput::open_default().unwrap());
+    let (engine, engine_events) = engine::spawn(Conversation::default(), providers(&s), turn_settings, output, None);
+    let (mic, mut voice_events, mut events) = listen(mode, false, &engine, engine_events);
+    let voice = &mic.voice;
 
     let dir = std::env::temp_dir().join(format!("sori-voice-{mode:?}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -94,9 +112,7 @@ async fn two_turns(mode: Mode) {
     tokio::time::sleep(Duration::from_millis(400)).await;
     let _ = Command::new("kill").args(["-INT", &recorder.id().to_string()]).status();
     let _ = recorder.wait();
-    pump.abort();
-    let _ = pump.await;
-    drop(voice); // the last reference: capture stops
+    mic.stop().await;
     assert_eq!(heard, [REPLY, REPLY], "{mode:?}");
     let levels = std::iter::from_fn(|| voice_events.try_recv().ok()).filter(|e| matches!(e, Event::Level { .. })).count();
     assert!(levels > 50, "{mode:?}: the level meter ran ({levels} reports)");
@@ -127,26 +143,8 @@ async fn speaking_over_sori_stops_it_within_150_ms() {
     let _one = DEVICES.lock().unwrap_or_else(|e| e.into_inner());
     let s = TestServer::start_in_background(ServerConfig::default()).unwrap();
     let output = Arc::new(DeviceOutput::open_default().unwrap());
-    let (engine, mut engine_events) = engine::spawn(Conversation::default(), providers(&s), settings(), output.clone(), None);
-    let (voice_tx, mut voice_events) = tokio::sync::mpsc::unbounded_channel();
-    let voice = Arc::new(
-        VoiceInput::start(
-            VoiceSettings { device: None, mode: Mode::HandsFree, voice_barge_in: true, vad_aggressiveness: 2, segmenter: SegmenterConfig::default() },
-            engine.clone(),
-            voice_tx,
-        )
-        .unwrap(),
-    );
-    let pump = {
-        let voice = voice.clone();
-        tokio::spawn(async move {
-            while let Some(e) = engine_events.recv().await {
-                if let Event::Status { phase } = &e {
-                    voice.engine_phase(*phase);
-                }
-            }
-        })
-    };
+    let (engine, engine_events) = engine::spawn(Conversation::default(), providers(&s), settings(), output.clone(), None);
+    let (mic, mut voice_events, _events) = listen(Mode::HandsFree, true, &engine, engine_events);
     let dir = std::env::temp_dir().join(format!("sori-barge-in-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let recording = dir.join("speaker.raw");
@@ -192,9 +190,7 @@ async fn speaking_over_sori_stops_it_within_150_ms() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let _ = Command::new("kill").args(["-INT", &recorder.id().to_string()]).status();
     let _ = recorder.wait();
-    pump.abort();
-    let _ = pump.await;
-    drop(voice);
+    mic.stop().await;
 
     // The speaker heard only the start of the reply.
     let bytes = std::fs::read(&recording).unwrap();

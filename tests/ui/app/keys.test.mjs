@@ -7,41 +7,30 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { startDriver, newSession, repoRoot } from '../lib/webdriver.mjs';
+import { appSession } from '../lib/webdriver.mjs';
 
-const app = process.env.SORI_APP ?? path.join(repoRoot, 'target/debug/sori');
-const cli = path.join(path.dirname(app), 'sori-cli');
-let driver;
-let session;
+const app = appSession({ before, after });
+const cli = path.join(path.dirname(app.app), 'sori-cli');
 
 const keyStatus = () => JSON.parse(execFileSync(cli, ['key', '--base-url', 'https://api.openai.com/v1', 'status'], { encoding: 'utf8', env: { ...process.env, OPENAI_API_KEY: '' } }));
 
-before(async () => {
-  assert.ok(process.env.DISPLAY, 'needs a display: run through tests/rig/with-rig.sh');
-  driver = await startDriver();
-  session = await newSession(driver.base, app);
-});
-after(async () => {
-  await session?.close().catch(() => {});
-  driver?.stop();
-});
 
 test('a key typed into the window is kept in Secret Service and shown only as its last 4', async () => {
-  await session.waitForText('#key-status', (t) => t.length > 0);
-  assert.equal(await session.text('#provider-url'), 'https://api.openai.com/v1');
-  await session.type('#key-input', 'app-test-key-7777');
-  await session.click('#key-save');
-  const status = await session.waitForText('#key-status', (t) => t.includes('7777'));
+  await app.get().waitForText('#key-status', (t) => t.length > 0);
+  assert.equal(await app.get().text('#provider-url'), 'https://api.openai.com/v1');
+  await app.get().type('#key-input', 'app-test-key-7777');
+  await app.get().click('#key-save');
+  const status = await app.get().waitForText('#key-status', (t) => t.includes('7777'));
   assert.match(status, /…7777 · Secret Service/);
   const fromCli = keyStatus();
   assert.deepEqual([fromCli.set, fromCli.source, fromCli.store, fromCli.last4], [true, 'keychain', 'Secret Service', '7777']);
-  const page = await session.executeAsync('arguments[0](document.documentElement.outerHTML)');
+  const page = await app.get().executeAsync('arguments[0](document.documentElement.outerHTML)');
   assert.ok(!page.includes('app-test-key'), 'the key is nowhere in the page');
 });
 
 test('checking the key without a network says the server cannot be reached', async () => {
-  await session.click('#key-check');
-  const result = await session.waitForText('#key-result', (t) => t && t !== '…', { timeoutMs: 30000 });
+  await app.get().click('#key-check');
+  const result = await app.get().waitForText('#key-result', (t) => t && t !== '…', { timeoutMs: 30000 });
   assert.match(result, /^Cannot reach the server: Cannot reach api\.openai\.com/);
 });
 
@@ -50,7 +39,7 @@ test('the web view can call only what it was granted, and fetch nothing', async 
   const server = http.createServer((req, res) => { hits++; res.end('{}'); });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${server.address().port}/v1/models`;
-  const attempt = (expr) => session.executeAsync(
+  const attempt = (expr) => app.get().executeAsync(
     `const done = arguments[arguments.length - 1];
      Promise.resolve().then(() => ${expr}).then(() => done('allowed'), (e) => done('refused: ' + (e && e.message ? e.message : String(e))));`,
   );
@@ -64,7 +53,7 @@ test('the web view can call only what it was granted, and fetch nothing', async 
 });
 
 test('forgetting the key removes it from the keychain', async () => {
-  await session.click('#key-clear');
-  await session.waitForText('#key-status', (t) => t === 'No key yet.');
+  await app.get().click('#key-clear');
+  await app.get().waitForText('#key-status', (t) => t === 'No key yet.');
   assert.equal(keyStatus().set, false);
 });

@@ -4,45 +4,33 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { startDriver, newSession, repoRoot } from '../lib/webdriver.mjs';
+import { appSession, repoRoot } from '../lib/webdriver.mjs';
 import { screenshotDir } from '../lib/browser.mjs';
 
-const app = process.env.SORI_APP ?? path.join(repoRoot, 'target/debug/sori');
-let driver;
-let session;
-
-before(async () => {
-  assert.ok(process.env.DISPLAY, 'needs a display: run through tests/rig/with-rig.sh');
-  driver = await startDriver();
-  session = await newSession(driver.base, app);
-});
-after(async () => {
-  await session?.close().catch(() => {});
-  driver?.stop();
-});
+const app = appSession({ before, after });
 
 test('the window shows the version the Rust command returned', async () => {
   const cargo = await readFile(path.join(repoRoot, 'Cargo.toml'), 'utf8');
   const version = cargo.match(/\[workspace\.package\][^[]*?version = "([^"]+)"/)[1];
-  const text = await session.waitForText('#app-version', (t) => t.startsWith('Sori'));
+  const text = await app.get().waitForText('#app-version', (t) => t.startsWith('Sori'));
   assert.equal(text, `Sori ${version} · engine ${version}`);
 });
 
 test('the devices come from the audio system, the rig defaults marked', async () => {
-  const inputs = await session.waitForText('#input-list', (t) => t.includes('Virtual-Microphone'));
+  const inputs = await app.get().waitForText('#input-list', (t) => t.includes('Virtual-Microphone'));
   assert.match(inputs, /Virtual-Microphone\s*default/);
-  const outputs = await session.text('#output-list');
+  const outputs = await app.get().text('#output-list');
   assert.match(outputs, /Virtual-Speaker\s*default/);
 });
 
 test('clicking switches the language and refreshes through Rust again', async () => {
-  const before = await session.text('#refresh-devices');
-  await session.click('#lang-toggle');
-  const after = await session.waitForText('#refresh-devices', (t) => t !== before);
+  const before = await app.get().text('#refresh-devices');
+  await app.get().click('#lang-toggle');
+  const after = await app.get().waitForText('#refresh-devices', (t) => t !== before);
   assert.deepEqual(new Set([before, after]), new Set(['Check devices', '장치 확인']));
-  await session.click('#refresh-devices');
-  await session.waitForText('#input-list', (t) => t.includes('Virtual-Microphone'));
+  await app.get().click('#refresh-devices');
+  await app.get().waitForText('#input-list', (t) => t.includes('Virtual-Microphone'));
   await mkdir(screenshotDir, { recursive: true });
-  await writeFile(path.join(screenshotDir, 'app-window.png'), await session.screenshot());
-  if (after === 'Check devices') await session.click('#lang-toggle');
+  await writeFile(path.join(screenshotDir, 'app-window.png'), await app.get().screenshot());
+  if (after === 'Check devices') await app.get().click('#lang-toggle');
 });

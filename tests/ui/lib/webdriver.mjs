@@ -67,3 +67,23 @@ export async function newSession(base, application) {
   };
   return session;
 }
+
+/**
+ * One tauri-driver and one session on the real app for a test file: call in
+ * its top level; `get()` gives the session once `before` has run.
+ */
+export function appSession({ before, after }) {
+  const app = process.env.SORI_APP ?? path.join(repoRoot, 'target/debug/sori');
+  let driver;
+  let session;
+  before(async () => {
+    if (!process.env.DISPLAY) throw new Error('needs a display: run through tests/rig/with-rig.sh');
+    driver = await startDriver();
+    session = await newSession(driver.base, app);
+  });
+  after(async () => {
+    await session?.close().catch(() => {});
+    driver?.stop();
+  });
+  return { app, get: () => session };
+}
