@@ -90,11 +90,13 @@ impl SettingsFile {
                 dropped.push(field);
             }
         }
-        let mut settings: Settings = serde_json::from_value(merged).expect("every kept field was checked");
-        for error in validate(&settings) {
-            reset_field(&mut settings, error.field);
+        // Invalid values go back to their defaults, field by field.
+        let defaults = serde_json::to_value(Settings::default()).expect("settings serialize");
+        for error in validate(&serde_json::from_value(merged.clone()).expect("every kept field was checked")) {
+            merged[error.field] = defaults[error.field].clone();
             dropped.push(error.field.to_string());
         }
+        let mut settings: Settings = serde_json::from_value(merged).expect("defaults are valid");
         if !dropped.is_empty() {
             let kept = self.set_aside(&bytes);
             warnings.push(format!("Some settings were not valid ({}) and were reset to their defaults; the old file was kept as {kept}.", dropped.join(", ")));
@@ -154,27 +156,6 @@ fn migrate(mut object: Map<String, Value>) -> (Map<String, Value>, Option<u32>) 
     }
     object.insert("version".into(), Value::from(1));
     (object, Some(version))
-}
-
-/// Puts one field back to its default.
-fn reset_field(s: &mut Settings, field: &str) {
-    let d = Settings::default();
-    match field {
-        "base_url" => s.base_url = d.base_url,
-        "stt_model" => s.stt_model = d.stt_model,
-        "chat_model" => s.chat_model = d.chat_model,
-        "tts_model" => s.tts_model = d.tts_model,
-        "voice" => s.voice = d.voice,
-        "style" => s.style = d.style,
-        "speed" => s.speed = d.speed,
-        "language" => s.language = d.language,
-        "persona" => s.persona = d.persona,
-        "hotkey" => s.hotkey = d.hotkey,
-        "vad_aggressiveness" => s.vad_aggressiveness = d.vad_aggressiveness,
-        "end_silence_ms" => s.end_silence_ms = d.end_silence_ms,
-        "ui_language" => s.ui_language = d.ui_language,
-        _ => {}
-    }
 }
 
 #[cfg(test)]
