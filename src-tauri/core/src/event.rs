@@ -49,7 +49,7 @@ pub struct TurnMetrics {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
     Status { phase: Phase },
-    /// Microphone level in dBFS and whether it sounds like speech (~17 a second).
+    /// Microphone level in dBFS and whether it sounds like speech (20 a second).
     Level { dbfs: f32, speech: bool },
     /// The user started speaking (hands-free) or pressed push-to-talk.
     UserSpeechStarted,

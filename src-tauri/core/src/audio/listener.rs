@@ -48,8 +48,9 @@ pub struct Listener<V> {
     level_speech: bool,
 }
 
-/// Frames of 20 ms per level report (60 ms: about 17 reports a second).
-const LEVEL_EVERY: u32 = 3;
+/// Milliseconds per level report (20 reports a second; 20 ms frames make
+/// that every second or third frame).
+const LEVEL_MS: u64 = 50;
 /// Sustained speech that interrupts Sori, in 20 ms frames (300 ms).
 const BARGE_IN_FRAMES: usize = 15;
 
@@ -115,7 +116,7 @@ impl<V: VoiceActivityDetector> Listener<V> {
         self.level_sum += rms_dbfs(frame);
         self.level_n += 1;
         self.level_speech |= speech;
-        if self.level_n == LEVEL_EVERY {
+        if self.frames * 20 / LEVEL_MS > (self.frames - 1) * 20 / LEVEL_MS {
             out.push(ListenerEvent::Level { dbfs: self.level_sum / self.level_n as f32, speech: self.level_speech });
             (self.level_sum, self.level_n, self.level_speech) = (0.0, 0, false);
         }

@@ -75,10 +75,10 @@ fn sori_does_not_hear_itself_unless_barge_in_is_on() {
 }
 
 #[test]
-fn the_level_is_reported_about_17_times_a_second() {
+fn the_level_is_reported_20_times_a_second() {
     let mut l = listener(Mode::PushToTalk);
     let levels: Vec<ListenerEvent> = (0..50).flat_map(|i| l.push(&frame(i >= 30, 0))).collect();
-    assert_eq!(levels.len(), 16);
+    assert_eq!(levels.len(), 20);
     assert!(matches!(levels[0], ListenerEvent::Level { dbfs, speech: false } if dbfs < -90.0));
-    assert!(matches!(levels[15], ListenerEvent::Level { dbfs, speech: true } if (dbfs + 20.8).abs() < 0.5));
+    assert!(matches!(levels[19], ListenerEvent::Level { dbfs, speech: true } if (dbfs + 20.8).abs() < 0.5));
 }

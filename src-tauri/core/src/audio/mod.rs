@@ -7,6 +7,7 @@ pub mod decode;
 pub mod listener;
 pub mod devices;
 pub mod output;
+pub mod playback;
 pub mod resample;
 pub mod segmenter;
 pub mod vad;

@@ -1,0 +1,325 @@
+//! Playback on a sound device through rodio: the chosen output or the system
+//! default (followed when it changes), surviving the device going away.
+//!
+//! The device stream lives on its own thread (cpal streams are not `Send`).
+//! That thread also watches the device twice a second, like capture does:
+//! when it is gone, playback moves to the default output (or waits for one)
+//! and goes back to the chosen device when it returns. What had not been
+//! played yet is kept and continues on the new device from where it was cut,
+//! so a reply survives a headset being unplugged mid-sentence.
+
+use super::output::{AudioOutput, OutputError};
+use crate::provider::Pcm;
+use cpal::traits::{DeviceTrait, HostTrait};
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// A change of the device playback runs on.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OutputEvent {
+    /// The device went away; `fallback` names where playback went instead.
+    Lost { message: String, fallback: Option<String> },
+    /// Playback is back on this device (the chosen one, or a new default).
+    Resumed { device: String },
+}
+
+type Notify = Box<dyn Fn(OutputEvent) + Send + 'static>;
+
+/// A piece of queued audio, kept until it has been played so that it can be
+/// queued again on another device.
+struct Piece {
+    start: u64,
+    samples: Arc<[f32]>,
+    rate: u32,
+}
+
+#[derive(Default)]
+struct Shared {
+    /// `None` while no output device exists at all.
+    player: Mutex<Option<rodio::Player>>,
+    pending: Mutex<VecDeque<Piece>>,
+    played: Arc<AtomicU64>,
+    queued: AtomicU64,
+    stop: AtomicBool,
+}
+
+/// The system's sound output. Samples are counted as the mixer takes them,
+/// which runs ahead of the loudspeaker by the device buffer (~50 ms).
+pub struct DeviceOutput {
+    shared: Arc<Shared>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// The device to play on: by id (from the device list) or the default.
+fn find_device(host: &cpal::Host, id: Option<&str>) -> Option<cpal::Device> {
+    match id {
+        Some(id) => host.output_devices().ok()?.find(|d| d.id().ok().map(|i| i.to_string()).as_deref() == Some(id)),
+        None => host.default_output_device(),
+    }
+}
+
+fn id_of(device: &cpal::Device) -> Option<String> {
+    device.id().ok().map(|i| i.to_string())
+}
+
+fn name_of(device: &cpal::Device) -> String {
+    device.description().map(|d| d.name().to_string()).unwrap_or_else(|_| "speaker".into())
+}
+
+/// An open device stream and where it goes.
+struct Open {
+    sink: rodio::MixerDeviceSink,
+    /// Set by this stream's error callback; a stream of its own so that a
+    /// dead stream's last errors do not condemn its successor.
+    lost: Arc<AtomicBool>,
+    id: Option<String>,
+    name: String,
+}
+
+/// Opens `id` (or the default) on a server connection of its own: with
+/// PulseAudio a second stream on a connection that already plays is refused
+/// ("Invalid argument"), and a stream whose sink is unloaded can take its
+/// connection down with it.
+fn open(id: Option<&str>) -> Result<Open, OutputError> {
+    let device = find_device(&cpal::default_host(), id).ok_or(OutputError::NoDevice)?;
+    let (id, name) = (id_of(&device), name_of(&device));
+    let lost = Arc::new(AtomicBool::new(false));
+    let flag = lost.clone();
+    let on_error = move |e: cpal::Error| {
+        if matches!(e.kind(), cpal::ErrorKind::DeviceNotAvailable | cpal::ErrorKind::HostUnavailable) {
+            flag.store(true, Ordering::SeqCst);
+        }
+    };
+    let mut sink = rodio::DeviceSinkBuilder::from_device(device)
+        .and_then(|b| b.with_error_callback(on_error).open_stream())
+        .map_err(|e| OutputError::Open(e.to_string()))?;
+    sink.log_on_drop(false);
+    Ok(Open { sink, lost, id, name })
+}
+
+impl DeviceOutput {
+    /// Opens the default output device, following the default when it changes.
+    pub fn open_default() -> Result<Self, OutputError> {
+        Self::open(None, None)
+    }
+
+    /// Opens `device` (an id from the device list) or, with `None`, the
+    /// default. Device changes are reported to `notify`. A chosen device that
+    /// is missing now is waited for on the default; fails only when no output
+    /// can be opened at all.
+    pub fn open(device: Option<String>, notify: Option<Notify>) -> Result<Self, OutputError> {
+        let shared = Arc::new(Shared::default());
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let thread = {
+            let shared = shared.clone();
+            std::thread::Builder::new()
+                .name("sori-playback".into())
+                .spawn(move || run(device, shared, notify, ready_tx))
+                .map_err(|e| OutputError::Open(e.to_string()))?
+        };
+        ready_rx.recv().map_err(|e| OutputError::Open(e.to_string()))??;
+        Ok(DeviceOutput { shared, thread: Some(thread) })
+    }
+}
+
+fn run(wanted: Option<String>, shared: Arc<Shared>, notify: Option<Notify>, ready: std::sync::mpsc::Sender<Result<(), OutputError>>) {
+    let notify = |e: OutputEvent| {
+        if let Some(n) = &notify {
+            n(e)
+        }
+    };
+    // The connection that watches the devices (streams have their own).
+    let mut host = cpal::default_host();
+    // A chosen device that is not there now: play on the default meanwhile.
+    let first = match open(wanted.as_deref()) {
+        Err(OutputError::NoDevice) if wanted.is_some() => open(None).inspect(|o| {
+            notify(OutputEvent::Lost { message: "The chosen speaker is not connected.".into(), fallback: Some(o.name.clone()) })
+        }),
+        other => other,
+    };
+    let mut current = match first {
+        Ok(o) => {
+            shared.connect(&o);
+            let _ = ready.send(Ok(()));
+            Some(o)
+        }
+        Err(e) => return drop(ready.send(Err(e))),
+    };
+    let mut last_check = std::time::Instant::now();
+    while !shared.stop.load(Ordering::SeqCst) {
+        std::thread::sleep(Duration::from_millis(50));
+        let flagged = current.as_ref().is_some_and(|o| o.lost.load(Ordering::SeqCst));
+        if !flagged && last_check.elapsed() < Duration::from_millis(250) {
+            continue;
+        }
+        last_check = std::time::Instant::now();
+        let here: Vec<Option<String>> = host.output_devices().map(|ds| ds.map(|d| id_of(&d)).collect()).unwrap_or_default();
+        let on = current.as_ref().map(|o| o.id.clone());
+        // PulseAudio moves a stream whose sink vanished without telling the
+        // client, so the device list is the judge, not only stream errors.
+        let gone = flagged || on.as_ref().is_some_and(|id| !here.contains(id));
+        // Where playback should be: the chosen device when it is there, else the default.
+        let target = match &wanted {
+            Some(w) if here.contains(&Some(w.clone())) => Some(w.clone()),
+            _ => host.default_output_device().and_then(|d| id_of(&d)),
+        };
+        let elsewhere = target.is_some()
+            && match &on {
+                None => true,
+                Some(None) => false, // a backend without ids: nothing to compare
+                Some(id) => *id != target,
+            };
+        if !gone && !elsewhere {
+            continue;
+        }
+        if gone {
+            host = cpal::default_host(); // in case the loss took the watcher's connection too
+        }
+        // A vanishing device may still be listed for a moment: the default is the second choice.
+        let next = open(target.as_deref()).or_else(|e| if gone { open(None) } else { Err(e) });
+        match next {
+            Ok(next) => {
+                shared.connect(&next);
+                let name = next.name.clone();
+                if let Some(was) = current.replace(next).map(|o| o.name).filter(|_| gone) {
+                    notify(OutputEvent::Lost { message: format!("{was} was disconnected."), fallback: Some(name) });
+                } else {
+                    notify(OutputEvent::Resumed { device: name });
+                }
+            }
+            Err(_) if gone => {
+                shared.disconnect();
+                if let Some(was) = current.take() {
+                    let message = format!("{} was disconnected and no other speaker is available.", was.name);
+                    notify(OutputEvent::Lost { message, fallback: None });
+                }
+            }
+            // The better device is listed but will not open yet: stay where we are.
+            Err(_) => {}
+        }
+    }
+    shared.disconnect();
+}
+
+impl Shared {
+    /// Plays on `o` from now on, continuing what had not been played yet.
+    fn connect(&self, o: &Open) {
+        let player = rodio::Player::connect_new(o.sink.mixer());
+        let mut slot = self.player.lock().unwrap();
+        if let Some(old) = slot.take() {
+            old.clear();
+        }
+        let played = self.played.load(Ordering::SeqCst);
+        let mut pending = self.pending.lock().unwrap();
+        pending.retain(|p| p.start + p.samples.len() as u64 > played);
+        for p in pending.iter() {
+            let skip = played.saturating_sub(p.start) as usize;
+            self.append(&player, p.samples[skip..].to_vec(), p.rate);
+        }
+        player.play();
+        *slot = Some(player);
+    }
+
+    /// No device at all: nothing can be heard, so what is queued counts as
+    /// played rather than keeping a turn waiting for a speaker.
+    fn disconnect(&self) {
+        if let Some(old) = self.player.lock().unwrap().take() {
+            old.clear();
+        }
+        self.pending.lock().unwrap().clear();
+        self.played.store(self.queued.load(Ordering::SeqCst), Ordering::SeqCst);
+    }
+
+    fn append(&self, player: &rodio::Player, samples: Vec<f32>, rate: u32) {
+        let buffer = rodio::buffer::SamplesBuffer::new(1.try_into().unwrap(), rate.try_into().unwrap(), samples);
+        player.append(Counted { inner: buffer, counter: self.played.clone() });
+    }
+}
+
+impl AudioOutput for DeviceOutput {
+    fn queue(&self, pcm: &Pcm) {
+        if pcm.samples.is_empty() || pcm.sample_rate == 0 {
+            return;
+        }
+        let samples: Arc<[f32]> = pcm.samples.iter().map(|&s| s as f32 / 32768.0).collect();
+        let s = &self.shared;
+        let slot = s.player.lock().unwrap();
+        let start = s.queued.fetch_add(samples.len() as u64, Ordering::SeqCst);
+        match slot.as_ref() {
+            Some(player) => {
+                let played = s.played.load(Ordering::SeqCst);
+                let mut pending = s.pending.lock().unwrap();
+                pending.retain(|p| p.start + p.samples.len() as u64 > played);
+                pending.push_back(Piece { start, samples: samples.clone(), rate: pcm.sample_rate });
+                s.append(player, samples.to_vec(), pcm.sample_rate);
+                player.play();
+            }
+            None => {
+                s.played.fetch_add(samples.len() as u64, Ordering::SeqCst);
+            }
+        }
+    }
+
+    fn flush(&self) {
+        let s = &self.shared;
+        let slot = s.player.lock().unwrap();
+        if let Some(player) = slot.as_ref() {
+            player.clear();
+            player.play();
+        }
+        s.pending.lock().unwrap().clear();
+        // Nothing is left to play; what was cut off was heard by nobody, and a
+        // caller reads `played_samples` before flushing to know what was heard.
+        s.played.store(s.queued.load(Ordering::SeqCst), Ordering::SeqCst);
+    }
+
+    fn played_samples(&self) -> u64 {
+        self.shared.played.load(Ordering::SeqCst).min(self.shared.queued.load(Ordering::SeqCst))
+    }
+
+    fn queued_samples(&self) -> u64 {
+        self.shared.queued.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for DeviceOutput {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// A rodio source that counts the samples the mixer takes from it.
+struct Counted<S> {
+    inner: S,
+    counter: Arc<AtomicU64>,
+}
+
+impl<S: Iterator<Item = f32>> Iterator for Counted<S> {
+    type Item = f32;
+
+    fn next(&mut self) -> Option<f32> {
+        let s = self.inner.next()?;
+        self.counter.fetch_add(1, Ordering::Relaxed);
+        Some(s)
+    }
+}
+
+impl<S: rodio::Source> rodio::Source for Counted<S> {
+    fn current_span_len(&self) -> Option<usize> {
+        self.inner.current_span_len()
+    }
+    fn channels(&self) -> rodio::ChannelCount {
+        self.inner.channels()
+    }
+    fn sample_rate(&self) -> rodio::SampleRate {
+        self.inner.sample_rate()
+    }
+    fn total_duration(&self) -> Option<std::time::Duration> {
+        self.inner.total_duration()
+    }
+}
