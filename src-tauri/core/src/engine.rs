@@ -6,15 +6,23 @@
 use crate::audio::output::AudioOutput;
 use crate::conversation::Conversation;
 use crate::event::{Event, TurnId};
+use crate::provider::Pcm;
 use crate::history::{now_ms, ConversationLog, History, TurnRecord};
 use crate::turn::{run_turn, Emitter, Providers, TurnInput, TurnOutcome, TurnSettings};
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+/// Captured audio of this many recent turns is kept for replay.
+const KEEP_AUDIO_TURNS: usize = 20;
+
 enum Command {
-    Ask(TurnInput, Option<oneshot::Sender<TurnOutcome>>),
+    Ask { id: TurnId, input: TurnInput, speak: bool, reply_to: Option<oneshot::Sender<TurnOutcome>> },
+    Providers(Box<Providers>),
+    TurnAudio(TurnId, oneshot::Sender<Option<Arc<Pcm>>>),
     Cancel,
     ClearHistory,
     Open(String, oneshot::Sender<std::io::Result<()>>),
@@ -27,19 +35,43 @@ enum Command {
 #[derive(Clone)]
 pub struct EngineHandle {
     tx: mpsc::UnboundedSender<Command>,
+    /// Turn ids are handed out here, so that the asker knows its turn's id
+    /// before any event about it arrives.
+    next: Arc<AtomicU64>,
 }
 
 impl EngineHandle {
     /// Starts a turn, stopping the one in flight (that is barge-in).
-    pub fn ask(&self, input: TurnInput) {
-        let _ = self.tx.send(Command::Ask(input, None));
+    pub fn ask(&self, input: TurnInput) -> TurnId {
+        self.ask_with(input, true)
+    }
+
+    /// Starts a turn; with `speak` false the reply is only shown (a typed
+    /// question when the user has turned speech off).
+    pub fn ask_with(&self, input: TurnInput, speak: bool) -> TurnId {
+        let id = self.next.fetch_add(1, Ordering::SeqCst);
+        let _ = self.tx.send(Command::Ask { id, input, speak, reply_to: None });
+        id
     }
 
     /// Starts a turn and waits for its outcome (for the CLI and tests).
     pub async fn ask_and_wait(&self, input: TurnInput) -> Option<TurnOutcome> {
         let (tx, rx) = oneshot::channel();
-        self.tx.send(Command::Ask(input, Some(tx))).ok()?;
+        let id = self.next.fetch_add(1, Ordering::SeqCst);
+        self.tx.send(Command::Ask { id, input, speak: true, reply_to: Some(tx) }).ok()?;
         rx.await.ok()
+    }
+
+    /// Uses these providers from the next turn on (a new key or base URL).
+    pub fn set_providers(&self, providers: Providers) {
+        let _ = self.tx.send(Command::Providers(Box::new(providers)));
+    }
+
+    /// The audio the microphone captured for a recent spoken turn.
+    pub async fn turn_audio(&self, turn: TurnId) -> Option<Arc<Pcm>> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.send(Command::TurnAudio(turn, tx)).ok()?;
+        rx.await.ok().flatten()
     }
 
     /// Stops the turn in flight, if any.
@@ -114,8 +146,9 @@ pub fn spawn(
     tokio::spawn(async move {
         let mut conversation = conversation;
         let mut settings = settings;
+        let mut providers = providers;
         let mut keeper = history.map(|history| Keeper { history, log: None });
-        let mut next: TurnId = 1;
+        let mut heard: VecDeque<(TurnId, Arc<Pcm>)> = VecDeque::new();
         let mut running: Option<Running> = None;
         loop {
             let command = match running.as_mut() {
@@ -130,18 +163,25 @@ pub fn spawn(
                 None => commands.recv().await,
             };
             let Some(command) = command else { break };
-            if matches!(command, Command::Ask(..) | Command::Cancel | Command::ClearHistory | Command::Open(..)) {
+            if matches!(command, Command::Ask { .. } | Command::Cancel | Command::ClearHistory | Command::Open(..)) {
                 if let Some(r) = running.take() {
                     r.cancel.cancel();
                     finish(&mut conversation, keeper.as_mut(), &events, r.task.await.ok(), r.reply_to);
                 }
             }
             match command {
-                Command::Ask(input, reply_to) => {
+                Command::Ask { id, input, speak, reply_to } => {
+                    if let TurnInput::Audio { samples, sample_rate } = &input {
+                        heard.push_back((id, Arc::new(Pcm { samples: samples.clone(), sample_rate: *sample_rate })));
+                        if heard.len() > KEEP_AUDIO_TURNS {
+                            heard.pop_front();
+                        }
+                    }
                     let cancel = CancellationToken::new();
-                    let emit = Emitter { turn: next, tx: events.clone() };
-                    next += 1;
-                    let (conv, providers, settings, output, token) = (conversation.clone(), providers.clone(), settings.clone(), output.clone(), cancel.clone());
+                    let emit = Emitter { turn: id, tx: events.clone() };
+                    let mut settings = settings.clone();
+                    settings.speak &= speak;
+                    let (conv, providers, output, token) = (conversation.clone(), providers.clone(), output.clone(), cancel.clone());
                     let task = tokio::spawn(async move { run_turn(input, &conv, &providers, &settings, output, emit, token).await });
                     running = Some(Running { cancel, task, reply_to });
                 }
@@ -156,6 +196,8 @@ pub fn spawn(
                     let _ = reply.send(open(&mut conversation, keeper.as_mut(), &id));
                 }
                 Command::Settings(s) => settings = *s,
+                Command::Providers(p) => providers = *p,
+                Command::TurnAudio(id, tx) => drop(tx.send(heard.iter().find(|(t, _)| *t == id).map(|(_, a)| a.clone()))),
                 Command::History(tx) => drop(tx.send(conversation.clone())),
             }
         }
@@ -164,7 +206,7 @@ pub fn spawn(
             let _ = r.task.await;
         }
     });
-    (EngineHandle { tx }, events_rx)
+    (EngineHandle { tx, next: Arc::new(AtomicU64::new(1)) }, events_rx)
 }
 
 /// Loads a saved conversation as the context and resumes its file.

@@ -4,7 +4,7 @@
 mod common;
 
 use common::{providers, settings};
-use sori_core::audio::output::MemoryOutput;
+use sori_core::audio::output::{AudioOutput, MemoryOutput};
 use sori_core::conversation::Conversation;
 use sori_core::engine;
 use sori_core::event::Event;
@@ -97,4 +97,39 @@ async fn finished_turns_are_kept_on_disk_and_conversations_reopen() {
     assert_eq!(records.last().map(|r| (r.turn, r.user.as_str())), Some((3, "Thanks!")));
     assert!(handle.open_conversation("../../etc").await.is_err());
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn a_typed_turn_can_be_shown_without_speaking_and_spoken_turns_keep_their_audio() {
+    let s = TestServer::start_in_background(ServerConfig::default()).unwrap();
+    let output = Arc::new(MemoryOutput::default());
+    let (handle, mut events) = engine::spawn(Conversation::default(), providers(&s), settings(), output.clone(), None);
+    let quiet = handle.ask_with(TurnInput::Text("안녕하세요".into()), false);
+    let mut replied = String::new();
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), events.recv()).await.unwrap().unwrap() {
+            Event::AssistantDelta { turn, text } if turn == quiet => replied.push_str(&text),
+            Event::TurnEnded { turn, heard, .. } if turn == quiet => break assert_eq!(heard, replied),
+            _ => continue,
+        }
+    }
+    assert_eq!(replied, default_reply("안녕하세요"));
+    assert_eq!(output.queued_samples(), 0, "nothing was spoken");
+    assert!(s.requests().iter().all(|r| r.endpoint != Endpoint::Speech));
+
+    let audio: Vec<i16> = (0..16_000).map(|i| ((i as f64 * 0.05).sin() * 7000.0) as i16).collect();
+    s.set_transcript_for_samples(&audio, "Where is my order?");
+    let spoken = handle.ask(TurnInput::Audio { samples: audio.clone(), sample_rate: 16_000 });
+    assert_eq!(spoken, quiet + 1, "ids are handed out in order");
+    let kept = handle.turn_audio(spoken).await.expect("the captured audio is kept");
+    assert_eq!((kept.samples.as_slice(), kept.sample_rate), (audio.as_slice(), 16_000));
+    assert!(handle.turn_audio(quiet).await.is_none(), "a typed turn has no audio");
+    loop {
+        if let Event::TurnEnded { turn, .. } = tokio::time::timeout(Duration::from_secs(10), events.recv()).await.unwrap().unwrap() {
+            if turn == spoken {
+                break;
+            }
+        }
+    }
+    assert!(output.queued_samples() > 0, "the spoken turn was spoken");
 }

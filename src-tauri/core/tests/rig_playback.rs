@@ -178,3 +178,29 @@ fn a_missing_chosen_device_plays_on_the_default_and_says_so() {
     output.queue(&tone(0.3));
     wait_played(&output, (0.3 * RATE as f64) as u64, Duration::from_secs(3));
 }
+
+#[test]
+fn the_device_can_be_changed_while_playing() {
+    let _one = DEVICES.lock().unwrap_or_else(|e| e.into_inner());
+    let module = plug_headset();
+    let dir = TempDir::new();
+    let (events_tx, events) = mpsc::channel();
+    let notify = Box::new(move |e: OutputEvent| drop(events_tx.send(e)));
+    let output = DeviceOutput::open(None, Some(notify)).unwrap();
+    output.choose(Some(headset_id()));
+    match events.recv_timeout(Duration::from_secs(1)).expect("the move is reported") {
+        OutputEvent::Resumed { device } => assert_eq!(device, "Virtual-Headset"),
+        other => panic!("expected the move, got {other:?}"),
+    }
+    let on_headset = dir.path().join("headset.raw");
+    let headset = record("headset.monitor", &on_headset);
+    std::thread::sleep(Duration::from_millis(300));
+    output.queue(&tone(0.5));
+    wait_played(&output, (0.5 * RATE as f64) as u64, Duration::from_secs(5));
+    std::thread::sleep(Duration::from_millis(300));
+    stop(headset);
+    drop(output);
+    pactl(&["unload-module", &module]);
+    let h = sounding_seconds(&on_headset);
+    assert!((0.4..=0.6).contains(&h), "{h:.2} s of the 0.5 s tone reached the chosen headset");
+}

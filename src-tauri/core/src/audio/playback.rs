@@ -43,6 +43,9 @@ struct Shared {
     played: Arc<AtomicU64>,
     queued: AtomicU64,
     stop: AtomicBool,
+    /// The chosen device (`None`: the default), changeable while playing.
+    wanted: Mutex<Option<String>>,
+    recheck: AtomicBool,
 }
 
 /// The system's sound output. Samples are counted as the mixer takes them,
@@ -110,26 +113,33 @@ impl DeviceOutput {
     /// is missing now is waited for on the default; fails only when no output
     /// can be opened at all.
     pub fn open(device: Option<String>, notify: Option<Notify>) -> Result<Self, OutputError> {
-        let shared = Arc::new(Shared::default());
+        let shared = Arc::new(Shared { wanted: Mutex::new(device), ..Shared::default() });
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let thread = {
             let shared = shared.clone();
             std::thread::Builder::new()
                 .name("sori-playback".into())
-                .spawn(move || run(device, shared, notify, ready_tx))
+                .spawn(move || run(shared, notify, ready_tx))
                 .map_err(|e| OutputError::Open(e.to_string()))?
         };
         ready_rx.recv().map_err(|e| OutputError::Open(e.to_string()))??;
         Ok(DeviceOutput { shared, thread: Some(thread) })
     }
+
+    /// Moves playback to `device` (`None`: the default) within ~50 ms.
+    pub fn choose(&self, device: Option<String>) {
+        *self.shared.wanted.lock().unwrap() = device;
+        self.shared.recheck.store(true, Ordering::SeqCst);
+    }
 }
 
-fn run(wanted: Option<String>, shared: Arc<Shared>, notify: Option<Notify>, ready: std::sync::mpsc::Sender<Result<(), OutputError>>) {
+fn run(shared: Arc<Shared>, notify: Option<Notify>, ready: std::sync::mpsc::Sender<Result<(), OutputError>>) {
     let notify = |e: OutputEvent| {
         if let Some(n) = &notify {
             n(e)
         }
     };
+    let wanted = shared.wanted.lock().unwrap().clone();
     // The connection that watches the devices (streams have their own).
     let mut host = cpal::default_host();
     // A chosen device that is not there now: play on the default meanwhile.
@@ -151,9 +161,10 @@ fn run(wanted: Option<String>, shared: Arc<Shared>, notify: Option<Notify>, read
     while !shared.stop.load(Ordering::SeqCst) {
         std::thread::sleep(Duration::from_millis(50));
         let flagged = current.as_ref().is_some_and(|o| o.lost.load(Ordering::SeqCst));
-        if !flagged && last_check.elapsed() < Duration::from_millis(250) {
+        if !flagged && !shared.recheck.swap(false, Ordering::SeqCst) && last_check.elapsed() < Duration::from_millis(250) {
             continue;
         }
+        let wanted = shared.wanted.lock().unwrap().clone();
         last_check = std::time::Instant::now();
         let here: Vec<Option<String>> = host.output_devices().map(|ds| ds.map(|d| id_of(&d)).collect()).unwrap_or_default();
         let on = current.as_ref().map(|o| o.id.clone());
