@@ -19,6 +19,17 @@ fn main() {
         "export_conversation",
         "delete_conversation",
         "clear_history",
+        "start_session",
+        "ask",
+        "stop",
+        "ptt_press",
+        "ptt_release",
+        "new_conversation",
+        "resume_conversation",
+        "replay_turn",
+        "preview_voice",
+        "list_models",
+        "list_voices",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("tauri build script failed");

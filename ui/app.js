@@ -1,155 +1,118 @@
-// The view: renders what the engine reports. No business rules live here.
+// The window: tabs, language, and the engine's events sent to the views that
+// show them. No business rules live here or in the views.
 
-import { appInfo, audioDevices, keyStatus, setKey, clearKey, checkKey, getSettings } from './ipc.js';
-import { STRINGS, systemLanguage } from './i18n.js';
+import { appInfo, startSession } from './ipc.js';
+import { t, translate, language, setLanguage, systemLanguage } from './i18n.js';
+import * as status from './views/status.js';
+import * as notices from './views/notices.js';
+import * as talk from './views/talk.js';
+import * as voice from './views/voice.js';
+import * as settingsView from './views/settings.js';
+import * as keyPanel from './views/key-panel.js';
+import * as devices from './views/devices.js';
+import * as inspector from './views/inspector.js';
+import * as history from './views/history.js';
+import * as store from './views/store.js';
 
 const $ = (id) => document.getElementById(id);
-let lang = systemLanguage();
-const t = (key) => STRINGS[lang][key] ?? STRINGS.en[key] ?? key;
 
-function applyLanguage() {
-  document.documentElement.lang = lang;
-  for (const el of document.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
-  for (const el of document.querySelectorAll('[data-i18n-title]')) el.title = t(el.dataset.i18nTitle);
+function renderAll() {
+  translate();
   $('lang-toggle').textContent = t('langToggle');
   $('lang-toggle').setAttribute('aria-label', t('langToggle'));
+  status.render();
+  talk.render();
+  voice.render();
+  settingsView.render();
+  keyPanel.render();
+  devices.refresh();
+  inspector.render();
 }
 
-function renderDevices(list, devices) {
-  list.replaceChildren();
-  if (!devices.length) {
-    const li = document.createElement('li');
-    li.className = 'empty';
-    li.textContent = t('noDevices');
-    list.append(li);
-    return;
+// Tabs, with the arrow keys moving between them as in the ARIA pattern.
+const TABS = ['talk', 'voice', 'settings', 'inspector', 'history'];
+function showTab(name, focus = false) {
+  for (const n of TABS) {
+    const tab = $(`tab-${n}`);
+    const on = n === name;
+    tab.setAttribute('aria-selected', String(on));
+    tab.tabIndex = on ? 0 : -1;
+    $(`view-${n}`).hidden = !on;
+    if (on && focus) tab.focus();
   }
-  for (const d of devices) {
-    const li = document.createElement('li');
-    li.textContent = d.name;
-    if (d.is_default) {
-      const badge = document.createElement('span');
-      badge.className = 'badge';
-      badge.textContent = t('defaultDevice');
-      li.append(' ', badge);
-    }
-    list.append(li);
-  }
+  if (name === 'history') history.refresh();
+  if (name === 'settings') settingsView.refreshModels().then(() => settingsView.render());
 }
-
-async function refreshDevices() {
-  const error = $('devices-error');
-  try {
-    const devices = await audioDevices();
-    error.hidden = true;
-    renderDevices($('input-list'), devices.inputs);
-    renderDevices($('output-list'), devices.outputs);
-  } catch (e) {
-    error.textContent = t('devicesFailed') + (e?.message ?? String(e));
-    error.hidden = false;
-  }
+for (const n of TABS) {
+  $(`tab-${n}`).addEventListener('click', () => showTab(n));
+  $(`tab-${n}`).addEventListener('keydown', (e) => {
+    const step = { ArrowRight: 1, ArrowLeft: -1 }[e.key];
+    if (step) showTab(TABS[(TABS.indexOf(n) + step + TABS.length) % TABS.length], true);
+  });
 }
+notices.setActions({ settings: () => showTab('settings', true) });
 
-async function showVersion() {
-  const info = await appInfo();
-  $('app-version').textContent = `${info.name} ${info.version} · engine ${info.engine_version}`;
-}
-
-// The key panel. The key only passes through here on its way to Rust: the
-// field is emptied at once and nothing keeps it but `pendingKey`, held only
-// while the user decides whether to keep it for this session.
-let lastStatus = null;
-let pendingKey = null;
-
-function renderKeyStatus(status) {
-  lastStatus = status;
-  const where = status.source === 'environment' ? t('keyFromEnv') : status.store;
-  $('key-status').textContent = status.set ? `${t('keySet')} · …${status.last4} · ${where}` : t('keyNone');
-  $('key-status').dataset.set = String(status.set);
-  $('key-clear').disabled = !status.set || status.source === 'environment';
-}
-
-function showNoKeychain(problem) {
-  $('no-keychain-text').textContent = `${t('noKeychain')} (${problem})`;
-  $('no-keychain').hidden = false;
-}
-
-function showError(e) {
-  $('key-result').textContent = e?.message ?? String(e);
-}
-
-async function saveKey(sessionOnly) {
-  const key = sessionOnly ? pendingKey : $('key-input').value;
-  $('key-input').value = '';
-  $('key-result').textContent = '';
-  if (!key || !key.trim()) {
-    $('key-result').textContent = t('keyEmpty');
-    return;
-  }
-  try {
-    renderKeyStatus(await setKey(key, sessionOnly));
-    pendingKey = null;
-    $('no-keychain').hidden = true;
-  } catch (e) {
-    if (e?.kind === 'no_keychain') {
-      pendingKey = key;
-      showNoKeychain(e.message);
-    } else {
-      pendingKey = null;
-      showError(e);
-    }
+function onEvent(e) {
+  inspector.onEvent(e);
+  switch (e.type) {
+    case 'status': status.setPhase(e.phase); break;
+    case 'level': status.setLevel(e.dbfs, e.speech); break;
+    case 'user_speech_started': status.setPhase('listening'); break;
+    case 'user_transcript': talk.userSaid(e.turn, e.text); break;
+    case 'assistant_delta': talk.replyDelta(e.turn, e.text); break;
+    case 'retrying': notices.forRetry(e); break;
+    case 'error': status.setPhase('error'); notices.forError(e); break;
+    case 'warning': notices.forWarning(e); break;
+    case 'turn_ended': talk.turnEnded(e); notices.clear('retry'); break;
+    default: break;
   }
 }
-
-async function refreshKey() {
-  try {
-    const { settings } = await getSettings();
-    $('provider-url').textContent = settings.base_url;
-    renderKeyStatus(await keyStatus());
-  } catch (e) {
-    showError(e);
-  }
-}
-
-$('key-form').addEventListener('submit', (event) => {
-  event.preventDefault();
-  saveKey(false);
-});
-$('key-session').addEventListener('click', () => saveKey(true));
-$('key-clear').addEventListener('click', async () => {
-  try {
-    renderKeyStatus(await clearKey());
-    $('key-result').textContent = '';
-  } catch (e) {
-    showError(e);
-  }
-});
-$('key-check').addEventListener('click', async () => {
-  $('key-result').textContent = '…';
-  try {
-    const r = await checkKey();
-    const text = {
-      works: () => t('keyWorks').replace('{n}', r.models),
-      rejected: () => t('keyRejected') + r.message,
-      unreachable: () => t('keyUnreachable') + r.message,
-      failed: () => t('keyFailed') + r.message,
-    }[r.result];
-    $('key-result').textContent = text ? text() : r.result;
-    $('key-result').dataset.result = r.result;
-  } catch (e) {
-    showError(e);
-  }
-});
 
 $('lang-toggle').addEventListener('click', () => {
-  lang = lang === 'ko' ? 'en' : 'ko';
-  applyLanguage();
-  refreshDevices();
-  if (lastStatus) renderKeyStatus(lastStatus);
+  setLanguage(language() === 'ko' ? 'en' : 'ko');
+  renderAll();
 });
-$('refresh-devices').addEventListener('click', refreshDevices);
 
-applyLanguage();
-refreshKey();
-showVersion().catch((e) => { $('app-version').textContent = String(e?.message ?? e); });
-refreshDevices();
+async function start() {
+  talk.wire(inspector.markTyped);
+  voice.wire();
+  devices.wire();
+  keyPanel.wire(() => settingsView.refreshModels());
+  settingsView.wire((saved) => {
+    talk.configure({ hotkey: saved.hotkey, handsFree: saved.input_mode === 'hands_free' });
+  });
+  history.wire((records) => {
+    talk.clearTranscript();
+    records.forEach((r, i) => {
+      talk.userSaid(`h${i}`, r.user);
+      talk.replyDelta(`h${i}`, r.assistant);
+      talk.turnEnded({ turn: `h${i}`, heard: r.assistant, interrupted: r.interrupted, incomplete: r.incomplete });
+    });
+    showTab('talk');
+  });
+  let warnings = [];
+  try {
+    ({ warnings } = await store.load());
+  } catch (e) {
+    notices.show({ id: 'settings', kind: 'error', text: e?.message ?? String(e) });
+  }
+  const ui = store.current().ui_language;
+  setLanguage(ui === 'ko' || ui === 'en' ? ui : systemLanguage());
+  await settingsView.refreshDevices();
+  renderAll();
+  keyPanel.refresh();
+  talk.configure({ hotkey: store.current().hotkey, handsFree: store.current().input_mode === 'hands_free' });
+  if (warnings.length) notices.show({ id: 'settings_recovered', text: t('settingsRecovered') + warnings.join(' ') });
+  appInfo()
+    .then((info) => { $('app-version').textContent = `${info.name} ${info.version} · engine ${info.engine_version}`; })
+    .catch((e) => { $('app-version').textContent = String(e?.message ?? e); });
+  try {
+    const info = await startSession(onEvent);
+    if (info.hotkey_error) notices.show({ id: 'hotkey', kind: 'info', text: t('hotkeyUnavailable', { why: info.hotkey_error }) });
+    talk.configure({ hotkey: info.hotkey ?? store.current().hotkey });
+  } catch (e) {
+    notices.show({ id: 'session', kind: 'error', text: e?.message ?? String(e), action: { label: 'openSettings', run: 'settings' } });
+  }
+}
+
+start();

@@ -26,3 +26,38 @@ export const checkKey = () => tauri().invoke('check_key');
 
 /** @returns {Promise<{settings: object, warnings: string[]}>} */
 export const getSettings = () => tauri().invoke('get_settings');
+
+/** Saves settings; invalid ones fail with `{kind: 'invalid', fields: [{field, message}]}`. */
+export const saveSettings = (settings) => tauri().invoke('save_settings', { settings });
+
+/**
+ * Starts (or rejoins) the conversation. Engine events arrive in order on a
+ * channel of this window: `onEvent({type: 'status' | 'level' | …})`.
+ * @returns {Promise<{microphone: boolean, speaker: boolean, hotkey: string|null, hotkey_error: string|null}>}
+ */
+export function startSession(onEvent) {
+  const channel = new (window.__TAURI__.core.Channel)();
+  channel.onmessage = onEvent;
+  return tauri().invoke('start_session', { onEvent: channel });
+}
+
+/** A typed question; resolves to its turn id. */
+export const ask = (text, speak) => tauri().invoke('ask', { text, speak });
+export const stop = () => tauri().invoke('stop');
+export const pttPress = () => tauri().invoke('ptt_press');
+export const pttRelease = () => tauri().invoke('ptt_release');
+export const newConversation = () => tauri().invoke('new_conversation');
+export const resumeConversation = (id) => tauri().invoke('resume_conversation', { id });
+/** Plays what the microphone captured for a turn; resolves to its length in seconds. */
+export const replayTurn = (turn) => tauri().invoke('replay_turn', { turn });
+export const previewVoice = ({ text, model, voice, style, speed }) => tauri().invoke('preview_voice', { text, model, voice, style, speed });
+/** @returns {Promise<string[]>} the server's model ids */
+export const listModels = () => tauri().invoke('list_models');
+/** @returns {Promise<string[]>} */
+export const listVoices = (model) => tauri().invoke('list_voices', { model });
+
+export const listConversations = () => tauri().invoke('list_conversations');
+export const openConversation = (id) => tauri().invoke('open_conversation', { id });
+/** @returns {Promise<string>} the conversation as Markdown or JSON text */
+export const exportConversation = (id, format) => tauri().invoke('export_conversation', { id, format });
+export const deleteConversation = (id) => tauri().invoke('delete_conversation', { id });

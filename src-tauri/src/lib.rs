@@ -3,17 +3,28 @@
 //! - [`commands`]: what the web view may call, one line each into the engine,
 //!   grouped by topic; every command is also listed in `build.rs` so the window's
 //!   capability must allow it by name.
-//! - [`state`]: the one managed `AppState` (keys, settings, history).
+//! - [`state`]: the one managed `AppState` (keys, settings, history, session).
+//! - [`session`]: the engine, speaker and microphone behind the window.
+//! - [`hotkey`]: the global push-to-talk shortcut.
 //!
 //! This file only wires things together; no logic lives here.
 
 pub mod commands;
+pub mod hotkey;
+pub mod session;
 pub mod state;
 
 /// Builds and runs the app until its last window closes.
 pub fn run() {
     tauri::Builder::default()
         .manage(state::AppState::load())
+        .plugin(hotkey::plugin())
+        .setup(|app| {
+            use tauri::Manager;
+            let accelerator = app.state::<state::AppState>().settings.lock().unwrap().hotkey.clone();
+            hotkey::apply(app.handle(), &accelerator);
+            Ok(())
+        })
         .invoke_handler(tauri::generate_handler![
             commands::app::app_info,
             commands::devices::audio_devices,
@@ -28,6 +39,17 @@ pub fn run() {
             commands::history::export_conversation,
             commands::history::delete_conversation,
             commands::history::clear_history,
+            commands::session::start_session,
+            commands::session::ask,
+            commands::session::stop,
+            commands::session::ptt_press,
+            commands::session::ptt_release,
+            commands::session::new_conversation,
+            commands::session::resume_conversation,
+            commands::session::replay_turn,
+            commands::session::preview_voice,
+            commands::session::list_models,
+            commands::session::list_voices,
         ])
         .run(tauri::generate_context!())
         .expect("Sori could not start its window");

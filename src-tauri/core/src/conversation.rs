@@ -35,6 +35,11 @@ impl Conversation {
         Conversation { persona: persona.to_string(), ..Default::default() }
     }
 
+    /// Changes the persona; the history stays.
+    pub fn set_persona(&mut self, persona: &str) {
+        self.persona = Conversation::with_persona(persona).persona;
+    }
+
     pub fn history(&self) -> &[ChatMessage] {
         &self.history
     }

@@ -22,6 +22,7 @@ const KEEP_AUDIO_TURNS: usize = 20;
 enum Command {
     Ask { id: TurnId, input: TurnInput, speak: bool, reply_to: Option<oneshot::Sender<TurnOutcome>> },
     Providers(Box<Providers>),
+    Persona(String),
     TurnAudio(TurnId, oneshot::Sender<Option<Arc<Pcm>>>),
     Cancel,
     ClearHistory,
@@ -65,6 +66,11 @@ impl EngineHandle {
     /// Uses these providers from the next turn on (a new key or base URL).
     pub fn set_providers(&self, providers: Providers) {
         let _ = self.tx.send(Command::Providers(Box::new(providers)));
+    }
+
+    /// The persona from the next turn on; the conversation so far stays.
+    pub fn set_persona(&self, persona: &str) {
+        let _ = self.tx.send(Command::Persona(persona.to_string()));
     }
 
     /// The audio the microphone captured for a recent spoken turn.
@@ -197,6 +203,7 @@ pub fn spawn(
                 }
                 Command::Settings(s) => settings = *s,
                 Command::Providers(p) => providers = *p,
+                Command::Persona(p) => conversation.set_persona(&p),
                 Command::TurnAudio(id, tx) => drop(tx.send(heard.iter().find(|(t, _)| *t == id).map(|(_, a)| a.clone()))),
                 Command::History(tx) => drop(tx.send(conversation.clone())),
             }

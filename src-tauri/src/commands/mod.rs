@@ -6,6 +6,7 @@ pub mod app;
 pub mod devices;
 pub mod history;
 pub mod secrets;
+pub mod session;
 pub mod settings;
 
 use serde::Serialize;

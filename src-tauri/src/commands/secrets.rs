@@ -26,12 +26,16 @@ pub fn set_key(state: State<'_, AppState>, key: String, session_only: bool) -> R
     let key = ApiKey::new(key).ok_or_else(|| CommandError::new("empty_key", "Paste a key first."))?;
     let base_url = state.base_url();
     OpenAi::new(&base_url, Some(key.clone())).map_err(|e| CommandError::new("insecure_url", e))?;
-    state.keys.set(&base_url, key, session_only).map_err(keychain_error)
+    let status = state.keys.set(&base_url, key, session_only).map_err(keychain_error)?;
+    let _ = state.apply_to_session();
+    Ok(status)
 }
 
 #[tauri::command]
 pub fn clear_key(state: State<'_, AppState>) -> Result<KeyStatus, CommandError> {
-    state.keys.clear(&state.base_url()).map_err(keychain_error)
+    let status = state.keys.clear(&state.base_url()).map_err(keychain_error)?;
+    let _ = state.apply_to_session();
+    Ok(status)
 }
 
 /// Tries the key with `GET /models`: works, rejected, unreachable.

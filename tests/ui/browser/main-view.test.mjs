@@ -1,4 +1,5 @@
-// The main view in a real browser (Chromium), with recorded engine results.
+// The window's frame and its device list in a real browser (Chromium), with
+// recorded engine results.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
@@ -12,8 +13,9 @@ before(async () => {
 });
 after(() => browser.close());
 
-test('shows the version and devices from the engine, defaults marked', async () => {
+test('shows the version, and the devices from the engine with defaults marked', async () => {
   const { page, errors } = await browser.page();
+  await page.click('#tab-settings');
   await page.locator('#app-version').filter({ hasText: 'Sori 0.1.0' }).waitFor();
   assert.equal(await page.textContent('#app-version'), 'Sori 0.1.0 · engine 0.1.0');
   const inputs = page.locator('#input-list li');
@@ -22,17 +24,16 @@ test('shows the version and devices from the engine, defaults marked', async () 
   assert.equal(await page.locator('#output-list .badge').count(), 1);
   assert.equal(await page.getAttribute('html', 'lang'), 'en');
   assert.deepEqual(errors, []);
-  await page.screenshot({ path: path.join(screenshotDir, 'browser-main-en.png') });
 });
 
 test('follows a Korean system language and switches back and forth', async () => {
   const { page } = await browser.page({ lang: 'ko-KR' });
+  await page.click('#tab-settings');
   await page.locator('#input-list li').first().waitFor();
   assert.equal(await page.getAttribute('html', 'lang'), 'ko');
   assert.equal(await page.textContent('#refresh-devices'), '장치 확인');
-  assert.equal(await page.textContent('#hero-title'), '누르고 말씀하세요');
+  assert.equal(await page.textContent('#tab-settings'), '설정');
   assert.match(await page.locator('#input-list li').first().textContent(), /기본$/);
-  await page.screenshot({ path: path.join(screenshotDir, 'browser-main-ko.png') });
   await page.click('#lang-toggle');
   assert.equal(await page.textContent('#refresh-devices'), 'Check devices');
   assert.equal(await page.getAttribute('html', 'lang'), 'en');
@@ -41,19 +42,22 @@ test('follows a Korean system language and switches back and forth', async () =>
 
 test('refreshing asks the engine again and renders the new list', async () => {
   const { page } = await browser.page();
+  await page.click('#tab-settings');
   await page.locator('#input-list li').first().waitFor();
   await page.evaluate(() => {
     window.__SORI_STUB__ = { audio_devices: { host: 'ALSA', inputs: [], outputs: [{ id: 'x', name: 'USB Headset', is_default: true }] } };
   });
+  const before = await page.evaluate(() => window.__SORI_CALLS__.filter((c) => c === 'audio_devices').length);
   await page.click('#refresh-devices');
   await page.locator('#output-list li', { hasText: 'USB Headset' }).waitFor();
   assert.equal(await page.textContent('#input-list li'), 'No devices');
   const calls = await page.evaluate(() => window.__SORI_CALLS__.filter((c) => c === 'audio_devices').length);
-  assert.equal(calls, 2);
+  assert.equal(calls, before + 1);
 });
 
 test('a failing engine call is shown, not swallowed', async () => {
   const { page } = await browser.page({ stub: { audio_devices: { error: { kind: 'audio_devices', message: 'no sound server' } } } });
+  await page.click('#tab-settings');
   const alert = page.locator('#devices-error');
   await alert.waitFor();
   assert.equal(await alert.getAttribute('role'), 'alert');
@@ -62,7 +66,7 @@ test('a failing engine call is shown, not swallowed', async () => {
 
 test('buttons are reachable by keyboard with a visible focus ring', async () => {
   const { page } = await browser.page();
-  await page.locator('#input-list li').first().waitFor();
+  await page.locator('#ptt-hint', { hasText: 'Ctrl' }).waitFor();
   await page.keyboard.press('Tab');
   const focused = await page.evaluate(() => document.activeElement.id);
   assert.equal(focused, 'lang-toggle');

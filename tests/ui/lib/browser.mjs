@@ -20,6 +20,7 @@ export async function openBrowser() {
     async page({ lang = 'en-US', stub = {}, colorScheme = 'light' } = {}) {
       const context = await browser.newContext({ locale: lang, colorScheme, viewport: { width: 960, height: 720 } });
       const page = await context.newPage();
+      await page.route('**/__fixtures__/*.json', (route) => route.fulfill({ path: path.join(here, '../fixtures/recorded', path.basename(new URL(route.request().url()).pathname)), contentType: 'application/json' }));
       await page.route('**/ipc.js', (route) => route.fulfill({ path: path.join(here, '../fixtures/ipc-stub.js'), contentType: 'text/javascript' }));
       await page.addInitScript((s) => { window.__SORI_STUB__ = s; }, stub);
       const errors = [];

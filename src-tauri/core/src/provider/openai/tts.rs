@@ -191,3 +191,19 @@ mod tests {
         assert_eq!(format_of_bytes(&[0xFF, 0xFB, 0, 0], AudioFormat::Mp3), AudioFormat::Mp3);
     }
 }
+
+/// Voices of `tts-1` and `tts-1-hd`.
+const CLASSIC_VOICES: &[&str] = &["alloy", "ash", "coral", "echo", "fable", "onyx", "nova", "sage", "shimmer"];
+/// Voices of `gpt-4o-mini-tts` and newer models.
+const ALL_VOICES: &[&str] = &["alloy", "ash", "ballad", "coral", "echo", "fable", "onyx", "nova", "sage", "shimmer", "verse", "marin", "cedar"];
+
+/// The voices a speech model offers; the API has no endpoint that lists them,
+/// so this follows OpenAI's reference. Other servers accept names of their
+/// own, which the settings take as free text.
+pub fn voices_for(model: &str) -> &'static [&'static str] {
+    if model.starts_with("tts-1") {
+        CLASSIC_VOICES
+    } else {
+        ALL_VOICES
+    }
+}

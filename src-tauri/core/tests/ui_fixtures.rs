@@ -1,0 +1,83 @@
+//! Records the engine's real event streams for the UI's browser tests: the
+//! stand-in `ipc.js` replays these, so the views are tested against what the
+//! engine actually sends (a Korean turn, an English turn cut by the user, a
+//! rate limit that is retried, a rejected key). Written to
+//! `tests/ui/fixtures/recorded/` (not kept in git: `tests/run` makes them
+//! before the browser tests).
+
+mod common;
+
+use common::{providers, settings};
+use sori_core::audio::output::MemoryOutput;
+use sori_core::conversation::Conversation;
+use sori_core::engine;
+use sori_core::event::Event;
+use sori_core::turn::TurnInput;
+use sori_testkit::{Endpoint, Fault, LatencyModel, ServerConfig, TestServer};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+fn out_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/ui/fixtures/recorded");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The events of one turn, up to and including its end.
+async fn record(s: &TestServer, question: &str, cancel_after_speaking: bool) -> Vec<Event> {
+    let (engine, mut events) = engine::spawn(Conversation::default(), providers(s), settings(), Arc::new(MemoryOutput::default()), None);
+    engine.ask(TurnInput::Text(question.into()));
+    let mut out = Vec::new();
+    // Cut a few words after speech began, so more was shown than heard.
+    let mut words_after_speaking: Option<usize> = None;
+    loop {
+        let e = tokio::time::timeout(Duration::from_secs(20), events.recv()).await.expect("the turn ends").expect("the engine runs");
+        match (&e, words_after_speaking.as_mut()) {
+            (Event::AssistantSpeaking { .. }, None) => words_after_speaking = Some(0),
+            (Event::AssistantDelta { .. }, Some(n)) => {
+                *n += 1;
+                if cancel_after_speaking && *n == 4 {
+                    engine.cancel();
+                }
+            }
+            _ => {}
+        }
+        let end = matches!(e, Event::TurnEnded { .. });
+        out.push(e);
+        if end {
+            return out;
+        }
+    }
+}
+
+fn write(name: &str, events: &[Event]) {
+    let path = out_dir().join(format!("{name}.json"));
+    std::fs::write(&path, serde_json::to_string_pretty(events).unwrap()).unwrap();
+}
+
+#[tokio::test]
+async fn record_the_event_streams_the_ui_is_tested_with() {
+    let s = TestServer::start_in_background(ServerConfig::default()).unwrap();
+    let korean = record(&s, "주문한 상품이 언제 도착하나요?", false).await;
+    assert!(korean.iter().any(|e| matches!(e, Event::AssistantDelta { .. })));
+    write("korean-turn", &korean);
+
+    let slow = LatencyModel { chat_first_token_ms: 20.0, chat_tokens_per_second: 30.0, ..LatencyModel::instant() };
+    let s = TestServer::start_in_background(ServerConfig { latency: slow, ..Default::default() }).unwrap();
+    let cut = record(&s, "When will my order arrive? Please tell me everything.", true).await;
+    let shown: String = cut.iter().filter_map(|e| if let Event::AssistantDelta { text, .. } = e { Some(text.as_str()) } else { None }).collect();
+    assert!(cut.iter().any(|e| matches!(e, Event::TurnEnded { interrupted: true, heard, .. } if heard.len() < shown.len())), "{cut:?}");
+    write("interrupted-turn", &cut);
+
+    let s = TestServer::start_in_background(ServerConfig::default()).unwrap();
+    s.push_fault(Endpoint::Chat, Fault::RateLimited { retry_after_secs: 1 });
+    let retried = record(&s, "Is my refund done?", false).await;
+    assert!(retried.iter().any(|e| matches!(e, Event::Retrying { wait_ms: 1000, .. })), "{retried:?}");
+    write("retried-turn", &retried);
+
+    s.push_fault(Endpoint::Chat, Fault::Unauthorized);
+    let rejected = record(&s, "Hello?", false).await;
+    assert!(rejected.iter().any(|e| matches!(e, Event::Error { .. })), "{rejected:?}");
+    write("rejected-key", &rejected);
+}

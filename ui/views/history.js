@@ -1,0 +1,97 @@
+// Past conversations: list, open (read, or continue talking), export as
+// Markdown or JSON (saved through the browser's download), delete.
+import { t, language } from '../i18n.js';
+import * as ipc from '../ipc.js';
+import * as store from './store.js';
+
+const $ = (id) => document.getElementById(id);
+let onContinue = () => {};
+
+function button(label, run, cls = 'ghost') {
+  const b = document.createElement('button');
+  b.type = 'button';
+  b.className = cls;
+  b.textContent = t(label);
+  b.addEventListener('click', run);
+  return b;
+}
+
+function download(name, text, type) {
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(new Blob([text], { type }));
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+}
+
+async function open(c) {
+  const detail = $('history-detail');
+  const records = await ipc.openConversation(c.id);
+  const h = document.createElement('h3');
+  h.textContent = c.title;
+  const ol = document.createElement('ol');
+  ol.className = 'transcript';
+  for (const r of records) {
+    for (const [role, text] of [['user', r.user], ['assistant', r.assistant]]) {
+      const li = document.createElement('li');
+      li.className = `msg ${role}${role === 'assistant' && r.interrupted ? ' interrupted' : ''}`;
+      li.textContent = text;
+      ol.append(li);
+    }
+  }
+  const cont = button('continueConv', async () => {
+    await ipc.resumeConversation(c.id);
+    onContinue(records);
+  }, '');
+  detail.replaceChildren(h, ol, cont);
+  detail.hidden = false;
+}
+
+export async function refresh() {
+  const list = $('conversations');
+  const empty = $('history-empty');
+  if (store.current().history_enabled === false) {
+    empty.textContent = t('historyOff');
+  }
+  let items = [];
+  try {
+    items = await ipc.listConversations();
+  } catch (e) {
+    empty.textContent = e?.message ?? String(e);
+    empty.hidden = false;
+    list.replaceChildren();
+    return;
+  }
+  empty.hidden = items.length > 0 && store.current().history_enabled !== false;
+  if (!items.length && store.current().history_enabled !== false) empty.textContent = t('historyEmpty');
+  const date = new Intl.DateTimeFormat(language(), { dateStyle: 'medium', timeStyle: 'short' });
+  list.replaceChildren(
+    ...items.map((c) => {
+      const li = document.createElement('li');
+      li.dataset.id = c.id;
+      const title = document.createElement('span');
+      title.className = 'title';
+      title.textContent = c.title;
+      const meta = document.createElement('span');
+      meta.className = 'muted';
+      meta.textContent = `${date.format(new Date(c.last_ms))} · ${t('turns', { n: c.turns })}`;
+      li.append(
+        title, meta,
+        button('open', () => open(c)),
+        button('exportMd', async () => download(`${c.id}.md`, await ipc.exportConversation(c.id, 'markdown'), 'text/markdown')),
+        button('exportJson', async () => download(`${c.id}.json`, await ipc.exportConversation(c.id, 'json'), 'application/json')),
+        button('delete', async () => {
+          if (!window.confirm(t('confirmDelete'))) return;
+          await ipc.deleteConversation(c.id);
+          $('history-detail').hidden = true;
+          refresh();
+        }, 'ghost danger'),
+      );
+      return li;
+    }),
+  );
+}
+
+export function wire(continued) {
+  onContinue = continued;
+}

@@ -1,0 +1,97 @@
+// The turn inspector: for each turn a latency waterfall (transcript, first
+// token, first clause, TTS first byte, first audio, end), the transcript,
+// its errors, and a button that replays what the microphone captured.
+import { t } from '../i18n.js';
+import * as ipc from '../ipc.js';
+
+const $ = (id) => document.getElementById(id);
+const MARKS = [
+  ['transcript_ms', 'mTranscript'],
+  ['llm_first_token_ms', 'mFirstToken'],
+  ['first_chunk_ms', 'mFirstChunk'],
+  ['tts_first_byte_ms', 'mTtsFirstByte'],
+  ['ttfa_ms', 'mFirstAudio'],
+  ['total_ms', 'mEnd'],
+];
+const turns = new Map(); // id -> { user, spoken, errors, ended }
+
+const turn = (id) => {
+  if (!turns.has(id)) turns.set(id, { user: '', spoken: true, errors: [], ended: null });
+  return turns.get(id);
+};
+
+/** Follows the engine's events for the turns it shows. */
+export function onEvent(e) {
+  if (e.type === 'user_transcript') turn(e.turn).user = e.text;
+  else if (e.type === 'error' && e.turn != null) turn(e.turn).errors.push(`${e.stage}: ${e.message}`);
+  else if (e.type === 'turn_ended') {
+    turn(e.turn).ended = e;
+    render();
+  }
+}
+
+/** A typed turn has no recording to replay. */
+export function markTyped(id) {
+  turn(id).spoken = false;
+}
+
+function waterfall(m) {
+  const total = Math.max(m.total_ms || 0, 1);
+  const ol = document.createElement('ol');
+  ol.className = 'waterfall';
+  for (const [key, label] of MARKS) {
+    const ms = m[key];
+    const li = document.createElement('li');
+    li.dataset.mark = key;
+    const name = document.createElement('span');
+    name.className = 'mark';
+    name.textContent = t(label);
+    const bar = document.createElement('span');
+    bar.className = 'bar';
+    const fill = document.createElement('span');
+    fill.className = 'fill';
+    fill.style.width = ms == null ? '0' : `${Math.max(1, (ms / total) * 100)}%`;
+    bar.append(fill);
+    const value = document.createElement('span');
+    value.className = 'ms';
+    value.textContent = ms == null ? '—' : `${Math.round(ms)} ms`;
+    li.append(name, bar, value);
+    ol.append(li);
+  }
+  return ol;
+}
+
+export function render() {
+  const list = $('turns');
+  const done = [...turns.entries()].filter(([, v]) => v.ended).sort(([a], [b]) => b - a);
+  $('inspector-empty').hidden = done.length > 0;
+  list.replaceChildren(
+    ...done.map(([id, v]) => {
+      const li = document.createElement('li');
+      li.className = 'turn';
+      li.dataset.turn = id;
+      const h = document.createElement('h3');
+      h.textContent = t('turn', { n: id });
+      const said = document.createElement('p');
+      said.className = 'said';
+      said.textContent = v.user;
+      li.append(h, said, waterfall(v.ended.metrics));
+      if (v.errors.length) {
+        const errs = document.createElement('ul');
+        errs.className = 'turn-errors';
+        errs.setAttribute('aria-label', t('turnErrors'));
+        errs.append(...v.errors.map((m) => Object.assign(document.createElement('li'), { textContent: m })));
+        li.append(errs);
+      }
+      const replay = document.createElement('button');
+      replay.type = 'button';
+      replay.className = 'ghost replay';
+      replay.textContent = t('replay');
+      replay.disabled = !v.spoken;
+      if (!v.spoken) replay.title = t('replayNone');
+      replay.addEventListener('click', () => ipc.replayTurn(id).catch((e) => { replay.title = e?.message ?? String(e); }));
+      li.append(replay);
+      return li;
+    }),
+  );
+}

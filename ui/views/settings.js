@@ -1,0 +1,167 @@
+// The settings form: every field of the engine's settings, field-level errors
+// from the engine next to their field, models from the server's list when it
+// gives one (free text always works), devices from the audio system.
+import { t } from '../i18n.js';
+import * as ipc from '../ipc.js';
+import * as store from './store.js';
+
+const $ = (id) => document.getElementById(id);
+
+// [section, field, kind, options]
+const FIELDS = [
+  ['providerSection', 'base_url', 'url'],
+  ['modelsSection', 'stt_model', 'model'],
+  ['modelsSection', 'chat_model', 'model'],
+  ['modelsSection', 'tts_model', 'model'],
+  ['languageSection', 'language', 'select', [['auto', 'langAuto'], ['ko', '한국어'], ['en', 'English']]],
+  ['languageSection', 'ui_language', 'select', [['system', 'uiSystem'], ['ko', '한국어'], ['en', 'English']]],
+  ['languageSection', 'persona', 'textarea'],
+  ['inputSection', 'input_mode', 'select', [['push_to_talk', 'modePtt'], ['hands_free', 'modeHandsFree']]],
+  ['inputSection', 'voice_barge_in', 'checkbox'],
+  ['inputSection', 'hotkey', 'text'],
+  ['inputSection', 'vad_aggressiveness', 'range'],
+  ['inputSection', 'end_silence_ms', 'number'],
+  ['devicesSection', 'input_device', 'device'],
+  ['devicesSection', 'output_device', 'device'],
+  ['historySection', 'history_enabled', 'checkbox'],
+];
+const LABELS = {
+  base_url: 'baseUrl', stt_model: 'sttModel', chat_model: 'chatModel', tts_model: 'ttsModel', language: 'language',
+  ui_language: 'uiLanguage', persona: 'persona', input_mode: 'inputMode', voice_barge_in: 'bargeIn', hotkey: 'hotkey',
+  vad_aggressiveness: 'vad', end_silence_ms: 'endSilence', input_device: 'inputDevice', output_device: 'outputDevice',
+  history_enabled: 'historyEnabled',
+};
+const label = (key) => (key in { '한국어': 1, English: 1 } ? key : t(key));
+let devices = { inputs: [], outputs: [] };
+let models = null;
+
+function control([, field, kind, options]) {
+  let el;
+  if (kind === 'textarea') {
+    el = document.createElement('textarea');
+    el.rows = 4;
+  } else if (kind === 'select' || kind === 'device') {
+    el = document.createElement('select');
+    const list = kind === 'device' ? [['', 'systemDefault'], ...(field === 'input_device' ? devices.inputs : devices.outputs).map((d) => [d.id ?? d.name, d.name])] : options;
+    el.append(...list.map(([value, text]) => new Option(kind === 'device' && value ? text : label(text), value)));
+  } else {
+    el = document.createElement('input');
+    el.type = { url: 'url', checkbox: 'checkbox', range: 'range', number: 'number' }[kind] ?? 'text';
+    if (kind === 'model') el.setAttribute('list', 'model-list');
+    if (kind === 'range') Object.assign(el, { min: 0, max: 3, step: 1 });
+    if (kind === 'number') Object.assign(el, { min: 200, max: 2000, step: 50 });
+  }
+  el.id = `set-${field}`;
+  el.name = field;
+  el.setAttribute('aria-describedby', `err-${field}`);
+  return el;
+}
+
+/** Builds the form from FIELDS, in the current language, with `s`'s values. */
+export function render(s = store.current()) {
+  const form = $('settings-form');
+  const parts = [];
+  const h = document.createElement('h2');
+  h.textContent = t('settingsTitle');
+  parts.push(h);
+  let section = null;
+  for (const spec of FIELDS) {
+    if (spec[0] !== section) {
+      section = spec[0];
+      const h3 = document.createElement('h3');
+      h3.textContent = t(section);
+      parts.push(h3);
+    }
+    const field = spec[1];
+    const row = document.createElement('div');
+    row.className = `field ${spec[2]}`;
+    const l = document.createElement('label');
+    l.htmlFor = `set-${field}`;
+    l.textContent = t(LABELS[field]);
+    const input = control(spec);
+    const value = s[field];
+    if (input.type === 'checkbox') input.checked = !!value;
+    else input.value = value ?? '';
+    const err = document.createElement('p');
+    err.id = `err-${field}`;
+    err.className = 'field-error';
+    err.setAttribute('role', 'alert');
+    row.append(l, input, err);
+    parts.push(row);
+  }
+  const list = document.createElement('datalist');
+  list.id = 'model-list';
+  list.append(...(models ?? []).map((m) => new Option(m, m)));
+  const hint = document.createElement('p');
+  hint.id = 'models-hint';
+  hint.className = 'muted';
+  hint.textContent = models?.length ? t('modelsFromServer', { n: models.length }) : t('modelsFreeText');
+  const actions = document.createElement('div');
+  actions.className = 'row';
+  const save = document.createElement('button');
+  save.type = 'submit';
+  save.id = 'settings-save';
+  save.textContent = t('saveSettings');
+  const result = document.createElement('p');
+  result.id = 'settings-result';
+  result.className = 'result';
+  result.setAttribute('role', 'status');
+  actions.append(save, result);
+  form.replaceChildren(...parts, list, hint, actions);
+}
+
+function read() {
+  const out = {};
+  for (const [, field, kind] of FIELDS) {
+    const el = $(`set-${field}`);
+    if (kind === 'checkbox') out[field] = el.checked;
+    else if (kind === 'range' || kind === 'number') out[field] = Number(el.value);
+    else if (kind === 'device') out[field] = el.value || null;
+    else out[field] = el.value;
+  }
+  return out;
+}
+
+export function showFieldErrors(fields = []) {
+  for (const el of document.querySelectorAll('#settings-form .field-error')) el.textContent = '';
+  for (const el of document.querySelectorAll('#settings-form [aria-invalid]')) el.removeAttribute('aria-invalid');
+  for (const f of fields) {
+    const err = $(`err-${f.field}`);
+    if (err) err.textContent = f.message;
+    $(`set-${f.field}`)?.setAttribute('aria-invalid', 'true');
+  }
+  if (fields.length) $(`set-${fields[0].field}`)?.focus();
+}
+
+/** The server's models, when it lists them; the form keeps free text either way. */
+export async function refreshModels() {
+  try {
+    models = await ipc.listModels();
+  } catch {
+    models = null;
+  }
+}
+
+export async function refreshDevices() {
+  try {
+    devices = await ipc.audioDevices();
+  } catch {
+    devices = { inputs: [], outputs: [] };
+  }
+}
+
+export function wire(onSaved) {
+  store.onChange((s) => render(s));
+  $('settings-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    try {
+      const saved = await store.save(read());
+      showFieldErrors([]);
+      $('settings-result').textContent = t('settingsSaved');
+      onSaved?.(saved);
+    } catch (e) {
+      showFieldErrors(e?.fields ?? []);
+      $('settings-result').textContent = e?.fields?.length ? t('settingsInvalid') : e?.message ?? String(e);
+    }
+  });
+}
