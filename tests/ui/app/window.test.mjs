@@ -17,6 +17,7 @@ test('the window shows the version the Rust command returned', async () => {
 });
 
 test('the devices come from the audio system, the rig defaults marked', async () => {
+  await app.get().click('#tab-settings');
   const inputs = await app.get().waitForText('#input-list', (t) => t.includes('Virtual-Microphone'));
   assert.match(inputs, /Virtual-Microphone\s*default/);
   const outputs = await app.get().text('#output-list');
