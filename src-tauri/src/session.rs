@@ -34,9 +34,14 @@ pub struct Session {
 
 /// The provider client for these settings; without a key it still works
 /// with servers that need none (Ollama, llama.cpp).
-pub fn providers(state: &AppState, settings: &Settings) -> Result<Providers, String> {
+pub fn client(state: &AppState, settings: &Settings) -> Result<OpenAi, String> {
     let key = state.keys.resolve(&settings.base_url).ok().flatten().map(|(k, _)| k);
-    let client = Arc::new(OpenAi::new(&settings.base_url, key).map_err(|e| e.to_string())?);
+    OpenAi::new(&settings.base_url, key).map_err(|e| e.to_string())
+}
+
+/// The providers of a turn, all served by the one client.
+pub fn providers(state: &AppState, settings: &Settings) -> Result<Providers, String> {
+    let client = Arc::new(client(state, settings)?);
     Ok(Providers { stt: client.clone(), chat: client.clone(), tts: client.clone(), bytes: Some(client.bytes.clone()) })
 }
 
@@ -70,8 +75,7 @@ impl Session {
                 (Arc::new(SilentOutput::default()), None)
             }
         };
-        let mut turn_settings = settings.turn_settings();
-        turn_settings.speak = true;
+        let turn_settings = settings.turn_settings();
         let history = settings.history_enabled.then(|| state.history.clone()).flatten();
         let (engine, mut engine_events) = engine::spawn(Conversation::with_persona(&settings.persona), providers(state, &settings)?, turn_settings, output.clone(), history);
         let sink: Sink = Arc::new(Mutex::new(Some(channel)));

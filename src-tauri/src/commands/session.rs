@@ -8,7 +8,6 @@ use crate::state::AppState;
 use futures_util::StreamExt;
 use serde::Serialize;
 use sori_core::event::{Event, TurnId};
-use sori_core::provider::openai::OpenAi;
 use sori_core::provider::{SpeechRequest, TextToSpeech};
 use sori_core::turn::TurnInput;
 use std::sync::Arc;
@@ -109,8 +108,7 @@ pub async fn replay_turn(state: State<'_, AppState>, turn: TurnId) -> Result<f64
 pub async fn preview_voice(state: State<'_, AppState>, text: String, model: String, voice: String, style: String, speed: f32) -> Result<(), CommandError> {
     let s = session(&state)?;
     let settings = state.settings.lock().unwrap().clone();
-    let key = state.keys.resolve(&settings.base_url).ok().flatten().map(|(k, _)| k);
-    let client = OpenAi::new(&settings.base_url, key).map_err(|e| CommandError::new("insecure_url", e))?;
+    let client = crate::session::client(&state, &settings).map_err(|e| CommandError::new("insecure_url", e))?;
     let style = style.trim();
     let request = SpeechRequest { text: &text, model: &model, voice: &voice, instructions: (!style.is_empty()).then_some(style), speed, format: settings.audio_format };
     let mut audio = client.synthesize(request).await.map_err(|e| CommandError::new("provider", e))?;
@@ -126,8 +124,7 @@ pub async fn preview_voice(state: State<'_, AppState>, text: String, model: Stri
 #[tauri::command]
 pub async fn list_models(state: State<'_, AppState>) -> Result<Vec<String>, CommandError> {
     let settings = state.settings.lock().unwrap().clone();
-    let key = state.keys.resolve(&settings.base_url).ok().flatten().map(|(k, _)| k);
-    let client = OpenAi::new(&settings.base_url, key).map_err(|e| CommandError::new("insecure_url", e))?;
+    let client = crate::session::client(&state, &settings).map_err(|e| CommandError::new("insecure_url", e))?;
     client.list_models().await.map_err(|e| CommandError::new("provider", e))
 }
 
