@@ -1,6 +1,7 @@
 //! Playback on the rig's virtual devices: on a chosen output rather than the
 //! default, and through that output being unplugged mid-reply (the rest of the
-//! reply goes on on the default speaker) and plugged in again.
+//! reply goes on on the default speaker) and plugged in again, and the
+//! default device itself being unplugged.
 
 use sori_core::audio::list_devices;
 use sori_core::audio::output::{AudioOutput, DeviceOutput, OutputEvent};
@@ -203,4 +204,36 @@ fn the_device_can_be_changed_while_playing() {
     pactl(&["unload-module", &module]);
     let h = sounding_seconds(&on_headset);
     assert!((0.4..=0.6).contains(&h), "{h:.2} s of the 0.5 s tone reached the chosen headset");
+}
+
+#[test]
+fn an_unplugged_default_device_is_reported_as_lost_not_just_switched() {
+    let _one = DEVICES.lock().unwrap_or_else(|e| e.into_inner());
+    let module = plug_headset();
+    pactl(&["set-default-sink", "headset"]);
+    let (events_tx, events) = mpsc::channel();
+    let notify = Box::new(move |e: OutputEvent| drop(events_tx.send(e)));
+    let output = DeviceOutput::open(None, Some(notify)).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    // As the server does on an unplug, but slow enough to be seen every time:
+    // a new default first (followed at once), then the device leaves the list.
+    pactl(&["set-default-sink", "speaker"]);
+    match events.recv_timeout(Duration::from_secs(1)).expect("the new default is followed") {
+        OutputEvent::Resumed { device } => assert_eq!(device, "Virtual-Speaker"),
+        other => panic!("expected the move, got {other:?}"),
+    }
+    pactl(&["unload-module", &module]);
+    let deadline = Instant::now() + Duration::from_secs(3);
+    let lost = loop {
+        match events.recv_timeout(Duration::from_millis(100)) {
+            Ok(OutputEvent::Lost { message, fallback }) => break Some((message, fallback)),
+            _ if Instant::now() > deadline => break None,
+            _ => continue,
+        }
+    };
+    let (message, fallback) = lost.expect("the unplugged default is reported");
+    assert!(message.contains("Virtual-Headset"), "{message}");
+    assert_eq!(fallback.as_deref(), Some("Virtual-Speaker"));
+    output.queue(&tone(0.3));
+    wait_played(&output, (0.3 * RATE as f64) as u64, Duration::from_secs(3));
 }

@@ -2,8 +2,10 @@
 //! The real-time data callback only mixes to mono and pushes into a lock-free
 //! ring (rtrb); the capture thread drains it, resamples to 16 kHz and sends
 //! 20 ms frames. Transient stream errors are counted and ridden over; a lost
-//! device is reported and reopened as soon as one is there again.
+//! device is reported and reopened as soon as one is there again, also when
+//! capture had already followed the new default the server named first.
 
+use super::devices::LeftBehind;
 use super::resample::To16k;
 use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
 use cpal::{SizedSample, StreamConfig};
@@ -146,6 +148,7 @@ fn run(device: Option<String>, events: Sender<CaptureEvent>, stop: Arc<AtomicBoo
     // without any means the device is gone, whether or not the backend said so.
     let mut last_data = Instant::now();
     let mut last_check = Instant::now();
+    let mut left: Option<LeftBehind> = None;
     while !stop.load(Ordering::SeqCst) {
         std::thread::sleep(Duration::from_millis(5));
         if let Some(o) = current.as_mut() {
@@ -171,11 +174,20 @@ fn run(device: Option<String>, events: Sender<CaptureEvent>, stop: Arc<AtomicBoo
             // one wanted; a new default is followed.
             if last_check.elapsed() >= Duration::from_millis(500) {
                 last_check = Instant::now();
-                let exists = host.input_devices().map(|mut ds| ds.any(|d| d.id().ok().map(|i| i.to_string()) == o.id)).unwrap_or(false);
-                if !exists {
+                let listed: Vec<Option<String>> = host.input_devices().map(|ds| ds.map(|d| d.id().ok().map(|i| i.to_string())).collect()).unwrap_or_default();
+                if let Some(gone) = left.as_ref().and_then(|l| l.gone(&listed)) {
+                    if gone {
+                        let name = left.as_ref().map(|l| l.name.clone()).unwrap_or_default();
+                        let _ = events.send(CaptureEvent::Lost { message: format!("{name} was disconnected.") });
+                        let _ = events.send(CaptureEvent::Resumed { device: o.name.clone() });
+                    }
+                    left = None;
+                }
+                if !listed.contains(&o.id) {
                     lost.store(true, Ordering::SeqCst);
                 } else if device.is_none() && host.default_input_device().and_then(|d| d.id().ok()).map(|i| i.to_string()) != o.id {
                     if let Ok(next) = open(&host, None, lost.clone(), transient.clone()) {
+                        left = LeftBehind::new(o.id.clone(), o.name.clone());
                         let _ = events.send(CaptureEvent::Resumed { device: next.name.clone() });
                         current = Some(next);
                         continue;

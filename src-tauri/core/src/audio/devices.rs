@@ -56,3 +56,48 @@ pub fn list_devices() -> Result<DeviceList, DeviceError> {
         outputs: describe(&mut host.output_devices()?, &default_out),
     })
 }
+
+/// A device that stream-following left for a new default. An unplugged
+/// default is replaced as default a moment before it leaves the device list,
+/// so a watcher can see "the default changed" first and follow it without
+/// ever seeing the device gone. Kept for a while after the switch so that its
+/// disappearance is still reported as a loss, not as a plain switch.
+pub(crate) struct LeftBehind {
+    id: String,
+    pub name: String,
+    since: std::time::Instant,
+}
+
+impl LeftBehind {
+    const WATCH: std::time::Duration = std::time::Duration::from_secs(3);
+
+    pub fn new(id: Option<String>, name: String) -> Option<LeftBehind> {
+        id.map(|id| LeftBehind { id, name, since: std::time::Instant::now() })
+    }
+
+    /// Given the ids listed now: `Some(true)` when the device has gone (report
+    /// it), `Some(false)` when it is still there after the watch (forget it),
+    /// `None` while the watch goes on.
+    pub fn gone(&self, listed: &[Option<String>]) -> Option<bool> {
+        if !listed.iter().any(|l| l.as_deref() == Some(&self.id)) {
+            Some(true)
+        } else if self.since.elapsed() > Self::WATCH {
+            Some(false)
+        } else {
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LeftBehind;
+
+    #[test]
+    fn a_left_device_is_reported_only_once_it_leaves_the_list() {
+        let left = LeftBehind::new(Some("mic".into()), "Mic".into()).unwrap();
+        assert_eq!(left.gone(&[Some("mic".into()), Some("other".into())]), None);
+        assert_eq!(left.gone(&[Some("other".into()), None]), Some(true));
+        assert!(LeftBehind::new(None, "no id".into()).is_none());
+    }
+}

@@ -8,6 +8,7 @@
 //! played yet is kept and continues on the new device from where it was cut,
 //! so a reply survives a headset being unplugged mid-sentence.
 
+use super::devices::LeftBehind;
 use super::output::{AudioOutput, OutputError};
 use crate::provider::Pcm;
 use cpal::traits::{DeviceTrait, HostTrait};
@@ -158,6 +159,7 @@ fn run(shared: Arc<Shared>, notify: Option<Notify>, ready: std::sync::mpsc::Send
         Err(e) => return drop(ready.send(Err(e))),
     };
     let mut last_check = std::time::Instant::now();
+    let mut left: Option<LeftBehind> = None;
     while !shared.stop.load(Ordering::SeqCst) {
         std::thread::sleep(Duration::from_millis(50));
         let flagged = current.as_ref().is_some_and(|o| o.lost.load(Ordering::SeqCst));
@@ -168,6 +170,12 @@ fn run(shared: Arc<Shared>, notify: Option<Notify>, ready: std::sync::mpsc::Send
         last_check = std::time::Instant::now();
         let here: Vec<Option<String>> = host.output_devices().map(|ds| ds.map(|d| id_of(&d)).collect()).unwrap_or_default();
         let on = current.as_ref().map(|o| o.id.clone());
+        if let Some(g) = left.as_ref().and_then(|l| l.gone(&here)) {
+            if let (true, Some(l), Some(o)) = (g, left.as_ref(), current.as_ref()) {
+                notify(OutputEvent::Lost { message: format!("{} was disconnected.", l.name), fallback: Some(o.name.clone()) });
+            }
+            left = None;
+        }
         // PulseAudio moves a stream whose sink vanished without telling the
         // client, so the device list is the judge, not only stream errors.
         let gone = flagged || on.as_ref().is_some_and(|id| !here.contains(id));
@@ -194,9 +202,13 @@ fn run(shared: Arc<Shared>, notify: Option<Notify>, ready: std::sync::mpsc::Send
             Ok(next) => {
                 shared.connect(&next);
                 let name = next.name.clone();
-                if let Some(was) = current.replace(next).map(|o| o.name).filter(|_| gone) {
-                    notify(OutputEvent::Lost { message: format!("{was} was disconnected."), fallback: Some(name) });
+                let was = current.replace(next);
+                if let Some(was) = was.as_ref().filter(|_| gone) {
+                    notify(OutputEvent::Lost { message: format!("{} was disconnected.", was.name), fallback: Some(name) });
                 } else {
+                    if wanted.is_none() {
+                        left = was.and_then(|w| LeftBehind::new(w.id, w.name));
+                    }
                     notify(OutputEvent::Resumed { device: name });
                 }
             }
