@@ -36,6 +36,22 @@ export const STRINGS = {
     noSpeech: '말소리가 들리지 않았어요. 말하는 동안 버튼을 누르고 계세요.',
     noMicrophone: '마이크가 없어요. 설정에서 골라 주세요. 입력창은 계속 쓸 수 있어요.',
     hotkeyUnavailable: '전역 단축키를 쓸 수 없어요: {why} 창 안의 버튼과 키는 그대로 작동해요.',
+    micLost: '마이크 연결이 끊겼어요. 다시 연결되면 바로 이어서 들을게요.',
+    micBack: '{device}(으)로 다시 듣고 있어요.',
+    speakerLost: '스피커 연결이 끊겼어요. {device}(으)로 이어서 들려 드릴게요.',
+    speakerLostNone: '스피커 연결이 끊겼고 다른 스피커가 없어요. 답변은 화면에만 보여요.',
+    speakerBack: '{device}(으)로 들려 드려요.',
+    noSpeaker: '스피커를 찾지 못했어요. 답변은 화면에만 보여요.',
+    historyNotSaved: '이번 대화를 기록에 저장하지 못했어요.',
+    fe_required: '비워 둘 수 없어요.',
+    fe_base_url_invalid_url: '서비스 주소를 입력하세요. 예: https://api.openai.com/v1',
+    fe_speed_out_of_range: '속도는 0.25에서 4.0 사이예요.',
+    fe_language_unknown_value: 'auto 또는 ko, en 같은 언어 코드를 쓰세요.',
+    fe_style_too_long: '말투는 4096자까지 쓸 수 있어요.',
+    fe_persona_too_long: '페르소나는 8000자까지 쓸 수 있어요.',
+    fe_vad_aggressiveness_out_of_range: '민감도는 0에서 3 사이예요.',
+    fe_end_silence_ms_out_of_range: '말 끝 침묵은 200에서 2000ms 사이예요.',
+    fe_ui_language_unknown_value: 'system, ko, en 중 하나를 쓰세요.',
     settingsRecovered: '설정 파일이 손상되어 일부를 기본값으로 되돌렸어요: ',
     voiceTitle: '목소리와 말투',
     voiceLabel: '목소리', styleLabel: '말투', stylePresets: '말투 예시', styleCustom: '직접 쓰기', speedLabel: '속도',
@@ -107,6 +123,22 @@ export const STRINGS = {
     noSpeech: 'No speech was heard. Hold the button while you talk.',
     noMicrophone: 'No microphone was found. Pick one in Settings; typing still works.',
     hotkeyUnavailable: 'The global shortcut is not available: {why} The button and the key in this window still work.',
+    micLost: 'The microphone was disconnected. Sori will listen again as soon as it is back.',
+    micBack: 'Listening again on {device}.',
+    speakerLost: 'The speaker was disconnected. Playing on {device} instead.',
+    speakerLostNone: 'The speaker was disconnected and no other is available. Replies are shown but not spoken.',
+    speakerBack: 'Playing on {device}.',
+    noSpeaker: 'No speaker was found. Replies are shown but not spoken.',
+    historyNotSaved: 'This turn could not be saved to the history.',
+    fe_required: 'This cannot be empty.',
+    fe_base_url_invalid_url: 'Enter the provider’s address, like https://api.openai.com/v1.',
+    fe_speed_out_of_range: 'Speed goes from 0.25 to 4.0.',
+    fe_language_unknown_value: 'Use auto, or a language code such as ko or en.',
+    fe_style_too_long: 'The style can be at most 4096 characters.',
+    fe_persona_too_long: 'The persona can be at most 8000 characters.',
+    fe_vad_aggressiveness_out_of_range: 'Sensitivity goes from 0 to 3.',
+    fe_end_silence_ms_out_of_range: 'End-of-speech silence goes from 200 to 2000 ms.',
+    fe_ui_language_unknown_value: 'Use system, ko or en.',
     settingsRecovered: 'The settings file was damaged; some settings went back to their defaults: ',
     voiceTitle: 'Voice and style',
     voiceLabel: 'Voice', styleLabel: 'Style', stylePresets: 'Style presets', styleCustom: 'Your own words', speedLabel: 'Speed',
@@ -162,6 +194,13 @@ export function setLanguage(lang) {
 export function t(key, vars = {}) {
   const text = STRINGS[current][key] ?? STRINGS.en[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (_, k) => String(vars[k] ?? ''));
+}
+
+/** The words for an engine field error `{field, code, message}`: by field
+ * and rule, else by rule, else the engine's own (English) message. */
+export function fieldError(f) {
+  const table = STRINGS[current];
+  return table[`fe_${f.field}_${f.code}`] ?? table[`fe_${f.code}`] ?? f.message;
 }
 
 /** Fills every `data-i18n*` element under `root`. */

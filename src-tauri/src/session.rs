@@ -51,9 +51,9 @@ fn mic_key(s: &Settings) -> (Option<String>, InputMode, bool, u8, u32) {
 
 fn output_warning(e: OutputEvent) -> Event {
     match e {
-        OutputEvent::Lost { message, fallback: Some(to) } => Event::Warning { code: "speaker_lost".into(), message: format!("{message} Playing on {to} instead.") },
-        OutputEvent::Lost { message, fallback: None } => Event::Warning { code: "speaker_lost".into(), message },
-        OutputEvent::Resumed { device } => Event::Warning { code: "speaker_back".into(), message: format!("Playing on {device}.") },
+        OutputEvent::Lost { message, fallback: Some(to) } => Event::device_warning("speaker_lost", format!("{message} Playing on {to} instead."), Some(to)),
+        OutputEvent::Lost { message, fallback: None } => Event::device_warning("speaker_lost", message, None),
+        OutputEvent::Resumed { device } => Event::device_warning("speaker_back", format!("Playing on {device}."), Some(device)),
     }
 }
 
@@ -71,7 +71,7 @@ impl Session {
                 (o.clone(), Some(o))
             }
             Err(e) => {
-                let _ = events.send(Event::Warning { code: "no_speaker".into(), message: format!("{e}. Replies are shown but not spoken.") });
+                let _ = events.send(Event::warning("no_speaker", format!("{e}. Replies are shown but not spoken.")));
                 (Arc::new(SilentOutput::default()), None)
             }
         };
@@ -145,7 +145,7 @@ impl Session {
         match VoiceInput::start(voice_settings, self.engine.clone(), self.events.clone()) {
             Ok(v) => *self.voice.lock().unwrap() = Some(Arc::new(v)),
             Err(e) => {
-                let _ = self.events.send(Event::Warning { code: "no_microphone".into(), message: e.to_string() });
+                let _ = self.events.send(Event::warning("no_microphone", e.to_string()));
                 let _ = self.events.send(Event::Status { phase: Phase::Idle });
             }
         }

@@ -74,15 +74,27 @@ export function forRetry(e) {
   return show({ id: 'retry', kind: 'info', text: t('retryingIn', { n: seconds }), countdown: seconds });
 }
 
+/** Warnings worded by the window, by their stable code; others keep the engine's words. */
+const WARNING_TEXT = {
+  microphone_back: (w) => t('micBack', { device: w.device ?? '' }),
+  speaker_lost: (w) => (w.device ? t('speakerLost', { device: w.device }) : t('speakerLostNone')),
+  speaker_back: (w) => t('speakerBack', { device: w.device ?? '' }),
+  no_speaker: () => t('noSpeaker'),
+  no_speech: () => t('noSpeech'),
+  history_not_saved: () => t('historyNotSaved'),
+};
+
 /** The notice for a `warning` event, by its stable code. */
 export function forWarning(w) {
   if (w.code === 'no_microphone' || w.code === 'microphone_lost') {
-    return show({ id: 'mic', text: w.code === 'no_microphone' ? t('noMicrophone') : w.message, action: { label: 'chooseMicrophone', run: 'settings' } });
+    return show({ id: 'mic', text: t(w.code === 'no_microphone' ? 'noMicrophone' : 'micLost'), action: { label: 'chooseMicrophone', run: 'settings' } });
   }
+  const text = WARNING_TEXT[w.code]?.(w) ?? w.message;
   if (w.code === 'microphone_back') {
     clear('mic');
-    return show({ id: 'mic', kind: 'info', text: w.message });
+    return show({ id: 'mic', kind: 'info', text });
   }
-  if (w.code === 'no_speech') return show({ id: 'no-speech', kind: 'info', text: t('noSpeech') });
-  return show({ id: w.code, kind: 'info', text: w.message });
+  if (w.code === 'no_speech') return show({ id: 'no-speech', kind: 'info', text });
+  const id = w.code.startsWith('speaker_') ? 'speaker' : w.code;
+  return show({ id, kind: 'info', text });
 }

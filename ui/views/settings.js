@@ -1,7 +1,7 @@
 // The settings form: every field of the engine's settings, field-level errors
 // from the engine next to their field, models from the server's list when it
 // gives one (free text always works), devices from the audio system.
-import { t } from '../i18n.js';
+import { t, fieldError } from '../i18n.js';
 import * as ipc from '../ipc.js';
 import * as store from './store.js';
 
@@ -127,7 +127,7 @@ export function showFieldErrors(fields = []) {
   for (const el of document.querySelectorAll('#settings-form [aria-invalid]')) el.removeAttribute('aria-invalid');
   for (const f of fields) {
     const err = $(`err-${f.field}`);
-    if (err) err.textContent = f.message;
+    if (err) err.textContent = fieldError(f);
     $(`set-${f.field}`)?.setAttribute('aria-invalid', 'true');
   }
   if (fields.length) $(`set-${fields[0].field}`)?.focus();

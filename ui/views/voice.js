@@ -1,6 +1,6 @@
 // Voice and style: the provider's voices, style presets (Korean and English)
 // or free text, speed, and a preview that speaks a sample sentence.
-import { t } from '../i18n.js';
+import { t, fieldError } from '../i18n.js';
 import * as ipc from '../ipc.js';
 import * as store from './store.js';
 
@@ -63,7 +63,7 @@ export function wire() {
       await store.save(chosen());
       $('voice-result').textContent = t('saved');
     } catch (e) {
-      $('voice-result').textContent = e?.fields?.map((f) => f.message).join(' ') || e?.message || String(e);
+      $('voice-result').textContent = e?.fields?.map(fieldError).join(' ') || e?.message || String(e);
     }
   });
 }

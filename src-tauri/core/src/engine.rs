@@ -254,7 +254,7 @@ fn finish(
                 metrics: outcome.metrics,
             };
             if let Err(e) = keeper.keep(record) {
-                let _ = events.send(Event::Warning { code: "history_not_saved".into(), message: format!("This turn could not be saved to the history: {e}.") });
+                let _ = events.send(Event::warning("history_not_saved", format!("This turn could not be saved to the history: {e}.")));
             }
         }
     }

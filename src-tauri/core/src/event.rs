@@ -63,11 +63,31 @@ pub enum Event {
     Retrying { turn: TurnId, stage: Stage, attempt: u32, wait_ms: u64, message: String },
     Error { turn: Option<TurnId>, stage: Stage, error: ErrorKind, message: String, retryable: bool },
     /// Something the user should know that is not a provider failure (settings
-    /// recovered from damage, history not saved, no keychain). `code` is stable.
-    Warning { code: String, message: String },
+    /// recovered from damage, history not saved, a device gone). `code` is
+    /// stable and the window words it in its own language; `device` names the
+    /// sound device it is about, when there is one; `message` is the English
+    /// text for logs and for codes the window does not know.
+    Warning {
+        code: String,
+        message: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        device: Option<String>,
+    },
     /// The turn is over. `heard` is the reply as far as the user heard it;
     /// `interrupted`: cut by the user; `incomplete`: cut by a failure.
     TurnEnded { turn: TurnId, heard: String, interrupted: bool, incomplete: bool, metrics: TurnMetrics },
+}
+
+impl Event {
+    /// A warning not about a particular device.
+    pub fn warning(code: &str, message: impl Into<String>) -> Event {
+        Event::Warning { code: code.into(), message: message.into(), device: None }
+    }
+
+    /// A warning about the sound device `device`.
+    pub fn device_warning(code: &str, message: impl Into<String>, device: Option<String>) -> Event {
+        Event::Warning { code: code.into(), message: message.into(), device }
+    }
 }
 
 #[cfg(test)]
@@ -84,7 +104,7 @@ mod tests {
             Event::AssistantSpeaking { turn: 1, chunk: 0, text: "네, 고객님,".into() },
             Event::Retrying { turn: 1, stage: Stage::Chat, attempt: 1, wait_ms: 2000, message: "rate limited".into() },
             Event::Error { turn: Some(1), stage: Stage::Speech, error: ErrorKind::RateLimited { retry_after_ms: Some(2000) }, message: "m".into(), retryable: true },
-            Event::Warning { code: "settings_recovered".into(), message: "m".into() },
+            Event::warning("settings_recovered", "m"),
             Event::TurnEnded {
                 turn: 1,
                 heard: "네, 고객님,".into(),

@@ -102,8 +102,8 @@ fn run(
         }
         match frames.recv_timeout(Duration::from_millis(20)) {
             Ok(CaptureEvent::Frame { samples, .. }) => out.extend(listener.push(&samples)),
-            Ok(CaptureEvent::Lost { message }) => drop(events.send(Event::Warning { code: "microphone_lost".into(), message })),
-            Ok(CaptureEvent::Resumed { device }) => drop(events.send(Event::Warning { code: "microphone_back".into(), message: format!("Listening again on {device}.") })),
+            Ok(CaptureEvent::Lost { message }) => drop(events.send(Event::warning("microphone_lost", message))),
+            Ok(CaptureEvent::Resumed { device }) => drop(events.send(Event::device_warning("microphone_back", format!("Listening again on {device}."), Some(device)))),
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => return,
         }
@@ -111,7 +111,7 @@ fn run(
             let sent = match event {
                 ListenerEvent::Level { dbfs, speech } => events.send(Event::Level { dbfs, speech }),
                 ListenerEvent::SpeechStarted => events.send(Event::UserSpeechStarted),
-                ListenerEvent::NoSpeech => events.send(Event::Warning { code: "no_speech".into(), message: "No speech was heard. Hold the key while you speak.".into() }),
+                ListenerEvent::NoSpeech => events.send(Event::warning("no_speech", "No speech was heard. Hold the key while you speak.")),
                 ListenerEvent::BargeIn => {
                     engine.cancel();
                     events.send(Event::UserSpeechStarted)

@@ -81,3 +81,29 @@ async fn record_the_event_streams_the_ui_is_tested_with() {
     assert!(rejected.iter().any(|e| matches!(e, Event::Error { .. })), "{rejected:?}");
     write("rejected-key", &rejected);
 }
+
+/// Every field error the engine's settings rules can give, so the browser
+/// tests can check that the window words each one in both languages.
+#[test]
+fn record_every_field_error() {
+    use sori_core::settings::{validate, Settings};
+    let broken = Settings {
+        base_url: "api.openai.com".into(),
+        stt_model: " ".into(),
+        chat_model: String::new(),
+        tts_model: String::new(),
+        voice: String::new(),
+        hotkey: String::new(),
+        speed: 9.0,
+        language: "Korean".into(),
+        style: "x".repeat(4097),
+        persona: "x".repeat(8001),
+        vad_aggressiveness: 7,
+        end_silence_ms: 50,
+        ui_language: "fr".into(),
+        ..Default::default()
+    };
+    let errors = validate(&broken);
+    assert_eq!(errors.len(), 13, "one per rule broken: {errors:?}");
+    std::fs::write(out_dir().join("field-errors.json"), serde_json::to_string_pretty(&errors).unwrap()).unwrap();
+}

@@ -25,8 +25,8 @@ test('settings: every field, models from the server, errors next to their field'
   await page.fill('#set-base_url', 'ftp://example');
   await page.fill('#set-end_silence_ms', '50');
   await page.click('#settings-save');
-  await page.locator('#err-base_url', { hasText: 'Enter an http:// or https:// address.' }).waitFor();
-  assert.equal(await page.textContent('#err-end_silence_ms'), 'Must be between 200 and 2000.');
+  await page.locator('#err-base_url', { hasText: 'Enter the provider’s address, like https://api.openai.com/v1.' }).waitFor();
+  assert.equal(await page.textContent('#err-end_silence_ms'), 'End-of-speech silence goes from 200 to 2000 ms.');
   assert.equal(await page.getAttribute('#set-base_url', 'aria-invalid'), 'true');
   assert.equal(await page.evaluate(() => document.activeElement.id), 'set-base_url');
   assert.equal(await page.textContent('#settings-result'), 'Some fields need fixing.');
