@@ -86,6 +86,7 @@ export const STRINGS = {
     turnErrors: '오류',
     historyTitle: '지난 대화', historyEmpty: '저장된 대화가 없어요.', historyOff: '기록 저장이 꺼져 있어요.',
     open: '열기', continueConv: '이어서 대화', exportMd: 'Markdown으로 내보내기', exportJson: 'JSON으로 내보내기', delete: '삭제',
+    exportedTo: '저장했어요: {path}', exportFailed: '내보내지 못했어요: ',
     confirmDelete: '이 대화를 지울까요?', turns: '{n}개 턴',
   },
   en: {
@@ -173,6 +174,7 @@ export const STRINGS = {
     turnErrors: 'Errors',
     historyTitle: 'Past conversations', historyEmpty: 'No saved conversations.', historyOff: 'History is turned off.',
     open: 'Open', continueConv: 'Continue', exportMd: 'Export Markdown', exportJson: 'Export JSON', delete: 'Delete',
+    exportedTo: 'Saved to {path}', exportFailed: 'Could not export: ',
     confirmDelete: 'Delete this conversation?', turns: '{n} turns',
   },
 };

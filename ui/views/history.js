@@ -1,5 +1,6 @@
 // Past conversations: list, open (read, or continue talking), export as
-// Markdown or JSON (saved through the browser's download), delete.
+// Markdown or JSON (written by the app into the Downloads folder, and the
+// path shown), delete.
 import { t, language } from '../i18n.js';
 import * as ipc from '../ipc.js';
 import * as store from './store.js';
@@ -16,12 +17,13 @@ function button(label, run, cls = 'ghost') {
   return b;
 }
 
-function download(name, text, type) {
-  const a = document.createElement('a');
-  a.href = URL.createObjectURL(new Blob([text], { type }));
-  a.download = name;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+async function exportAs(c, format) {
+  const result = $('history-result');
+  try {
+    result.textContent = t('exportedTo', { path: await ipc.exportConversation(c.id, format) });
+  } catch (e) {
+    result.textContent = t('exportFailed') + (e?.message ?? String(e));
+  }
 }
 
 async function open(c) {
@@ -78,8 +80,8 @@ export async function refresh() {
       li.append(
         title, meta,
         button('open', () => open(c)),
-        button('exportMd', async () => download(`${c.id}.md`, await ipc.exportConversation(c.id, 'markdown'), 'text/markdown')),
-        button('exportJson', async () => download(`${c.id}.json`, await ipc.exportConversation(c.id, 'json'), 'application/json')),
+        button('exportMd', () => exportAs(c, 'markdown')),
+        button('exportJson', () => exportAs(c, 'json')),
         button('delete', async () => {
           if (!window.confirm(t('confirmDelete'))) return;
           await ipc.deleteConversation(c.id);

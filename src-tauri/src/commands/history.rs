@@ -3,7 +3,7 @@
 use super::CommandError;
 use crate::state::AppState;
 use sori_core::history::{export, ConversationInfo, History, TurnRecord};
-use tauri::State;
+use tauri::{AppHandle, Manager, State};
 
 fn history<'a>(state: &'a State<'_, AppState>) -> Result<&'a History, CommandError> {
     state.history.as_ref().ok_or_else(|| CommandError::new("no_data_dir", "This system has no folder for the history."))
@@ -19,15 +19,21 @@ pub fn open_conversation(state: State<'_, AppState>, id: String) -> Result<Vec<T
     Ok(history(&state)?.open(&id)?)
 }
 
-/// The conversation as text in `format` (`markdown` or `json`), for the UI to save.
+/// Saves the conversation as `markdown` or `json` in the user's Downloads
+/// folder (the home folder when there is none) and returns the file's path.
+/// Written here rather than through the web view: WebKitGTK's handling of a
+/// page's download differs between versions, and the user should be told
+/// exactly where the file went.
 #[tauri::command]
-pub fn export_conversation(state: State<'_, AppState>, id: String, format: String) -> Result<String, CommandError> {
+pub fn export_conversation(app: AppHandle, state: State<'_, AppState>, id: String, format: String) -> Result<String, CommandError> {
     let records = history(&state)?.open(&id)?;
-    match format.as_str() {
-        "markdown" => Ok(export::markdown(&id, &records)),
-        "json" => Ok(export::json(&id, &records)),
-        other => Err(CommandError::new("bad_format", format!("Unknown export format {other}."))),
-    }
+    let (text, ext) = match format.as_str() {
+        "markdown" => (export::markdown(&id, &records), "md"),
+        "json" => (export::json(&id, &records), "json"),
+        other => return Err(CommandError::new("bad_format", format!("Unknown export format {other}."))),
+    };
+    let dir = app.path().download_dir().or_else(|_| app.path().home_dir()).map_err(|e| CommandError::new("no_folder", e))?;
+    Ok(export::save_new(&dir, &format!("sori-{id}"), ext, &text)?.display().to_string())
 }
 
 #[tauri::command]

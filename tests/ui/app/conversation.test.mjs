@@ -2,7 +2,8 @@
 // microphone and speaker of the rig, and the local OpenAI-compatible test
 // server. Set the provider and key in Settings, type a question and watch the
 // reply stream while its audio reaches the speaker, stop a reply, and hold
-// push-to-talk while speech plays into the microphone.
+// push-to-talk while speech plays into the microphone, then export the
+// conversation from the history.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
@@ -134,4 +135,24 @@ test('holding push-to-talk while speech plays into the microphone gives a transc
   await app.get().click('#tab-inspector');
   const turn = await app.get().waitForText('#turns .turn', (t) => t.includes('First audio'));
   assert.match(turn, /Transcript\s*\d+ ms/);
+});
+
+test('a conversation is exported from the history into the Downloads folder', async () => {
+  // Where the desktop says downloads go (dirs reads this file on each call).
+  const downloads = path.join(dir, 'downloads');
+  const userDirs = path.join(process.env.XDG_CONFIG_HOME, 'user-dirs.dirs');
+  await writeFile(userDirs, `XDG_DOWNLOAD_DIR="${downloads}"\n`);
+  try {
+    await app.get().click('#tab-history');
+    await app.get().waitForText('#conversations', (t) => t.includes('Export Markdown'));
+    await run(`[...document.querySelector('#conversations li').querySelectorAll('button')].find((b) => b.textContent === 'Export Markdown').click(); done();`);
+    const said = await app.get().waitForText('#history-result', (t) => t.startsWith('Saved to '));
+    const file = said.slice('Saved to '.length);
+    assert.equal(path.dirname(file), downloads);
+    const text = await readFile(file, 'utf8');
+    assert.match(text, /^# Sori conversation /);
+    assert.match(text, /\*\*You:\*\* .+\n\n\*\*Sori:\*\* .{20,}/);
+  } finally {
+    await rm(userDirs, { force: true });
+  }
 });

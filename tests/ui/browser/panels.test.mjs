@@ -132,8 +132,8 @@ test('history: list, open and continue, export, delete', async () => {
   assert.match(await items.nth(0).textContent(), /주문한 상품이 언제 도착하나요\?.*2 turns/);
   await items.nth(0).locator('button', { hasText: 'Open' }).click();
   await page.locator('#history-detail .msg.assistant.interrupted').waitFor();
-  const [download] = await Promise.all([page.waitForEvent('download'), items.nth(0).locator('button', { hasText: 'Export Markdown' }).click()]);
-  assert.equal(download.suggestedFilename(), '2026-11-20T09-15-02-a1.md');
+  await items.nth(0).locator('button', { hasText: 'Export Markdown' }).click();
+  await page.locator('#history-result', { hasText: 'Saved to /home/user/Downloads/sori-2026-11-20T09-15-02-a1.md' }).waitFor();
   await page.click('#history-detail button');
   await page.locator('#tab-talk[aria-selected="true"]').waitFor();
   assert.equal(await page.locator('#transcript .msg').count(), 4);
@@ -143,5 +143,6 @@ test('history: list, open and continue, export, delete', async () => {
   await page.waitForFunction(() => document.querySelectorAll('#conversations li').length === 1);
   const calls = await page.evaluate(() => window.__SORI_CALLS__.filter((c) => /conversation/.test(c)));
   assert.ok(calls.includes('resume_conversation:2026-11-20T09-15-02-a1'));
+  assert.ok(calls.includes('export_conversation:2026-11-20T09-15-02-a1:markdown'));
   assert.ok(calls.includes('delete_conversation:2026-11-19T18-02-40-b2'));
 });
