@@ -2,8 +2,8 @@
 // microphone and speaker of the rig, and the local OpenAI-compatible test
 // server. Set the provider and key in Settings, type a question and watch the
 // reply stream while its audio reaches the speaker, stop a reply, and hold
-// push-to-talk while speech plays into the microphone, then export the
-// conversation from the history.
+// push-to-talk (the button, then the global shortcut on the keyboard) while
+// speech plays into the microphone, then export the conversation.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
@@ -135,6 +135,28 @@ test('holding push-to-talk while speech plays into the microphone gives a transc
   await app.get().click('#tab-inspector');
   const turn = await app.get().waitForText('#turns .turn', (t) => t.includes('First audio'));
   assert.match(turn, /Transcript\s*\d+ ms/);
+});
+
+test('the global shortcut held on the keyboard talks to Sori through the system key grab', async () => {
+  const wav = path.join(dir, 'global.wav');
+  execFileSync('espeak-ng', ['-v', 'en', '-w', wav, 'Can I change my delivery address?']);
+  await app.get().click('#tab-talk');
+  // If the page saw the key, the in-window shortcut could be what answered;
+  // an X key grab takes the key before any window does.
+  await run(`window.__SAW_SPACE__ = false; window.addEventListener('keydown', (e) => { if (e.code === 'Space') window.__SAW_SPACE__ = true; }, true); done();`);
+  const before = await run(`done(document.querySelectorAll('#transcript .msg.user').length)`);
+  execFileSync('xdotool', ['keydown', 'ctrl+shift+space']);
+  try {
+    await app.get().waitForText('#status', (t) => t === 'Listening');
+    execFileSync('paplay', ['-d', 'micsink', wav]);
+    await new Promise((r) => setTimeout(r, 300));
+  } finally {
+    execFileSync('xdotool', ['keyup', 'ctrl+shift+space']);
+  }
+  await app.get().waitForText('#status', (t) => t === 'Transcribing' || t === 'Thinking' || t === 'Speaking', { timeoutMs: 10000 });
+  await app.get().waitForText('#status', (t) => t === 'Idle', { timeoutMs: 30000 });
+  assert.equal(await run(`done(document.querySelectorAll('#transcript .msg.user').length)`), before + 1, 'the spoken question is in the transcript');
+  assert.equal(await run('done(window.__SAW_SPACE__)'), false, 'the key went to the global grab, not to the page');
 });
 
 test('a conversation is exported from the history into the Downloads folder', async () => {
