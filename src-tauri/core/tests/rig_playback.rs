@@ -82,6 +82,13 @@ fn sounding_seconds(path: &std::path::Path) -> f64 {
     loud as f64 * 0.01
 }
 
+/// Playback on `device` (`None`: the default), its device changes on a channel.
+fn open_watched(device: Option<String>) -> (DeviceOutput, mpsc::Receiver<OutputEvent>) {
+    let (events_tx, events) = mpsc::channel();
+    let notify = Box::new(move |e: OutputEvent| drop(events_tx.send(e)));
+    (DeviceOutput::open(device, Some(notify)).unwrap(), events)
+}
+
 fn wait_played(output: &DeviceOutput, samples: u64, within: Duration) {
     let started = Instant::now();
     while output.played_samples() < samples {
@@ -118,9 +125,7 @@ fn a_reply_goes_on_when_its_device_is_unplugged_and_returns_when_it_is_back() {
     let _one = DEVICES.lock().unwrap_or_else(|e| e.into_inner());
     let module = plug_headset();
     let dir = TempDir::new();
-    let (events_tx, events) = mpsc::channel();
-    let notify = Box::new(move |e: OutputEvent| drop(events_tx.send(e)));
-    let output = DeviceOutput::open(Some(headset_id()), Some(notify)).unwrap();
+    let (output, events) = open_watched(Some(headset_id()));
 
     // Four seconds of reply; the headset is pulled after one.
     let on_speaker = dir.path().join("speaker.raw");
@@ -169,9 +174,7 @@ fn a_reply_goes_on_when_its_device_is_unplugged_and_returns_when_it_is_back() {
 #[test]
 fn a_missing_chosen_device_plays_on_the_default_and_says_so() {
     let _one = DEVICES.lock().unwrap_or_else(|e| e.into_inner());
-    let (events_tx, events) = mpsc::channel();
-    let notify = Box::new(move |e: OutputEvent| drop(events_tx.send(e)));
-    let output = DeviceOutput::open(Some("pulseaudio:no-such-headset".into()), Some(notify)).unwrap();
+    let (output, events) = open_watched(Some("pulseaudio:no-such-headset".into()));
     match events.recv_timeout(Duration::from_secs(1)).expect("the fallback is reported") {
         OutputEvent::Lost { fallback, .. } => assert_eq!(fallback.as_deref(), Some("Virtual-Speaker")),
         other => panic!("expected the fallback, got {other:?}"),
@@ -185,9 +188,7 @@ fn the_device_can_be_changed_while_playing() {
     let _one = DEVICES.lock().unwrap_or_else(|e| e.into_inner());
     let module = plug_headset();
     let dir = TempDir::new();
-    let (events_tx, events) = mpsc::channel();
-    let notify = Box::new(move |e: OutputEvent| drop(events_tx.send(e)));
-    let output = DeviceOutput::open(None, Some(notify)).unwrap();
+    let (output, events) = open_watched(None);
     output.choose(Some(headset_id()));
     match events.recv_timeout(Duration::from_secs(1)).expect("the move is reported") {
         OutputEvent::Resumed { device } => assert_eq!(device, "Virtual-Headset"),
@@ -211,9 +212,7 @@ fn an_unplugged_default_device_is_reported_as_lost_not_just_switched() {
     let _one = DEVICES.lock().unwrap_or_else(|e| e.into_inner());
     let module = plug_headset();
     pactl(&["set-default-sink", "headset"]);
-    let (events_tx, events) = mpsc::channel();
-    let notify = Box::new(move |e: OutputEvent| drop(events_tx.send(e)));
-    let output = DeviceOutput::open(None, Some(notify)).unwrap();
+    let (output, events) = open_watched(None);
     std::thread::sleep(Duration::from_millis(300));
     // As the server does on an unplug, but slow enough to be seen every time:
     // a new default first (followed at once), then the device leaves the list.

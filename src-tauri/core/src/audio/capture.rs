@@ -176,12 +176,10 @@ fn run(device: Option<String>, events: Sender<CaptureEvent>, stop: Arc<AtomicBoo
                 last_check = Instant::now();
                 let listed: Vec<Option<String>> = host.input_devices().map(|ds| ds.map(|d| d.id().ok().map(|i| i.to_string())).collect()).unwrap_or_default();
                 if let Some(gone) = left.as_ref().and_then(|l| l.gone(&listed)) {
-                    if gone {
-                        let name = left.as_ref().map(|l| l.name.clone()).unwrap_or_default();
-                        let _ = events.send(CaptureEvent::Lost { message: format!("{name} was disconnected.") });
+                    if let Some(l) = left.take().filter(|_| gone) {
+                        let _ = events.send(CaptureEvent::Lost { message: format!("{} was disconnected.", l.name) });
                         let _ = events.send(CaptureEvent::Resumed { device: o.name.clone() });
                     }
-                    left = None;
                 }
                 if !listed.contains(&o.id) {
                     lost.store(true, Ordering::SeqCst);

@@ -170,11 +170,10 @@ fn run(shared: Arc<Shared>, notify: Option<Notify>, ready: std::sync::mpsc::Send
         last_check = std::time::Instant::now();
         let here: Vec<Option<String>> = host.output_devices().map(|ds| ds.map(|d| id_of(&d)).collect()).unwrap_or_default();
         let on = current.as_ref().map(|o| o.id.clone());
-        if let Some(g) = left.as_ref().and_then(|l| l.gone(&here)) {
-            if let (true, Some(l), Some(o)) = (g, left.as_ref(), current.as_ref()) {
+        if let Some(gone) = left.as_ref().and_then(|l| l.gone(&here)) {
+            if let (Some(l), Some(o)) = (left.take().filter(|_| gone), current.as_ref()) {
                 notify(OutputEvent::Lost { message: format!("{} was disconnected.", l.name), fallback: Some(o.name.clone()) });
             }
-            left = None;
         }
         // PulseAudio moves a stream whose sink vanished without telling the
         // client, so the device list is the judge, not only stream errors.
