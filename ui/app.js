@@ -41,7 +41,7 @@ function showTab(name, focus = false) {
     if (on && focus) tab.focus();
   }
   if (name === 'history') history.refresh();
-  if (name === 'settings') settingsView.refreshModels().then(() => settingsView.render());
+  if (name === 'settings') settingsView.refreshModels();
 }
 for (const n of TABS) {
   $(`tab-${n}`).addEventListener('click', () => showTab(n));
@@ -63,7 +63,12 @@ function onEvent(e) {
     case 'retrying': notices.forRetry(e); break;
     case 'error': status.setPhase('error'); notices.forError(e); break;
     case 'warning': notices.forWarning(e); break;
-    case 'turn_ended': talk.turnEnded(e); notices.clear('retry'); break;
+    case 'turn_ended':
+      talk.turnEnded(e);
+      notices.clear('retry');
+      // A turn that failed stays shown as failed (the apology Sori spoke does not undo that).
+      if (e.reason === 'failed' || e.reason === 'internal') status.setPhase('error');
+      break;
     default: break;
   }
 }
@@ -86,7 +91,7 @@ async function start() {
     records.forEach((r, i) => {
       talk.userSaid(`h${i}`, r.user);
       talk.replyDelta(`h${i}`, r.assistant);
-      talk.turnEnded({ turn: `h${i}`, heard: r.assistant, interrupted: r.interrupted, incomplete: r.incomplete });
+      talk.turnEnded({ turn: `h${i}`, heard: r.assistant, interrupted: r.interrupted, incomplete: r.incomplete, reason: r.reason });
     });
     showTab('talk');
   });

@@ -4,22 +4,15 @@
 //! global shortcuts (Wayland without XWayland, a shortcut taken by another
 //! app) the reason is kept for the window, and its in-window key still works.
 
-use crate::state::AppState;
+use crate::state::{AppState, HotkeyState};
 use tauri::{AppHandle, Manager, Runtime};
 use tauri_plugin_global_shortcut::{GlobalShortcutExt, Shortcut, ShortcutEvent, ShortcutState};
-
-/// What became of the configured shortcut.
-#[derive(Debug, Clone, Default)]
-pub struct HotkeyState {
-    pub registered: Option<String>,
-    pub error: Option<String>,
-}
 
 /// The plugin, with the handler that turns key-down/up into push-to-talk.
 pub fn plugin<R: Runtime>() -> tauri::plugin::TauriPlugin<R> {
     tauri_plugin_global_shortcut::Builder::new()
         .with_handler(|app: &AppHandle<R>, _shortcut: &Shortcut, event: ShortcutEvent| {
-            let session = app.state::<AppState>().session.lock().unwrap().clone();
+            let session = app.state::<AppState>().session();
             if let Some(s) = session {
                 match event.state() {
                     ShortcutState::Pressed => drop(s.press()),

@@ -7,6 +7,9 @@
 //! - [`session`]: the engine, speaker and microphone behind the window.
 //! - [`hotkey`]: the global push-to-talk shortcut.
 //!
+//! Modules depend one way: `session` on the engine only; `state` on
+//! `session`; `hotkey` and `commands` on `state`.
+//!
 //! This file only wires things together; no logic lives here.
 
 pub mod commands;
@@ -21,8 +24,12 @@ pub fn run() {
         .plugin(hotkey::plugin())
         .setup(|app| {
             use tauri::Manager;
-            let accelerator = app.state::<state::AppState>().settings.lock().unwrap().hotkey.clone();
-            hotkey::apply(app.handle(), &accelerator);
+            let state = app.state::<state::AppState>().inner().clone();
+            hotkey::apply(app.handle(), &state.settings().hotkey);
+            // Open the keychain now, off the main thread, so the first command finds it ready.
+            tauri::async_runtime::spawn_blocking(move || {
+                let _ = state.keys();
+            });
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![

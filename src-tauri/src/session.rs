@@ -1,18 +1,20 @@
 //! The running conversation behind the window: the engine, the speaker, the
-//! microphone and the pump that carries their events to the web view over a
-//! `tauri::ipc::Channel` (ordered, per window, no global event bus). Settings
-//! changes are applied here without losing the conversation.
+//! microphone, and the pump that carries their events to the web view over a
+//! `tauri::ipc::Channel` (ordered, per window, no global event bus). The
+//! microphone follows the engine's phase by itself; nothing flows back from
+//! the window but commands. Settings changes are applied here without losing
+//! the conversation. Starting and applying open devices: call them off the
+//! main thread.
 
-use crate::state::AppState;
 use sori_core::audio::listener::Mode;
 use sori_core::audio::output::{AudioOutput, DeviceOutput, OutputEvent, SilentOutput};
 use sori_core::audio::segmenter::SegmenterConfig;
 use sori_core::conversation::Conversation;
 use sori_core::engine::{self, EngineHandle};
-use sori_core::event::{Event, Phase};
-use sori_core::provider::openai::OpenAi;
+use sori_core::event::{Event, WarningCode};
+use sori_core::history::History;
+use sori_core::provider::Providers;
 use sori_core::settings::{InputMode, Settings};
-use sori_core::turn::Providers;
 use sori_core::voice::{VoiceInput, VoiceSettings};
 use std::sync::{Arc, Mutex};
 use tauri::ipc::Channel;
@@ -21,47 +23,35 @@ use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
 /// Where events go: the window's channel, replaced when the page reloads.
 type Sink = Arc<Mutex<Option<Channel<Event>>>>;
 
+/// The microphone settings a running microphone was started with.
+type MicKey = (Option<String>, InputMode, bool, u8, u32);
+
 pub struct Session {
     pub engine: EngineHandle,
-    pub output: Arc<dyn AudioOutput>,
     device_output: Option<Arc<DeviceOutput>>,
-    voice: Arc<Mutex<Option<Arc<VoiceInput>>>>,
-    /// The microphone settings the running `voice` was started with.
-    voice_settings: Mutex<Option<(Option<String>, InputMode, bool, u8, u32)>>,
+    voice: Mutex<Option<(MicKey, Arc<VoiceInput>)>>,
     events: UnboundedSender<Event>,
     sink: Sink,
 }
 
-/// The provider client for these settings; without a key it still works
-/// with servers that need none (Ollama, llama.cpp).
-pub fn client(state: &AppState, settings: &Settings) -> Result<OpenAi, String> {
-    let key = state.keys.resolve(&settings.base_url).ok().flatten().map(|(k, _)| k);
-    OpenAi::new(&settings.base_url, key).map_err(|e| e.to_string())
-}
-
-/// The providers of a turn, all served by the one client.
-pub fn providers(state: &AppState, settings: &Settings) -> Result<Providers, String> {
-    let client = Arc::new(client(state, settings)?);
-    Ok(Providers { stt: client.clone(), chat: client.clone(), tts: client.clone(), bytes: Some(client.bytes.clone()) })
-}
-
-fn mic_key(s: &Settings) -> (Option<String>, InputMode, bool, u8, u32) {
+fn mic_key(s: &Settings) -> MicKey {
     (s.input_device.clone(), s.input_mode, s.voice_barge_in, s.vad_aggressiveness, s.end_silence_ms)
 }
 
 fn output_warning(e: OutputEvent) -> Event {
     match e {
-        OutputEvent::Lost { message, fallback: Some(to) } => Event::device_warning("speaker_lost", format!("{message} Playing on {to} instead."), Some(to)),
-        OutputEvent::Lost { message, fallback: None } => Event::device_warning("speaker_lost", message, None),
-        OutputEvent::Resumed { device } => Event::device_warning("speaker_back", format!("Playing on {device}."), Some(device)),
+        OutputEvent::Lost { message, fallback: Some(to) } => {
+            Event::device_warning(WarningCode::SpeakerLost, format!("{message} Playing on {to} instead."), Some(to))
+        }
+        OutputEvent::Lost { message, fallback: None } => Event::device_warning(WarningCode::SpeakerLost, message, None),
+        OutputEvent::Resumed { device } => Event::device_warning(WarningCode::SpeakerBack, format!("Playing on {device}."), Some(device)),
     }
 }
 
 impl Session {
     /// Starts the engine, the speaker and (when there is one) the microphone.
-    /// Must run on the async runtime.
-    pub fn start(state: &AppState, channel: Channel<Event>) -> Result<Arc<Session>, String> {
-        let settings = state.settings.lock().unwrap().clone();
+    /// Blocking (it opens devices), on a thread of the async runtime.
+    pub fn start(settings: &Settings, providers: Providers, history: Option<History>, channel: Channel<Event>) -> Arc<Session> {
         let (events, mut own_events) = unbounded_channel::<Event>();
         let notify_tx = events.clone();
         let notify = Box::new(move |e: OutputEvent| drop(notify_tx.send(output_warning(e))));
@@ -71,24 +61,15 @@ impl Session {
                 (o.clone(), Some(o))
             }
             Err(e) => {
-                let _ = events.send(Event::warning("no_speaker", format!("{e}. Replies are shown but not spoken.")));
+                let _ = events.send(Event::warning(WarningCode::NoSpeaker, format!("{e}. Replies are shown but not spoken.")));
                 (Arc::new(SilentOutput::default()), None)
             }
         };
-        let turn_settings = settings.turn_settings();
-        let history = settings.history_enabled.then(|| state.history.clone()).flatten();
-        let (engine, mut engine_events) = engine::spawn(Conversation::with_persona(&settings.persona), providers(state, &settings)?, turn_settings, output.clone(), history);
+        let history = history.filter(|_| settings.history_enabled);
+        let conversation = Conversation::with_persona(&settings.persona);
+        let (engine, mut engine_events) = engine::spawn(conversation, providers, settings.turn_settings(), output, history);
         let sink: Sink = Arc::new(Mutex::new(Some(channel)));
-        let session = Arc::new(Session {
-            engine,
-            output,
-            device_output,
-            voice: Arc::default(),
-            voice_settings: Mutex::new(None),
-            events,
-            sink: sink.clone(),
-        });
-        let voice = session.voice.clone();
+        let session = Arc::new(Session { engine, device_output, voice: Mutex::default(), events, sink: sink.clone() });
         tauri::async_runtime::spawn(async move {
             loop {
                 let event = tokio::select! {
@@ -98,18 +79,13 @@ impl Session {
                     },
                     Some(e) = own_events.recv() => e,
                 };
-                if let Event::Status { phase } = &event {
-                    if let Some(v) = voice.lock().unwrap().as_ref() {
-                        v.engine_phase(*phase);
-                    }
-                }
                 if let Some(channel) = sink.lock().unwrap().as_ref() {
                     let _ = channel.send(event);
                 }
             }
         });
-        session.apply_microphone(&settings);
-        Ok(session)
+        session.apply_microphone(settings);
+        session
     }
 
     /// A reloaded page takes over the events.
@@ -129,12 +105,12 @@ impl Session {
     /// microphone is a warning, and typing still works.
     fn apply_microphone(&self, settings: &Settings) {
         let key = mic_key(settings);
-        let mut current = self.voice_settings.lock().unwrap();
-        if current.as_ref() == Some(&key) && self.has_microphone() {
+        let mut voice = self.voice.lock().unwrap();
+        if voice.as_ref().is_some_and(|(running, _)| *running == key) {
             return;
         }
         // The old capture stops before the new one opens the same device.
-        drop(self.voice.lock().unwrap().take());
+        drop(voice.take());
         let voice_settings = VoiceSettings {
             device: settings.input_device.clone(),
             mode: if settings.input_mode == InputMode::HandsFree { Mode::HandsFree } else { Mode::PushToTalk },
@@ -143,32 +119,29 @@ impl Session {
             segmenter: SegmenterConfig { end_silence_ms: settings.end_silence_ms, ..SegmenterConfig::default() },
         };
         match VoiceInput::start(voice_settings, self.engine.clone(), self.events.clone()) {
-            Ok(v) => *self.voice.lock().unwrap() = Some(Arc::new(v)),
-            Err(e) => {
-                let _ = self.events.send(Event::warning("no_microphone", e.to_string()));
-                let _ = self.events.send(Event::Status { phase: Phase::Idle });
-            }
+            Ok(v) => *voice = Some((key, Arc::new(v))),
+            Err(e) => drop(self.events.send(Event::warning(WarningCode::NoMicrophone, e.to_string()))),
         }
-        *current = Some(key);
     }
 
     /// Applies saved settings (or a new key) from the next turn on.
-    pub fn apply(&self, state: &AppState) -> Result<(), String> {
-        let settings = state.settings.lock().unwrap().clone();
-        self.engine.set_providers(providers(state, &settings)?);
+    pub fn apply(&self, settings: &Settings, providers: Providers) {
+        self.engine.set_providers(providers);
         self.engine.set_settings(settings.turn_settings());
         self.engine.set_persona(&settings.persona);
         if let Some(o) = &self.device_output {
             o.choose(settings.output_device.clone());
         }
-        self.apply_microphone(&settings);
-        Ok(())
+        self.apply_microphone(settings);
+    }
+
+    fn microphone(&self) -> Option<Arc<VoiceInput>> {
+        self.voice.lock().unwrap().as_ref().map(|(_, v)| v.clone())
     }
 
     /// Push-to-talk went down: stop Sori talking and start listening.
     pub fn press(&self) -> bool {
-        let voice = self.voice.lock().unwrap().clone();
-        match voice {
+        match self.microphone() {
             Some(v) => {
                 self.engine.cancel();
                 v.press();
@@ -179,7 +152,7 @@ impl Session {
     }
 
     pub fn release(&self) {
-        if let Some(v) = self.voice.lock().unwrap().as_ref() {
+        if let Some(v) = self.microphone() {
             v.release();
         }
     }

@@ -1,15 +1,28 @@
-//! The one managed state of the app: keys, settings and history, loaded once
-//! at start-up, and the session and shortcut once they run. Commands reach it through `tauri::State<AppState>`.
+//! The one managed state of the app: keys, settings and history, and the
+//! session and shortcut once they run. Cheap to clone (one `Arc`), so a
+//! command can hand it to a blocking task. Commands reach it through
+//! `tauri::State<AppState>`.
 
+use crate::session::Session;
+use sori_core::app::{build_providers, ProviderPlan, ProviderSetupError};
 use sori_core::history::History;
+use sori_core::provider::Providers;
 use sori_core::secrets::Keys;
 use sori_core::settings::{Settings, SettingsFile};
-use crate::hotkey::HotkeyState;
-use crate::session::Session;
-use std::sync::{Arc, Mutex};
+use std::ops::Deref;
+use std::sync::{Arc, Mutex, OnceLock};
 
-pub struct AppState {
-    pub keys: Keys,
+/// What became of the configured global shortcut.
+#[derive(Debug, Clone, Default)]
+pub struct HotkeyState {
+    pub registered: Option<String>,
+    pub error: Option<String>,
+}
+
+pub struct App {
+    /// Opened on first use, off the main thread: probing the keychain talks
+    /// D-Bus, which must not hold up the window.
+    keys: OnceLock<Keys>,
     pub settings: Mutex<Settings>,
     pub settings_file: Option<SettingsFile>,
     /// What went wrong loading the settings, for the UI to show once.
@@ -20,23 +33,63 @@ pub struct AppState {
     pub hotkey: Mutex<HotkeyState>,
 }
 
+#[derive(Clone)]
+pub struct AppState(Arc<App>);
+
+impl Deref for AppState {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.0
+    }
+}
+
 impl AppState {
+    /// Reads the settings file (small, local); the keychain waits until needed.
     pub fn load() -> Self {
         let settings_file = SettingsFile::default_location();
         let loaded = settings_file.as_ref().map(SettingsFile::load);
         let (settings, settings_warnings) = loaded.map(|l| (l.settings, l.warnings)).unwrap_or_default();
-        AppState { keys: Keys::open(), settings: Mutex::new(settings), settings_file, settings_warnings, history: History::default_location(), session: Mutex::default(), hotkey: Mutex::default() }
+        AppState(Arc::new(App {
+            keys: OnceLock::new(),
+            settings: Mutex::new(settings),
+            settings_file,
+            settings_warnings,
+            history: History::default_location(),
+            session: Mutex::default(),
+            hotkey: Mutex::default(),
+        }))
+    }
+}
+
+impl App {
+    /// The keys; the first call opens the keychain (blocking: call it off the main thread).
+    pub fn keys(&self) -> &Keys {
+        self.keys.get_or_init(Keys::open)
+    }
+
+    pub fn settings(&self) -> Settings {
+        self.settings.lock().unwrap().clone()
     }
 
     pub fn base_url(&self) -> String {
         self.settings.lock().unwrap().base_url.clone()
     }
-}
 
-impl AppState {
-    /// Brings the running session up to date after settings or the key changed.
-    pub fn apply_to_session(&self) -> Result<(), String> {
-        let session = self.session.lock().unwrap().clone();
-        session.map_or(Ok(()), |s| s.apply(self))
+    pub fn session(&self) -> Option<Arc<Session>> {
+        self.session.lock().unwrap().clone()
+    }
+
+    /// The providers the settings and keys ask for (blocking: the keychain).
+    pub fn providers(&self, settings: &Settings) -> Result<Providers, ProviderSetupError> {
+        build_providers(&ProviderPlan::from_settings(settings), self.keys())
+    }
+
+    /// Brings the running session up to date after settings or the key
+    /// changed (blocking: it may reopen the microphone).
+    pub fn apply_to_session(&self) -> Result<(), ProviderSetupError> {
+        let Some(session) = self.session() else { return Ok(()) };
+        let settings = self.settings();
+        session.apply(&settings, self.providers(&settings)?);
+        Ok(())
     }
 }

@@ -47,7 +47,7 @@ function waterfall(m) {
     name.className = 'mark';
     name.textContent = t(label);
     const bar = document.createElement('span');
-    bar.className = 'bar';
+    bar.className = 'track';
     const fill = document.createElement('span');
     fill.className = 'fill';
     fill.style.width = ms == null ? '0' : `${Math.max(1, (ms / total) * 100)}%`;

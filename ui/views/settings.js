@@ -13,6 +13,7 @@ const FIELDS = [
   ['modelsSection', 'stt_model', 'model'],
   ['modelsSection', 'chat_model', 'model'],
   ['modelsSection', 'tts_model', 'model'],
+  ['modelsSection', 'max_reply_tokens', 'tokens'],
   ['languageSection', 'language', 'select', [['auto', 'langAuto'], ['ko', '한국어'], ['en', 'English']]],
   ['languageSection', 'ui_language', 'select', [['system', 'uiSystem'], ['ko', '한국어'], ['en', 'English']]],
   ['languageSection', 'persona', 'textarea'],
@@ -29,7 +30,7 @@ const LABELS = {
   base_url: 'baseUrl', stt_model: 'sttModel', chat_model: 'chatModel', tts_model: 'ttsModel', language: 'language',
   ui_language: 'uiLanguage', persona: 'persona', input_mode: 'inputMode', voice_barge_in: 'bargeIn', hotkey: 'hotkey',
   vad_aggressiveness: 'vad', end_silence_ms: 'endSilence', input_device: 'inputDevice', output_device: 'outputDevice',
-  history_enabled: 'historyEnabled',
+  history_enabled: 'historyEnabled', max_reply_tokens: 'maxReplyTokens',
 };
 const label = (key) => (key in { '한국어': 1, English: 1 } ? key : t(key));
 let devices = { inputs: [], outputs: [] };
@@ -46,10 +47,11 @@ function control([, field, kind, options]) {
     el.append(...list.map(([value, text]) => new Option(kind === 'device' && value ? text : label(text), value)));
   } else {
     el = document.createElement('input');
-    el.type = { url: 'url', checkbox: 'checkbox', range: 'range', number: 'number' }[kind] ?? 'text';
+    el.type = { url: 'url', checkbox: 'checkbox', range: 'range', number: 'number', tokens: 'number' }[kind] ?? 'text';
     if (kind === 'model') el.setAttribute('list', 'model-list');
     if (kind === 'range') Object.assign(el, { min: 0, max: 3, step: 1 });
     if (kind === 'number') Object.assign(el, { min: 200, max: 2000, step: 50 });
+    if (kind === 'tokens') Object.assign(el, { min: 16, max: 4096, step: 16 });
   }
   el.id = `set-${field}`;
   el.name = field;
@@ -91,11 +93,9 @@ export function render(s = store.current()) {
   }
   const list = document.createElement('datalist');
   list.id = 'model-list';
-  list.append(...(models ?? []).map((m) => new Option(m, m)));
   const hint = document.createElement('p');
   hint.id = 'models-hint';
   hint.className = 'muted';
-  hint.textContent = models?.length ? t('modelsFromServer', { n: models.length }) : t('modelsFreeText');
   const actions = document.createElement('div');
   actions.className = 'row';
   const save = document.createElement('button');
@@ -108,6 +108,14 @@ export function render(s = store.current()) {
   result.setAttribute('role', 'status');
   actions.append(save, result);
   form.replaceChildren(...parts, list, hint, actions);
+  showModels();
+}
+
+/** The server's models as choices for the model fields, leaving what the user typed alone. */
+function showModels() {
+  $('model-list')?.replaceChildren(...(models ?? []).map((m) => new Option(m, m)));
+  const hint = $('models-hint');
+  if (hint) hint.textContent = models?.length ? t('modelsFromServer', { n: models.length }) : t('modelsFreeText');
 }
 
 function read() {
@@ -115,7 +123,7 @@ function read() {
   for (const [, field, kind] of FIELDS) {
     const el = $(`set-${field}`);
     if (kind === 'checkbox') out[field] = el.checked;
-    else if (kind === 'range' || kind === 'number') out[field] = Number(el.value);
+    else if (kind === 'range' || kind === 'number' || kind === 'tokens') out[field] = Number(el.value);
     else if (kind === 'device') out[field] = el.value || null;
     else out[field] = el.value;
   }
@@ -133,13 +141,14 @@ export function showFieldErrors(fields = []) {
   if (fields.length) $(`set-${fields[0].field}`)?.focus();
 }
 
-/** The server's models, when it lists them; the form keeps free text either way. */
+/** The server's models, when it lists them; the form keeps free text (and whatever is being typed) either way. */
 export async function refreshModels() {
   try {
     models = await ipc.listModels();
   } catch {
     models = null;
   }
+  showModels();
 }
 
 export async function refreshDevices() {

@@ -10,6 +10,7 @@ const turns = new Map(); // turn id -> { user, assistant, text }
 let talking = false;
 let hotkey = 'Ctrl+Shift+Space';
 let handsFree = false;
+let heldByKey = false;
 
 function bubble(role) {
   const li = document.createElement('li');
@@ -48,22 +49,28 @@ export function replyDelta(turn, text) {
   e.assistant.querySelector('.body').textContent = e.text;
 }
 
-/** The turn is over: an interrupted reply shows what was heard, a cut mark, and the rest dimmed. */
+/**
+ * The turn is over: an interrupted reply shows what was heard, a cut mark
+ * exactly where the engine says it was cut (`heard_chars`, in characters),
+ * and the rest dimmed; an incomplete one says why.
+ */
 export function turnEnded(ev) {
   const e = entry(ev.turn);
   if (!e.assistant) return;
   e.assistant.classList.remove('streaming');
   const body = e.assistant.querySelector('.body');
-  if (ev.interrupted && ev.heard.length < e.text.length) {
+  const chars = [...e.text];
+  const cutAt = ev.heard_chars ?? [...(ev.heard ?? '')].length;
+  if (ev.interrupted && cutAt < chars.length) {
     const heard = document.createElement('span');
-    heard.textContent = ev.heard;
+    heard.textContent = chars.slice(0, cutAt).join('');
     const cut = document.createElement('span');
     cut.className = 'cut';
     cut.dataset.i18n = 'interrupted';
     cut.textContent = t('interrupted');
     const rest = document.createElement('span');
     rest.className = 'unheard';
-    rest.textContent = e.text.slice(ev.heard.length);
+    rest.textContent = chars.slice(cutAt).join('');
     body.replaceChildren(heard, cut, rest);
     e.assistant.classList.add('interrupted');
   } else if (ev.interrupted) {
@@ -71,7 +78,14 @@ export function turnEnded(ev) {
   }
   if (ev.incomplete) {
     e.assistant.classList.add('incomplete');
-    e.assistant.title = t('incomplete');
+    e.assistant.dataset.reason = ev.reason ?? '';
+    const why = document.createElement('span');
+    why.className = 'why';
+    why.dataset.i18n = ev.reason ? `incomplete_${ev.reason}` : 'incomplete';
+    why.textContent = t(why.dataset.i18n);
+    e.assistant.querySelector('.why')?.remove();
+    e.assistant.append(why);
+    e.assistant.title = why.textContent;
   }
 }
 
@@ -94,7 +108,38 @@ export function render() {
   $('ptt-hint').textContent = t('pttHint', { key: hotkey });
   for (const who of document.querySelectorAll('#transcript .who')) who.textContent = t(who.dataset.i18n);
   for (const cut of document.querySelectorAll('#transcript .cut')) cut.textContent = t('interrupted');
+  for (const why of document.querySelectorAll('#transcript .why')) why.textContent = t(why.dataset.i18n);
 }
+
+const MODIFIERS = { ctrl: 'ctrlKey', control: 'ctrlKey', shift: 'shiftKey', alt: 'altKey', option: 'altKey', super: 'metaKey', meta: 'metaKey', cmd: 'metaKey', command: 'metaKey' };
+
+/**
+ * The configured accelerator ("Ctrl+Shift+Space", "Alt+F9", "CmdOrCtrl+K")
+ * as the modifiers it needs and the `KeyboardEvent.code` of its key, as the
+ * global shortcut reads it; `null` when it cannot be read.
+ */
+export function parseAccelerator(accelerator) {
+  const parts = String(accelerator ?? '').split('+').map((p) => p.trim()).filter(Boolean);
+  const key = parts.pop();
+  if (!key) return null;
+  const mods = { ctrlKey: false, shiftKey: false, altKey: false, metaKey: false };
+  for (const p of parts) {
+    const m = p.toLowerCase();
+    if (m === 'commandorcontrol' || m === 'cmdorctrl') mods[navigator.platform?.startsWith('Mac') ? 'metaKey' : 'ctrlKey'] = true;
+    else if (MODIFIERS[m]) mods[MODIFIERS[m]] = true;
+    else return null;
+  }
+  let code;
+  if (/^[a-z]$/i.test(key)) code = `Key${key.toUpperCase()}`;
+  else if (/^[0-9]$/.test(key)) code = `Digit${key}`;
+  else if (/^f([1-9]|1[0-9]|2[0-4])$/i.test(key)) code = key.toUpperCase();
+  else code = { space: 'Space', enter: 'Enter', return: 'Enter', tab: 'Tab', backquote: 'Backquote', '`': 'Backquote', minus: 'Minus', '-': 'Minus', equal: 'Equal', '=': 'Equal', comma: 'Comma', ',': 'Comma', period: 'Period', '.': 'Period', slash: 'Slash', '/': 'Slash', semicolon: 'Semicolon', ';': 'Semicolon', quote: 'Quote', insert: 'Insert', home: 'Home', end: 'End', pageup: 'PageUp', pagedown: 'PageDown', up: 'ArrowUp', down: 'ArrowDown', left: 'ArrowLeft', right: 'ArrowRight', arrowup: 'ArrowUp', arrowdown: 'ArrowDown', arrowleft: 'ArrowLeft', arrowright: 'ArrowRight' }[key.toLowerCase()];
+  return code ? { ...mods, code } : null;
+}
+
+/** Whether a key-down is the whole accelerator (all its modifiers, no others). */
+const isShortcut = (event, shortcut) =>
+  !!shortcut && event.code === shortcut.code && ['ctrlKey', 'shiftKey', 'altKey', 'metaKey'].every((m) => event[m] === shortcut[m]);
 
 async function press() {
   if (talking) return;
@@ -146,15 +191,20 @@ function wirePtt() {
   ptt.addEventListener('keyup', (event) => {
     if (event.key === ' ' || event.key === 'Enter') up();
   });
-  // The shortcut also works inside the window (where the system has no global one).
+  // The configured shortcut also works inside the window (where the system
+  // has no global one); letting go of its key sends.
   window.addEventListener('keydown', (event) => {
-    if (event.ctrlKey && event.shiftKey && event.code === 'Space' && !event.repeat) {
+    if (isShortcut(event, parseAccelerator(hotkey)) && !event.repeat) {
       event.preventDefault();
+      heldByKey = true;
       press();
     }
   });
   window.addEventListener('keyup', (event) => {
-    if (event.code === 'Space' && talking && !toggled) release();
+    if (heldByKey && event.code === parseAccelerator(hotkey)?.code) {
+      heldByKey = false;
+      if (talking && !toggled) release();
+    }
   });
 }
 

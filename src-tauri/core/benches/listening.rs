@@ -21,7 +21,12 @@ fn to_48k(samples: &[i16]) -> Vec<f32> {
     let needed = r.process_all_needed_output_len(input.len());
     let mut out = vec![0.0f32; needed];
     let (_, produced) = r
-        .process_all_into_buffer(&InterleavedSlice::new(&input, 1, input.len()).unwrap(), &mut InterleavedSlice::new_mut(&mut out, 1, needed).unwrap(), input.len(), None)
+        .process_all_into_buffer(
+            &InterleavedSlice::new(&input, 1, input.len()).unwrap(),
+            &mut InterleavedSlice::new_mut(&mut out, 1, needed).unwrap(),
+            input.len(),
+            None,
+        )
         .unwrap();
     out.truncate(produced);
     out
@@ -33,9 +38,15 @@ fn main() {
     // Speech with silences between, Korean and English, and a little noise.
     let mut audio16: Vec<i16> = Vec::new();
     let mut truths: Vec<usize> = Vec::new(); // end of each utterance's speech, in 16 kHz samples
-    for (text, voice) in [("주문한 상품이 언제 도착하나요?", "ko"), ("When will my order arrive?", "en"), ("환불은 어떻게 신청하나요?", "ko")] {
+    for (text, voice) in [("주문한 상품이 언제 도착하나요?", "ko"), ("When will my order arrive?", "en"), ("환불은 어떻게 신청하나요?", "ko")]
+    {
         let (speech, _) = read_wav(&espeak_wav(text, voice, 0.0, 0.0).expect("espeak-ng and sox")).unwrap();
-        let loud = speech.chunks(160).enumerate().filter(|(_, b)| (b.iter().map(|&s| (s as f64).powi(2)).sum::<f64>() / b.len() as f64).sqrt() > 327.0).map(|(i, _)| i).last().unwrap();
+        let loud = speech
+            .chunks(160)
+            .enumerate()
+            .rfind(|(_, b)| (b.iter().map(|&s| (s as f64).powi(2)).sum::<f64>() / b.len() as f64).sqrt() > 327.0)
+            .map(|(i, _)| i)
+            .unwrap();
         audio16.extend(std::iter::repeat_n(0i16, 16_000));
         truths.push(audio16.len() + (loud + 1) * 160);
         audio16.extend_from_slice(&speech);
@@ -75,8 +86,15 @@ fn main() {
         }
     }
     delays.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    println!("Sori listening benchmark ({}): {seconds:.1} s of 48 kHz speech and silence, Korean and English", if full { "full" } else { "short form" });
-    println!("resample + voice activity + segmentation: {:.0}x real time on one core ({:.2} ms per second of audio)", seconds / best, best * 1000.0 / seconds);
+    println!(
+        "Sori listening benchmark ({}): {seconds:.1} s of 48 kHz speech and silence, Korean and English",
+        if full { "full" } else { "short form" }
+    );
+    println!(
+        "resample + voice activity + segmentation: {:.0}x real time on one core ({:.2} ms per second of audio)",
+        seconds / best,
+        best * 1000.0 / seconds
+    );
     println!(
         "end of speech -> utterance ready: median {:.0} ms, max {:.0} ms, with the hangover set to {} ms (over it: {:+.0} ms median)",
         delays[delays.len() / 2],

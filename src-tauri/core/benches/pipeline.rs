@@ -5,6 +5,9 @@
 //! Sori's own overhead (TTFA minus the modelled server time of the chunk Sori
 //! actually spoke first). For scale, the same turns run the classic sequential
 //! design too (transcribe, wait for the whole reply, wait for all its audio).
+//! A last case asks for a reply with a stray `"` (an inch mark, `6.1"`) and
+//! the same reply without it: one mark must not hold back the voice, so
+//! their TTFA should match (within 1.1x).
 //!
 //! `cargo bench -p sori-core --bench pipeline [-- --turns N]` runs it in full;
 //! under `cargo test` (no `--bench` argument) it runs a short form so it cannot rot.
@@ -18,7 +21,7 @@ use sori_core::secrets::ApiKey;
 use sori_core::settings::Settings;
 use sori_core::text::clauses::split_all;
 use sori_core::text::SplitterConfig;
-use sori_core::turn::{run_turn, Emitter, Providers, TurnInput, TurnOutcome};
+use sori_core::turn::{run_turn, Emitter, TurnInput, TurnOutcome, TurnSettings};
 use sori_testkit::script::{default_reply, tokenize};
 use sori_testkit::{LatencyModel, ServerConfig, TestServer, TEST_API_KEY};
 use std::sync::Arc;
@@ -71,12 +74,13 @@ async fn sequential(c: &OpenAi, samples: &[i16], settings: &Settings) -> f64 {
     let start = Instant::now();
     let text = c.transcribe(SttRequest { samples, sample_rate: 16_000, model: &settings.stt_model, language: None, prompt: None }).await.unwrap();
     let messages = Conversation::default().messages_for(&text);
-    let mut stream = c.stream_chat(ChatRequest { model: &settings.chat_model, messages: &messages, temperature: None }).await.unwrap();
+    let mut stream = c.stream_chat(ChatRequest::new(&settings.chat_model, &messages)).await.unwrap();
     let mut reply = String::new();
     while let Some(Ok(ChatEvent::Text(t))) = stream.next().await {
         reply.push_str(&t);
     }
-    let voice = SpeechRequest { text: &reply, model: &settings.tts_model, voice: &settings.voice, instructions: None, speed: 1.0, format: AudioFormat::Mp3 };
+    let voice =
+        SpeechRequest { text: &reply, model: &settings.tts_model, voice: &settings.voice, instructions: None, speed: 1.0, format: AudioFormat::Mp3 };
     let mut audio = c.synthesize(voice).await.unwrap();
     while audio.next().await.is_some() {}
     start.elapsed().as_secs_f64() * 1000.0
@@ -85,19 +89,25 @@ async fn sequential(c: &OpenAi, samples: &[i16], settings: &Settings) -> f64 {
 fn main() {
     let full = std::env::args().any(|a| a == "--bench");
     let args: Vec<String> = std::env::args().collect();
-    let turns = args.iter().position(|a| a == "--turns").and_then(|i| args.get(i + 1)).and_then(|n| n.parse().ok()).unwrap_or(if full { 24 } else { 4 });
+    let turns =
+        args.iter().position(|a| a == "--turns").and_then(|i| args.get(i + 1)).and_then(|n| n.parse().ok()).unwrap_or(if full { 24 } else { 4 });
     let latency = LatencyModel::typical();
     let server = TestServer::start_in_background(ServerConfig { latency, ..Default::default() }).expect("start the testkit");
     let client = Arc::new(OpenAi::new(&server.base_url(), ApiKey::new(TEST_API_KEY)).unwrap());
     let settings = Settings::default();
     let turn_settings = settings.turn_settings();
-    let providers = Providers { stt: client.clone(), chat: client.clone(), tts: client.clone(), bytes: Some(client.bytes.clone()) };
+    let providers = Providers { stt: client.clone(), chat: client.clone(), tts: client.clone(), transfer: client.transfer().clone() };
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
 
     println!("Sori pipeline benchmark: {turns} turns, Korean and English, against sori-testkit ({})", if full { "full" } else { "short form" });
     println!(
         "latency model: STT {} ms + {} ms per audio second; first token {} ms; {} tokens/s; TTS first byte {} ms, then {}x real time",
-        latency.stt_base_ms, latency.stt_ms_per_audio_second, latency.chat_first_token_ms, latency.chat_tokens_per_second, latency.tts_first_byte_ms, latency.tts_realtime_factor
+        latency.stt_base_ms,
+        latency.stt_ms_per_audio_second,
+        latency.chat_first_token_ms,
+        latency.chat_tokens_per_second,
+        latency.tts_first_byte_ms,
+        latency.tts_realtime_factor
     );
     let mut samples = Vec::new();
     let mut sequential_ttfa = Vec::new();
@@ -109,7 +119,16 @@ fn main() {
             server.set_transcript_for_samples(&audio, question);
             let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
             let input = TurnInput::Audio { samples: audio.clone(), sample_rate: 16_000 };
-            let outcome: TurnOutcome = run_turn(input, &Conversation::default(), &providers, &turn_settings, Arc::new(MemoryOutput::default()), Emitter { turn: i as u64, tx }, CancellationToken::new()).await;
+            let outcome: TurnOutcome = run_turn(
+                input,
+                &Conversation::default(),
+                &providers,
+                &turn_settings,
+                Arc::new(MemoryOutput::default()),
+                Emitter::new(i as u64, tx),
+                CancellationToken::new(),
+            )
+            .await;
             let reply = default_reply(question);
             assert_eq!(outcome.reply, reply, "the turn completed");
             if i == 0 {
@@ -144,4 +163,32 @@ fn main() {
     );
     let mut seq = sequential_ttfa.clone();
     row("sequential design / bound", (pct(&mut seq, 0.5), pct(&mut seq, 0.9)), "x (STT, whole reply, whole audio)");
+
+    let (mut with_mark, mut without) = runtime.block_on(stray_quote(&server, &providers, &turn_settings, turns.clamp(3, 12)));
+    let (q, p) = (pct(&mut with_mark, 0.5), pct(&mut without, 0.5));
+    println!("{:<28}{q:>10.2}{:>10}  ms (the same reply without the mark: {p:.2} ms)", "TTFA, reply with 6.1\"", "");
+    row("  with / without the mark", (q / p, pct(&mut with_mark, 0.9) / pct(&mut without, 0.9)), "x (one stray \" must not hold back the voice)");
+}
+
+/// The TTFA of typed turns whose reply has a stray `"`, and of the same
+/// reply without it, `n` of each (after a warm-up).
+async fn stray_quote(server: &TestServer, providers: &Providers, settings: &TurnSettings, n: usize) -> (Vec<f64>, Vec<f64>) {
+    const WITH: &str = "The screen is 6.1\" wide and very bright. It ships today from our Seoul warehouse by express courier. \
+        It should reach you tomorrow afternoon, and the driver will text you before arriving. Is there anything else I can help you with?";
+    server.add_reply("screen size", WITH);
+    server.add_reply("display size", &WITH.replace('"', ""));
+    let ttfa = |question: &'static str| async move {
+        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+        let output = Arc::new(MemoryOutput::default());
+        let input = TurnInput::Text(question.into());
+        let outcome = run_turn(input, &Conversation::default(), providers, settings, output, Emitter::new(0, tx), CancellationToken::new()).await;
+        outcome.metrics.ttfa_ms.expect("audio was played")
+    };
+    let (mut with_mark, mut without) = (Vec::new(), Vec::new());
+    ttfa("What is the screen size?").await;
+    for _ in 0..n {
+        with_mark.push(ttfa("What is the screen size?").await);
+        without.push(ttfa("What is the display size?").await);
+    }
+    (with_mark, without)
 }

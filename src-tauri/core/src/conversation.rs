@@ -15,8 +15,11 @@ If you do not know something, say so and offer to help another way.\n\
 #[derive(Debug, Clone)]
 pub struct Conversation {
     pub persona: String,
-    /// Finished turns, oldest first: user, assistant, user, assistant, …
-    history: Vec<ChatMessage>,
+    /// Finished turns, oldest first, each the messages of one turn: the
+    /// user's words, and the assistant's reply, with any tool calls and
+    /// their results in between. A turn is kept or left out whole, so a tool
+    /// call is never separated from its result.
+    turns: Vec<Vec<ChatMessage>>,
     /// At most this many characters of history go with a request; the
     /// oldest turns are left out first.
     pub history_budget_chars: usize,
@@ -24,8 +27,13 @@ pub struct Conversation {
 
 impl Default for Conversation {
     fn default() -> Self {
-        Conversation { persona: DEFAULT_PERSONA.to_string(), history: Vec::new(), history_budget_chars: 12_000 }
+        Conversation { persona: DEFAULT_PERSONA.to_string(), turns: Vec::new(), history_budget_chars: 12_000 }
     }
+}
+
+/// Characters a message costs in the budget: its text and its tool calls.
+fn size(m: &ChatMessage) -> usize {
+    m.content.chars().count() + m.tool_calls.iter().map(|c| c.name.len() + c.arguments.chars().count()).sum::<usize>()
 }
 
 impl Conversation {
@@ -40,28 +48,36 @@ impl Conversation {
         self.persona = Conversation::with_persona(persona).persona;
     }
 
-    pub fn history(&self) -> &[ChatMessage] {
-        &self.history
+    /// Every message of the history, oldest first.
+    pub fn history(&self) -> Vec<ChatMessage> {
+        self.turns.iter().flatten().cloned().collect()
+    }
+
+    /// The finished turns, oldest first.
+    pub fn turns(&self) -> &[Vec<ChatMessage>] {
+        &self.turns
     }
 
     /// The messages for a request that asks `user_text` now.
     pub fn messages_for(&self, user_text: &str) -> Vec<ChatMessage> {
         let mut budget = self.history_budget_chars;
-        let mut kept = 0;
-        // Whole turns (pairs) only, newest first, while they fit.
-        for pair in self.history.rchunks(2) {
-            let size: usize = pair.iter().map(|m| m.content.chars().count()).sum();
-            if size > budget {
-                break;
-            }
-            budget -= size;
-            kept += pair.len();
-        }
-        let mut messages = Vec::with_capacity(kept + 2);
+        // Whole turns only, newest first, while they fit.
+        let kept = self
+            .turns
+            .iter()
+            .rev()
+            .take_while(|turn| {
+                let cost: usize = turn.iter().map(size).sum();
+                let fits = cost <= budget;
+                budget = budget.saturating_sub(cost);
+                fits
+            })
+            .count();
+        let mut messages = Vec::new();
         if !self.persona.trim().is_empty() {
             messages.push(ChatMessage::new(Role::System, self.persona.clone()));
         }
-        messages.extend_from_slice(&self.history[self.history.len() - kept..]);
+        messages.extend(self.turns[self.turns.len() - kept..].iter().flatten().cloned());
         messages.push(ChatMessage::new(Role::User, user_text));
         messages
     }
@@ -70,12 +86,18 @@ impl Conversation {
     /// reply; a turn whose reply was not heard at all keeps the question only
     /// as context for the next one.
     pub fn record(&mut self, user_text: &str, heard: &str) {
-        self.history.push(ChatMessage::new(Role::User, user_text));
-        self.history.push(ChatMessage::new(Role::Assistant, heard));
+        self.record_turn(vec![ChatMessage::new(Role::User, user_text), ChatMessage::new(Role::Assistant, heard)]);
+    }
+
+    /// Records a finished turn as its messages (with tool calls and results).
+    pub fn record_turn(&mut self, messages: Vec<ChatMessage>) {
+        if !messages.is_empty() {
+            self.turns.push(messages);
+        }
     }
 
     pub fn clear(&mut self) {
-        self.history.clear();
+        self.turns.clear();
     }
 }
 
@@ -106,5 +128,22 @@ mod tests {
         let texts: Vec<&str> = m.iter().skip(1).map(|m| m.content.as_str()).collect();
         assert_eq!(texts, ["third", "three", "now"]);
         assert_eq!(c.history().len(), 6, "trimming affects requests, not the record");
+    }
+
+    #[test]
+    fn a_tool_call_and_its_result_stay_together() {
+        use crate::provider::ToolCall;
+        let mut c = Conversation { history_budget_chars: 80, ..Default::default() };
+        let call = ToolCall { id: "call_1".into(), name: "lookup_order".into(), arguments: r#"{"order_id":"A-1001"}"#.into() };
+        c.record_turn(vec![
+            ChatMessage::new(Role::User, "주문 어디 있어요?"),
+            ChatMessage::assistant_calling("", vec![call]),
+            ChatMessage::tool_result("call_1", r#"{"status":"shipped"}"#),
+            ChatMessage::new(Role::Assistant, "배송 중이에요."),
+        ]);
+        assert_eq!(c.messages_for("고마워요").len(), 6, "the whole tool turn fits");
+        c.history_budget_chars = 50;
+        let m = c.messages_for("고마워요");
+        assert_eq!(m.iter().map(|m| m.role).collect::<Vec<_>>(), [Role::System, Role::User], "the tool turn is left out whole");
     }
 }

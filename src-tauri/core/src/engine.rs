@@ -1,48 +1,76 @@
-//! The engine: one task that owns the conversation and runs one turn at a
-//! time, and a cloneable [`EngineHandle`] to command it. A new turn or a
-//! cancel stops the turn in flight; its history keeps only what was heard.
-//! Events go out on one channel, in order, for the UI or the CLI to render.
+//! The engine: one task that owns the conversation, the phase and the
+//! speaker, and runs one job at a time (a turn, or a sound: a recording
+//! played back, a voice preview), with a cloneable [`EngineHandle`] to
+//! command it. A new job or a cancel stops the one in flight first, so only
+//! one thing ever plays and the microphone always knows when Sori speaks; a
+//! stopped turn's history keeps only what was heard. Events go out on one
+//! channel, in order, for the window, the CLI or a server to render; the
+//! phase can also be followed directly ([`EngineHandle::phase`]).
 
 use crate::audio::output::AudioOutput;
+use crate::audio::Pcm;
 use crate::conversation::Conversation;
-use crate::event::{Event, TurnId};
-use crate::provider::Pcm;
-use crate::history::{now_ms, ConversationLog, History, TurnRecord};
-use crate::turn::{run_turn, Emitter, Providers, TurnInput, TurnOutcome, TurnSettings};
+use crate::event::{Event, Incomplete, Phase, Sound, TurnId};
+use crate::history::{now_ms, History, HistoryWriter, TurnRecord};
+use crate::phase::PhaseCell;
+use crate::provider::{ProviderError, Providers};
+use crate::turn::speaker::{self, Voice};
+use crate::turn::{run_turn, Emitter, TurnInput, TurnOutcome, TurnSettings};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use tokio::sync::{mpsc, oneshot};
-use tokio::task::JoinHandle;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::task::{JoinError, JoinHandle};
 use tokio_util::sync::CancellationToken;
 
 /// Captured audio of this many recent turns is kept for replay.
 const KEEP_AUDIO_TURNS: usize = 20;
 
+/// Why a saved conversation could not be continued.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("History is turned off, so there is no saved conversation to continue.")]
+    HistoryOff,
+    #[error("The engine has stopped.")]
+    Stopped,
+    #[error("The conversation could not be read: {0}")]
+    Io(#[from] std::io::Error),
+}
+
 enum Command {
     Ask { id: TurnId, input: TurnInput, speak: bool, reply_to: Option<oneshot::Sender<TurnOutcome>> },
+    Replay(TurnId, oneshot::Sender<Option<Duration>>),
+    Preview { text: String, voice: Voice, reply_to: oneshot::Sender<Result<(), ProviderError>> },
+    Cancel,
+    UserSpeaking,
+    NoSpeech,
     Providers(Box<Providers>),
     Persona(String),
-    TurnAudio(TurnId, oneshot::Sender<Option<Arc<Pcm>>>),
-    Cancel,
-    ClearHistory,
-    Open(String, oneshot::Sender<std::io::Result<()>>),
     Settings(Box<TurnSettings>),
+    TurnAudio(TurnId, oneshot::Sender<Option<Arc<Pcm>>>),
+    ClearHistory,
+    Open(String, oneshot::Sender<Result<(), OpenError>>),
     History(oneshot::Sender<Conversation>),
 }
 
 /// Commands into a running engine; cheap to clone. Every method returns at
-/// once: results arrive as events.
+/// once (or once the engine has answered): results arrive as events.
 #[derive(Clone)]
 pub struct EngineHandle {
     tx: mpsc::UnboundedSender<Command>,
     /// Turn ids are handed out here, so that the asker knows its turn's id
     /// before any event about it arrives.
     next: Arc<AtomicU64>,
+    phase: watch::Receiver<Phase>,
 }
 
 impl EngineHandle {
-    /// Starts a turn, stopping the one in flight (that is barge-in).
+    fn send(&self, command: Command) {
+        let _ = self.tx.send(command);
+    }
+
+    /// Starts a turn, stopping whatever plays (that is barge-in).
     pub fn ask(&self, input: TurnInput) -> TurnId {
         self.ask_with(input, true)
     }
@@ -51,11 +79,12 @@ impl EngineHandle {
     /// question when the user has turned speech off).
     pub fn ask_with(&self, input: TurnInput, speak: bool) -> TurnId {
         let id = self.next.fetch_add(1, Ordering::SeqCst);
-        let _ = self.tx.send(Command::Ask { id, input, speak, reply_to: None });
+        self.send(Command::Ask { id, input, speak, reply_to: None });
         id
     }
 
-    /// Starts a turn and waits for its outcome (for the CLI and tests).
+    /// Starts a turn and waits for its outcome, kept in the history by then
+    /// (for the CLI and tests).
     pub async fn ask_and_wait(&self, input: TurnInput) -> Option<TurnOutcome> {
         let (tx, rx) = oneshot::channel();
         let id = self.next.fetch_add(1, Ordering::SeqCst);
@@ -63,14 +92,58 @@ impl EngineHandle {
         rx.await.ok()
     }
 
+    /// Plays what the microphone captured for a recent spoken turn, after
+    /// stopping whatever plays; resolves to its length once it starts, or
+    /// `None` when no recording is kept for that turn.
+    pub async fn replay(&self, turn: TurnId) -> Option<Duration> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.send(Command::Replay(turn, tx)).ok()?;
+        rx.await.ok().flatten()
+    }
+
+    /// Speaks `text` in `voice` without touching the conversation, after
+    /// stopping whatever plays; resolves once it has been played.
+    pub async fn preview(&self, text: &str, voice: Voice) -> Result<(), ProviderError> {
+        let (tx, rx) = oneshot::channel();
+        let stopped = || ProviderError::new(crate::provider::ErrorKind::BadResponse, "The engine has stopped.");
+        self.tx.send(Command::Preview { text: text.to_string(), voice, reply_to: tx }).map_err(|_| stopped())?;
+        rx.await.map_err(|_| stopped())?
+    }
+
+    /// Stops what runs (a turn, a replay, a preview), if anything.
+    pub fn cancel(&self) {
+        self.send(Command::Cancel);
+    }
+
+    /// The user started speaking (or pressed push-to-talk): listening, when
+    /// nothing else runs.
+    pub fn user_speaking(&self) {
+        self.send(Command::UserSpeaking);
+    }
+
+    /// Push-to-talk was released with no speech in it.
+    pub fn no_speech(&self) {
+        self.send(Command::NoSpeech);
+    }
+
+    /// What the engine is doing, to follow from any thread.
+    pub fn phase(&self) -> watch::Receiver<Phase> {
+        self.phase.clone()
+    }
+
     /// Uses these providers from the next turn on (a new key or base URL).
     pub fn set_providers(&self, providers: Providers) {
-        let _ = self.tx.send(Command::Providers(Box::new(providers)));
+        self.send(Command::Providers(Box::new(providers)));
     }
 
     /// The persona from the next turn on; the conversation so far stays.
     pub fn set_persona(&self, persona: &str) {
-        let _ = self.tx.send(Command::Persona(persona.to_string()));
+        self.send(Command::Persona(persona.to_string()));
+    }
+
+    /// Applies to the next turn.
+    pub fn set_settings(&self, settings: TurnSettings) {
+        self.send(Command::Settings(Box::new(settings)));
     }
 
     /// The audio the microphone captured for a recent spoken turn.
@@ -80,28 +153,18 @@ impl EngineHandle {
         rx.await.ok().flatten()
     }
 
-    /// Stops the turn in flight, if any.
-    pub fn cancel(&self) {
-        let _ = self.tx.send(Command::Cancel);
-    }
-
     /// Starts a new conversation: the history so far is no longer sent to the
     /// model, and the next turn starts a new conversation file.
     pub fn clear_history(&self) {
-        let _ = self.tx.send(Command::ClearHistory);
+        self.send(Command::ClearHistory);
     }
 
     /// Continues a saved conversation: its turns become the context again and
     /// new turns are added to its file.
-    pub async fn open_conversation(&self, id: &str) -> std::io::Result<()> {
+    pub async fn open_conversation(&self, id: &str) -> Result<(), OpenError> {
         let (tx, rx) = oneshot::channel();
-        self.tx.send(Command::Open(id.to_string(), tx)).map_err(|_| std::io::Error::other("the engine has stopped"))?;
-        rx.await.map_err(|_| std::io::Error::other("the engine has stopped"))?
-    }
-
-    /// Applies to the next turn.
-    pub fn set_settings(&self, settings: TurnSettings) {
-        let _ = self.tx.send(Command::Settings(Box::new(settings)));
+        self.tx.send(Command::Open(id.to_string(), tx)).map_err(|_| OpenError::Stopped)?;
+        rx.await.map_err(|_| OpenError::Stopped)?
     }
 
     /// A copy of the conversation as it stands.
@@ -112,30 +175,29 @@ impl EngineHandle {
     }
 }
 
+/// What a job was, for finishing it.
+enum Kind {
+    Turn { id: TurnId, reply_to: Option<oneshot::Sender<TurnOutcome>> },
+    Sound(Sound),
+}
+
 struct Running {
     cancel: CancellationToken,
-    task: JoinHandle<TurnOutcome>,
-    reply_to: Option<oneshot::Sender<TurnOutcome>>,
+    task: JoinHandle<Option<TurnOutcome>>,
+    kind: Kind,
 }
 
-/// Where finished turns are kept, when history is on.
-struct Keeper {
-    history: History,
-    log: Option<ConversationLog>,
-}
-
-impl Keeper {
-    /// Appends a turn, starting the conversation's file on its first turn.
-    /// Records are numbered within their conversation (event turn ids count
-    /// across the session).
-    fn keep(&mut self, mut record: TurnRecord) -> std::io::Result<()> {
-        if self.log.is_none() {
-            self.log = Some(self.history.start()?);
-        }
-        let log = self.log.as_mut().expect("just started");
-        record.turn = log.next_turn();
-        log.append(&record)
-    }
+/// Everything the engine task owns.
+struct Engine {
+    conversation: Conversation,
+    settings: TurnSettings,
+    providers: Providers,
+    output: Arc<dyn AudioOutput>,
+    phase: PhaseCell,
+    events: mpsc::UnboundedSender<Event>,
+    history: Option<HistoryWriter>,
+    recordings: VecDeque<(TurnId, Arc<Pcm>)>,
+    running: Option<Running>,
 }
 
 /// Starts the engine on the current tokio runtime. It runs until every handle
@@ -149,116 +211,207 @@ pub fn spawn(
 ) -> (EngineHandle, mpsc::UnboundedReceiver<Event>) {
     let (tx, mut commands) = mpsc::unbounded_channel();
     let (events, events_rx) = mpsc::unbounded_channel();
+    let phase = PhaseCell::new(events.clone());
+    let handle = EngineHandle { tx, next: Arc::new(AtomicU64::new(1)), phase: phase.subscribe() };
+    let history = history.and_then(|h| match HistoryWriter::start(h, events.clone()) {
+        Ok(writer) => Some(writer),
+        Err(e) => {
+            let _ = events.send(Event::warning(crate::event::WarningCode::HistoryNotSaved, format!("History is off: {e}.")));
+            None
+        }
+    });
+    let mut engine = Engine { conversation, settings, providers, output, phase, events, history, recordings: VecDeque::new(), running: None };
     tokio::spawn(async move {
-        let mut conversation = conversation;
-        let mut settings = settings;
-        let mut providers = providers;
-        let mut keeper = history.map(|history| Keeper { history, log: None });
-        let mut heard: VecDeque<(TurnId, Arc<Pcm>)> = VecDeque::new();
-        let mut running: Option<Running> = None;
         loop {
-            let command = match running.as_mut() {
+            let command = match engine.running.as_mut() {
                 Some(r) => tokio::select! {
                     c = commands.recv() => c,
-                    outcome = &mut r.task => {
-                        let r = running.take().unwrap();
-                        finish(&mut conversation, keeper.as_mut(), &events, outcome.ok(), r.reply_to);
+                    done = &mut r.task => {
+                        let r = engine.running.take().expect("running");
+                        engine.finished(r.kind, done);
                         continue;
                     }
                 },
                 None => commands.recv().await,
             };
             let Some(command) = command else { break };
-            if matches!(command, Command::Ask { .. } | Command::Cancel | Command::ClearHistory | Command::Open(..)) {
-                if let Some(r) = running.take() {
-                    r.cancel.cancel();
-                    finish(&mut conversation, keeper.as_mut(), &events, r.task.await.ok(), r.reply_to);
-                }
-            }
-            match command {
-                Command::Ask { id, input, speak, reply_to } => {
-                    if let TurnInput::Audio { samples, sample_rate } = &input {
-                        heard.push_back((id, Arc::new(Pcm { samples: samples.clone(), sample_rate: *sample_rate })));
-                        if heard.len() > KEEP_AUDIO_TURNS {
-                            heard.pop_front();
-                        }
-                    }
-                    let cancel = CancellationToken::new();
-                    let emit = Emitter { turn: id, tx: events.clone() };
-                    let mut settings = settings.clone();
-                    settings.speak &= speak;
-                    let (conv, providers, output, token) = (conversation.clone(), providers.clone(), output.clone(), cancel.clone());
-                    let task = tokio::spawn(async move { run_turn(input, &conv, &providers, &settings, output, emit, token).await });
-                    running = Some(Running { cancel, task, reply_to });
-                }
-                Command::Cancel => {}
-                Command::ClearHistory => {
-                    conversation.clear();
-                    if let Some(k) = keeper.as_mut() {
-                        k.log = None;
-                    }
-                }
-                Command::Open(id, reply) => {
-                    let _ = reply.send(open(&mut conversation, keeper.as_mut(), &id));
-                }
-                Command::Settings(s) => settings = *s,
-                Command::Providers(p) => providers = *p,
-                Command::Persona(p) => conversation.set_persona(&p),
-                Command::TurnAudio(id, tx) => drop(tx.send(heard.iter().find(|(t, _)| *t == id).map(|(_, a)| a.clone()))),
-                Command::History(tx) => drop(tx.send(conversation.clone())),
-            }
+            engine.handle(command).await;
         }
-        if let Some(r) = running {
-            r.cancel.cancel();
-            let _ = r.task.await;
-        }
+        engine.stop().await;
     });
-    (EngineHandle { tx, next: Arc::new(AtomicU64::new(1)) }, events_rx)
+    (handle, events_rx)
 }
 
-/// Loads a saved conversation as the context and resumes its file.
-fn open(conversation: &mut Conversation, keeper: Option<&mut Keeper>, id: &str) -> std::io::Result<()> {
-    let keeper = keeper.ok_or_else(|| std::io::Error::other("history is off"))?;
-    let records = keeper.history.open(id)?;
-    let log = keeper.history.resume(id)?;
-    conversation.clear();
-    for r in &records {
-        conversation.record(&r.user, &r.assistant);
-    }
-    keeper.log = Some(log);
-    Ok(())
-}
-
-/// Records a finished turn in the history and on disk (a turn with no words
-/// from the user, such as a fallback, is not history) and hands its outcome
-/// to whoever waits. A failed write is a warning, never a lost conversation:
-/// the turn is still in memory.
-fn finish(
-    conversation: &mut Conversation,
-    keeper: Option<&mut Keeper>,
-    events: &mpsc::UnboundedSender<Event>,
-    outcome: Option<TurnOutcome>,
-    reply_to: Option<oneshot::Sender<TurnOutcome>>,
-) {
-    let Some(outcome) = outcome else { return };
-    if let Some(user) = &outcome.user_text {
-        conversation.record(user, &outcome.heard);
-        if let Some(keeper) = keeper {
-            let record = TurnRecord {
-                turn: 0,
-                at_ms: now_ms(),
-                user: user.clone(),
-                assistant: outcome.heard.clone(),
-                interrupted: outcome.interrupted,
-                incomplete: outcome.incomplete,
-                metrics: outcome.metrics,
-            };
-            if let Err(e) = keeper.keep(record) {
-                let _ = events.send(Event::warning("history_not_saved", format!("This turn could not be saved to the history: {e}.")));
+impl Engine {
+    async fn handle(&mut self, command: Command) {
+        if matches!(
+            command,
+            Command::Ask { .. } | Command::Replay(..) | Command::Preview { .. } | Command::Cancel | Command::ClearHistory | Command::Open(..)
+        ) {
+            self.stop().await;
+        }
+        match command {
+            Command::Ask { id, input, speak, reply_to } => self.ask(id, input, speak, reply_to),
+            Command::Replay(turn, reply) => {
+                let audio = self.recordings.iter().find(|(t, _)| *t == turn).map(|(_, a)| a.clone());
+                let _ = reply.send(audio.as_ref().map(|a| a.duration()));
+                if let Some(audio) = audio {
+                    self.play(Sound::Replay, move |output, emit, cancel| async move { play_recording(&audio, &output, &emit, &cancel).await });
+                }
             }
+            Command::Preview { text, voice, reply_to } => {
+                let (tts, mut settings) = (self.providers.tts.clone(), self.settings.clone());
+                settings.voice = voice;
+                self.play(Sound::Preview, move |output, emit, cancel| async move {
+                    let spoken = speaker::speak_text(&text, tts, output, &settings, emit, cancel).await;
+                    let _ = reply_to.send(spoken.error.map_or(Ok(()), Err));
+                });
+            }
+            Command::Cancel => {}
+            Command::UserSpeaking if self.running.is_none() => self.phase.set(Phase::Listening),
+            Command::NoSpeech if self.phase.get() == Phase::Listening => self.phase.set(Phase::Idle),
+            Command::UserSpeaking | Command::NoSpeech => {}
+            Command::Providers(p) => self.providers = *p,
+            Command::Persona(p) => self.conversation.set_persona(&p),
+            Command::Settings(s) => self.settings = *s,
+            Command::TurnAudio(id, tx) => drop(tx.send(self.recordings.iter().find(|(t, _)| *t == id).map(|(_, a)| a.clone()))),
+            Command::ClearHistory => {
+                self.conversation.clear();
+                if let Some(h) = &self.history {
+                    h.new_conversation();
+                }
+            }
+            Command::Open(id, reply) => {
+                let _ = reply.send(self.open(&id).await);
+            }
+            Command::History(tx) => drop(tx.send(self.conversation.clone())),
         }
     }
-    if let Some(tx) = reply_to {
-        let _ = tx.send(outcome);
+
+    fn ask(&mut self, id: TurnId, input: TurnInput, speak: bool, reply_to: Option<oneshot::Sender<TurnOutcome>>) {
+        if let TurnInput::Audio { samples, sample_rate } = &input {
+            self.recordings.push_back((id, Arc::new(Pcm { samples: samples.clone(), sample_rate: *sample_rate })));
+            if self.recordings.len() > KEEP_AUDIO_TURNS {
+                self.recordings.pop_front();
+            }
+        }
+        let cancel = CancellationToken::new();
+        let emit = Emitter::with_phase(id, self.events.clone(), self.phase.clone());
+        let mut settings = self.settings.clone();
+        settings.speak &= speak;
+        let (conversation, providers, output, token) = (self.conversation.clone(), self.providers.clone(), self.output.clone(), cancel.clone());
+        let task = tokio::spawn(async move { Some(run_turn(input, &conversation, &providers, &settings, output, emit, token).await) });
+        self.running = Some(Running { cancel, task, kind: Kind::Turn { id, reply_to } });
     }
+
+    /// Starts playing a sound as the one job.
+    fn play<F, Fut>(&mut self, sound: Sound, job: F)
+    where
+        F: FnOnce(Arc<dyn AudioOutput>, Emitter, CancellationToken) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = ()> + Send,
+    {
+        let cancel = CancellationToken::new();
+        let emit = Emitter::with_phase(0, self.events.clone(), self.phase.clone());
+        let (output, token) = (self.output.clone(), cancel.clone());
+        emit.send(Event::Playing { sound, playing: true });
+        let task = tokio::spawn(async move {
+            job(output.clone(), emit, token.clone()).await;
+            if token.is_cancelled() {
+                output.flush();
+            }
+            None
+        });
+        self.running = Some(Running { cancel, task, kind: Kind::Sound(sound) });
+    }
+
+    /// Stops the job in flight, if any, and finishes it.
+    async fn stop(&mut self) {
+        if let Some(r) = self.running.take() {
+            r.cancel.cancel();
+            let done = r.task.await;
+            self.finished(r.kind, done);
+        }
+    }
+
+    /// A job ended. A finished turn goes into the conversation and the history
+    /// (a turn with no words from the user, such as a fallback, is not
+    /// history); whoever waits for it hears once it is kept. A turn that
+    /// panicked still ends, as incomplete, and Sori goes back to idle.
+    fn finished(&mut self, kind: Kind, done: Result<Option<TurnOutcome>, JoinError>) {
+        match kind {
+            Kind::Turn { id, reply_to } => {
+                let outcome = match done {
+                    Ok(Some(outcome)) => outcome,
+                    _ => self.panicked(id),
+                };
+                self.keep(outcome, reply_to);
+            }
+            Kind::Sound(sound) => {
+                if done.is_err() {
+                    self.output.flush();
+                }
+                let _ = self.events.send(Event::Playing { sound, playing: false });
+            }
+        }
+        self.phase.set(Phase::Idle);
+    }
+
+    fn panicked(&self, id: TurnId) -> TurnOutcome {
+        // Whatever the turn had queued is no longer accounted for: silence it.
+        self.output.flush();
+        let outcome = TurnOutcome {
+            user_text: None,
+            heard: String::new(),
+            heard_chars: 0,
+            reply: String::new(),
+            interrupted: false,
+            incomplete: true,
+            reason: Some(Incomplete::Internal),
+            metrics: Default::default(),
+        };
+        Emitter::with_phase(id, self.events.clone(), self.phase.clone()).ended(&outcome);
+        outcome
+    }
+
+    fn keep(&mut self, outcome: TurnOutcome, reply_to: Option<oneshot::Sender<TurnOutcome>>) {
+        let tell = move |outcome: TurnOutcome| {
+            if let Some(tx) = reply_to {
+                let _ = tx.send(outcome);
+            }
+        };
+        let (Some(user), history) = (&outcome.user_text, &self.history) else { return tell(outcome) };
+        self.conversation.record(user, &outcome.heard);
+        let Some(history) = history else { return tell(outcome) };
+        let record = TurnRecord {
+            turn: 0,
+            at_ms: now_ms(),
+            user: user.clone(),
+            assistant: outcome.heard.clone(),
+            interrupted: outcome.interrupted,
+            incomplete: outcome.incomplete,
+            reason: outcome.reason,
+            metrics: outcome.metrics,
+        };
+        history.append(record, move || tell(outcome));
+    }
+
+    /// Loads a saved conversation as the context and resumes its file.
+    async fn open(&mut self, id: &str) -> Result<(), OpenError> {
+        let history = self.history.as_ref().ok_or(OpenError::HistoryOff)?;
+        let records = history.resume(id).await?;
+        self.conversation.clear();
+        for r in &records {
+            self.conversation.record(&r.user, &r.assistant);
+        }
+        Ok(())
+    }
+}
+
+/// Plays a recording to its end (or until cancelled), as Sori speaking: the
+/// microphone is gated meanwhile, so Sori never answers its own replay.
+async fn play_recording(audio: &Pcm, output: &Arc<dyn AudioOutput>, emit: &Emitter, cancel: &CancellationToken) {
+    emit.phase(Phase::Speaking);
+    let end = output.queued_samples() + audio.samples.len() as u64;
+    output.queue(audio);
+    speaker::played_until(output.as_ref(), end, cancel).await;
 }

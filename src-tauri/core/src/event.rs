@@ -45,48 +45,139 @@ pub struct TurnMetrics {
     pub bytes_down: u64,
 }
 
+/// Why a turn that was not interrupted by the user is incomplete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Incomplete {
+    /// The reply reached its length limit (the `max_reply_tokens` setting,
+    /// or the model's context window).
+    MaxLength,
+    /// The provider's content filter stopped the reply.
+    ContentFilter,
+    /// A step failed (an `error` event says which and why).
+    Failed,
+    /// Sori itself failed while running the turn (a bug).
+    Internal,
+}
+
+/// What a warning is about. The window words each code in its own language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WarningCode {
+    /// The settings file was damaged and was recovered.
+    SettingsRecovered,
+    /// A finished turn could not be written to the history.
+    HistoryNotSaved,
+    /// No microphone at all: typing still works.
+    NoMicrophone,
+    /// The microphone went away.
+    MicrophoneLost,
+    /// Listening again, on `device`.
+    MicrophoneBack,
+    /// Push-to-talk was released with no speech in it.
+    NoSpeech,
+    /// No sound output: replies are shown, not spoken.
+    NoSpeaker,
+    /// The speaker went away; `device` names where playback went, if anywhere.
+    SpeakerLost,
+    /// Playing again, on `device`.
+    SpeakerBack,
+}
+
+/// What a sound the engine plays that is not a reply is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sound {
+    /// A turn's recording, played back.
+    Replay,
+    /// A sample of a voice and style.
+    Preview,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
-    Status { phase: Phase },
+    /// What the engine is doing now. The engine alone changes it.
+    Status {
+        phase: Phase,
+    },
     /// Microphone level in dBFS and whether it sounds like speech (20 a second).
-    Level { dbfs: f32, speech: bool },
+    Level {
+        dbfs: f32,
+        speech: bool,
+    },
     /// The user started speaking (hands-free) or pressed push-to-talk.
     UserSpeechStarted,
     /// The user's words, once transcribed (or as typed).
-    UserTranscript { turn: TurnId, text: String },
+    UserTranscript {
+        turn: TurnId,
+        text: String,
+    },
     /// More of the reply's text, as the model writes it.
-    AssistantDelta { turn: TurnId, text: String },
+    AssistantDelta {
+        turn: TurnId,
+        text: String,
+    },
     /// A chunk of the reply starts playing.
-    AssistantSpeaking { turn: TurnId, chunk: usize, text: String },
+    AssistantSpeaking {
+        turn: TurnId,
+        chunk: usize,
+        text: String,
+    },
     /// A step failed for a passing reason and will be tried again.
-    Retrying { turn: TurnId, stage: Stage, attempt: u32, wait_ms: u64, message: String },
-    Error { turn: Option<TurnId>, stage: Stage, error: ErrorKind, message: String, retryable: bool },
-    /// Something the user should know that is not a provider failure (settings
-    /// recovered from damage, history not saved, a device gone). `code` is
-    /// stable and the window words it in its own language; `device` names the
-    /// sound device it is about, when there is one; `message` is the English
-    /// text for logs and for codes the window does not know.
+    Retrying {
+        turn: TurnId,
+        stage: Stage,
+        attempt: u32,
+        wait_ms: u64,
+        message: String,
+    },
+    Error {
+        turn: Option<TurnId>,
+        stage: Stage,
+        error: ErrorKind,
+        message: String,
+        retryable: bool,
+    },
+    /// Something the user should know that is not a provider failure.
+    /// `device` names the sound device it is about, when there is one;
+    /// `message` is the English text for logs.
     Warning {
-        code: String,
+        code: WarningCode,
         message: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         device: Option<String>,
     },
-    /// The turn is over. `heard` is the reply as far as the user heard it;
-    /// `interrupted`: cut by the user; `incomplete`: cut by a failure.
-    TurnEnded { turn: TurnId, heard: String, interrupted: bool, incomplete: bool, metrics: TurnMetrics },
+    /// A replay or a voice preview started (`playing`) or ended.
+    Playing {
+        sound: Sound,
+        playing: bool,
+    },
+    /// The turn is over. `heard` is the reply as far as the user heard it,
+    /// which is its first `heard_chars` characters (Unicode scalar values)
+    /// with trailing space trimmed; `interrupted`: cut by the user;
+    /// `incomplete`: cut otherwise, for the `reason` given.
+    TurnEnded {
+        turn: TurnId,
+        heard: String,
+        heard_chars: usize,
+        interrupted: bool,
+        incomplete: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<Incomplete>,
+        metrics: TurnMetrics,
+    },
 }
 
 impl Event {
     /// A warning not about a particular device.
-    pub fn warning(code: &str, message: impl Into<String>) -> Event {
-        Event::Warning { code: code.into(), message: message.into(), device: None }
+    pub fn warning(code: WarningCode, message: impl Into<String>) -> Event {
+        Event::Warning { code, message: message.into(), device: None }
     }
 
     /// A warning about the sound device `device`.
-    pub fn device_warning(code: &str, message: impl Into<String>, device: Option<String>) -> Event {
-        Event::Warning { code: code.into(), message: message.into(), device }
+    pub fn device_warning(code: WarningCode, message: impl Into<String>, device: Option<String>) -> Event {
+        Event::Warning { code, message: message.into(), device }
     }
 }
 
@@ -103,17 +194,71 @@ mod tests {
             Event::AssistantDelta { turn: 1, text: "네,".into() },
             Event::AssistantSpeaking { turn: 1, chunk: 0, text: "네, 고객님,".into() },
             Event::Retrying { turn: 1, stage: Stage::Chat, attempt: 1, wait_ms: 2000, message: "rate limited".into() },
-            Event::Error { turn: Some(1), stage: Stage::Speech, error: ErrorKind::RateLimited { retry_after_ms: Some(2000) }, message: "m".into(), retryable: true },
-            Event::warning("settings_recovered", "m"),
+            Event::Error {
+                turn: Some(1),
+                stage: Stage::Speech,
+                error: ErrorKind::RateLimited { retry_after_ms: Some(2000) },
+                message: "m".into(),
+                retryable: true,
+            },
+            Event::warning(WarningCode::SettingsRecovered, "m"),
+            Event::device_warning(WarningCode::SpeakerLost, "m", Some("Headset".into())),
+            Event::Playing { sound: Sound::Replay, playing: true },
             Event::TurnEnded {
                 turn: 1,
                 heard: "네, 고객님,".into(),
+                heard_chars: 7,
                 interrupted: true,
                 incomplete: false,
-                metrics: TurnMetrics { transcript_ms: Some(250.0), ttfa_ms: Some(900.5), total_ms: 2000.0, bytes_up: 10, bytes_down: 20, ..Default::default() },
+                reason: None,
+                metrics: TurnMetrics {
+                    transcript_ms: Some(250.0),
+                    ttfa_ms: Some(900.5),
+                    total_ms: 2000.0,
+                    bytes_up: 10,
+                    bytes_down: 20,
+                    ..Default::default()
+                },
             },
         ];
         let json: Vec<String> = events.iter().map(|e| serde_json::to_string(e).unwrap()).collect();
+        let cut = Event::TurnEnded {
+            turn: 2,
+            heard: String::new(),
+            heard_chars: 0,
+            interrupted: false,
+            incomplete: true,
+            reason: Some(Incomplete::MaxLength),
+            metrics: TurnMetrics::default(),
+        };
+        assert!(serde_json::to_string(&cut).unwrap().contains(r#""incomplete":true,"reason":"max_length""#));
+        // Every warning code the window words, by name.
+        let codes = [
+            WarningCode::SettingsRecovered,
+            WarningCode::HistoryNotSaved,
+            WarningCode::NoMicrophone,
+            WarningCode::MicrophoneLost,
+            WarningCode::MicrophoneBack,
+            WarningCode::NoSpeech,
+            WarningCode::NoSpeaker,
+            WarningCode::SpeakerLost,
+            WarningCode::SpeakerBack,
+        ];
+        let names: Vec<String> = codes.iter().map(|c| serde_json::to_string(c).unwrap()).collect();
+        assert_eq!(
+            names,
+            [
+                r#""settings_recovered""#,
+                r#""history_not_saved""#,
+                r#""no_microphone""#,
+                r#""microphone_lost""#,
+                r#""microphone_back""#,
+                r#""no_speech""#,
+                r#""no_speaker""#,
+                r#""speaker_lost""#,
+                r#""speaker_back""#,
+            ]
+        );
         assert_eq!(
             json,
             [
@@ -124,7 +269,9 @@ mod tests {
                 r#"{"type":"retrying","turn":1,"stage":"chat","attempt":1,"wait_ms":2000,"message":"rate limited"}"#,
                 r#"{"type":"error","turn":1,"stage":"speech","error":{"kind":"rate_limited","retry_after_ms":2000},"message":"m","retryable":true}"#,
                 r#"{"type":"warning","code":"settings_recovered","message":"m"}"#,
-                r#"{"type":"turn_ended","turn":1,"heard":"네, 고객님,","interrupted":true,"incomplete":false,"metrics":{"transcript_ms":250.0,"llm_first_token_ms":null,"first_chunk_ms":null,"tts_first_byte_ms":null,"ttfa_ms":900.5,"total_ms":2000.0,"bytes_up":10,"bytes_down":20}}"#,
+                r#"{"type":"warning","code":"speaker_lost","message":"m","device":"Headset"}"#,
+                r#"{"type":"playing","sound":"replay","playing":true}"#,
+                r#"{"type":"turn_ended","turn":1,"heard":"네, 고객님,","heard_chars":7,"interrupted":true,"incomplete":false,"metrics":{"transcript_ms":250.0,"llm_first_token_ms":null,"first_chunk_ms":null,"tts_first_byte_ms":null,"ttfa_ms":900.5,"total_ms":2000.0,"bytes_up":10,"bytes_down":20}}"#,
             ]
         );
     }

@@ -1,14 +1,21 @@
 //! `sori-core`: Sori's engine, with no Tauri anywhere in its dependency tree.
 //!
 //! A map of the crate (it grows with each capability):
+//! - [`app`]: what every front end shares: providers built per stage from
+//!   settings and keys, key checks, headless settings.
 //! - [`audio`]: devices; capture (cpal on its own thread, rubato to 16 kHz);
 //!   voice activity (webrtc-vad behind a noise gate), the utterance segmenter
 //!   and the listener (push-to-talk, hands-free, barge-in, level); playback
-//!   (rodio) and decoding of provider audio.
+//!   (rodio), decoded sound (`Pcm`), WAV files and decoding of provider audio.
 //! - [`provider`]: the `SpeechToText`, `ChatModel` and `TextToSpeech` traits,
-//!   their OpenAI-compatible clients, failure kinds, retries and the SSE parser.
-//! - [`turn`]: one turn, utterance or text in, spoken reply out, with metrics.
-//! - [`engine`]: the task that owns the conversation and runs turns; `EngineHandle`.
+//!   the message model (with tool calls), their OpenAI-compatible clients,
+//!   failure kinds, retries, the SSE parser and the tool-call assembler.
+//! - [`turn`]: one turn in four steps (transcribe, respond, speak, account
+//!   for what was heard), utterance or text in, spoken reply out, with metrics.
+//! - [`engine`]: the task that owns the conversation, the phase and the
+//!   speaker, and runs one job at a time (a turn, a replay, a preview); `EngineHandle`.
+//! - [`phase`]: the engine's phase, followed by anyone through a `watch` channel.
+//! - [`voice`]: the microphone driving the engine (capture → listener).
 //! - [`conversation`]: the persona and the budgeted history.
 //! - [`event`]: the event stream that is the contract with the UI, and turn metrics.
 //! - [`secrets`]: keys in the OS keychain (or this session's memory), their
@@ -19,13 +26,20 @@
 //!
 //! Data flows one way: mic → frames → VAD segmenter → utterance → STT →
 //! chat stream → clause splitter → TTS stream → playback, each step reporting
-//! to one event stream that the UI renders (see `ARCHITECTURE.md`).
+//! to one event stream that the UI renders (see `ARCHITECTURE.md`). Nothing
+//! flows back but cancellation and the phase, which the engine owns.
+//!
+//! Modules depend one way: `audio`, `text` and `secrets` are leaves;
+//! `provider` uses them, `event` uses `provider`'s error kinds; `turn`,
+//! `engine` and `voice` use those; `app` sits on top for the front ends.
 
+pub mod app;
 pub mod audio;
 pub mod conversation;
 pub mod engine;
 pub mod event;
 pub mod history;
+pub mod phase;
 pub mod provider;
 pub mod secrets;
 pub mod settings;

@@ -1,15 +1,16 @@
 //! The microphone side of a conversation: capture → listener on one thread,
 //! driving the engine. Utterances become turns, push-to-talk comes in as
 //! press/release, barge-in cancels the reply, and the level, speech starts and
-//! microphone loss go out as events. The listener's detector is created on
-//! this thread (webrtc-vad is not `Send`).
+//! microphone loss go out as events. Sori's own voice is gated by following
+//! the engine's phase directly: no front end has to pass it on. The
+//! listener's detector is created on this thread (webrtc-vad is not `Send`).
 
 use crate::audio::capture::{Capture, CaptureError, CaptureEvent};
 use crate::audio::listener::{Listener, ListenerEvent, Mode};
 use crate::audio::segmenter::SegmenterConfig;
 use crate::audio::vad::{NoiseGate, WebRtcVad};
 use crate::engine::EngineHandle;
-use crate::event::{Event, Phase};
+use crate::event::{Event, Phase, WarningCode};
 use crate::turn::TurnInput;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
@@ -28,7 +29,6 @@ pub struct VoiceSettings {
 enum Command {
     Press,
     Release,
-    Phase(Phase),
     Stop,
 }
 
@@ -60,9 +60,8 @@ impl VoiceInput {
                 run(&mut listener, frames, commands_rx, &engine, &thread_events);
                 drop(capture);
             })
-            .map_err(|e| CaptureError::Open(e.to_string()))?;
-        ready_rx.recv().map_err(|e| CaptureError::Open(e.to_string()))??;
-        let _ = events.send(Event::Status { phase: Phase::Listening });
+            .map_err(CaptureError::open)?;
+        ready_rx.recv().map_err(CaptureError::open)??;
         Ok(VoiceInput { commands, thread: Some(thread) })
     }
 
@@ -75,12 +74,6 @@ impl VoiceInput {
     pub fn release(&self) {
         let _ = self.commands.send(Command::Release);
     }
-
-    /// Tells the microphone what the engine is doing (from its status events),
-    /// so Sori does not take its own voice for the user's.
-    pub fn engine_phase(&self, phase: Phase) {
-        let _ = self.commands.send(Command::Phase(phase));
-    }
 }
 
 fn run(
@@ -90,30 +83,44 @@ fn run(
     engine: &EngineHandle,
     events: &UnboundedSender<Event>,
 ) {
+    let mut phase = engine.phase();
+    listener.set_assistant_speaking(*phase.borrow_and_update() == Phase::Speaking);
     loop {
         let mut out = Vec::new();
+        // Sori's own voice is not the user's: gated while the engine speaks.
+        if phase.has_changed().unwrap_or(false) {
+            listener.set_assistant_speaking(*phase.borrow_and_update() == Phase::Speaking);
+        }
         while let Ok(command) = commands.try_recv() {
             match command {
                 Command::Press => out.extend(listener.press()),
                 Command::Release => out.extend(listener.release()),
-                Command::Phase(phase) => listener.set_assistant_speaking(phase == Phase::Speaking),
                 Command::Stop => return,
             }
         }
         match frames.recv_timeout(Duration::from_millis(20)) {
             Ok(CaptureEvent::Frame { samples, .. }) => out.extend(listener.push(&samples)),
-            Ok(CaptureEvent::Lost { message }) => drop(events.send(Event::warning("microphone_lost", message))),
-            Ok(CaptureEvent::Resumed { device }) => drop(events.send(Event::device_warning("microphone_back", format!("Listening again on {device}."), Some(device)))),
+            Ok(CaptureEvent::Lost { message }) => drop(events.send(Event::warning(WarningCode::MicrophoneLost, message))),
+            Ok(CaptureEvent::Resumed { device }) => {
+                drop(events.send(Event::device_warning(WarningCode::MicrophoneBack, format!("Listening again on {device}."), Some(device))))
+            }
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => return,
         }
         for event in out {
             let sent = match event {
                 ListenerEvent::Level { dbfs, speech } => events.send(Event::Level { dbfs, speech }),
-                ListenerEvent::SpeechStarted => events.send(Event::UserSpeechStarted),
-                ListenerEvent::NoSpeech => events.send(Event::warning("no_speech", "No speech was heard. Hold the key while you speak.")),
+                ListenerEvent::SpeechStarted => {
+                    engine.user_speaking();
+                    events.send(Event::UserSpeechStarted)
+                }
+                ListenerEvent::NoSpeech => {
+                    engine.no_speech();
+                    events.send(Event::warning(WarningCode::NoSpeech, "No speech was heard. Hold the key while you speak."))
+                }
                 ListenerEvent::BargeIn => {
                     engine.cancel();
+                    engine.user_speaking();
                     events.send(Event::UserSpeechStarted)
                 }
                 ListenerEvent::Utterance(u) => {

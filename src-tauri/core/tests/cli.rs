@@ -69,7 +69,11 @@ fn say_speaks_with_the_settings_file_and_flags() {
     let settings = temp("settings.json");
     std::fs::write(&settings, r#"{"voice": "nova", "tts_model": "tts-1", "speed": 1.25}"#).unwrap();
     let out_wav = temp("say.wav");
-    let out = cli(&s, TEST_API_KEY, &["say", "안녕하세요, 소리입니다.", "--settings", settings.to_str().unwrap(), "--out", out_wav.to_str().unwrap(), "--speed", "1.5"]);
+    let out = cli(
+        &s,
+        TEST_API_KEY,
+        &["say", "안녕하세요, 소리입니다.", "--settings", settings.to_str().unwrap(), "--out", out_wav.to_str().unwrap(), "--speed", "1.5"],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let sent = &s.requests()[0].body;
     assert_eq!((sent["voice"].as_str(), sent["model"].as_str(), sent["speed"].as_f64()), (Some("nova"), Some("tts-1"), Some(1.5)));

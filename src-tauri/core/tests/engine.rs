@@ -25,7 +25,8 @@ async fn turns_build_the_history_typed_and_spoken_alike() {
     s.set_transcript_for_samples(&audio, "Where is my order?");
     handle.ask_and_wait(TurnInput::Audio { samples: audio, sample_rate: 16_000 }).await.unwrap();
     let history = handle.conversation().await.unwrap();
-    let texts: Vec<(Role, &str)> = history.history().iter().map(|m| (m.role, m.content.as_str())).collect();
+    let messages = history.history();
+    let texts: Vec<(Role, &str)> = messages.iter().map(|m| (m.role, m.content.as_str())).collect();
     assert_eq!(texts.len(), 4);
     assert_eq!(texts[0], (Role::User, "안녕하세요"));
     assert_eq!(texts[2], (Role::User, "Where is my order?"));
@@ -76,7 +77,8 @@ async fn finished_turns_are_kept_on_disk_and_conversations_reopen() {
     let dir = std::env::temp_dir().join(format!("sori-engine-history-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let history = sori_core::history::History::at(&dir);
-    let (handle, _events) = engine::spawn(Conversation::default(), providers(&s), settings(), Arc::new(MemoryOutput::default()), Some(history.clone()));
+    let (handle, _events) =
+        engine::spawn(Conversation::default(), providers(&s), settings(), Arc::new(MemoryOutput::default()), Some(history.clone()));
     handle.ask_and_wait(TurnInput::Text("안녕하세요".into())).await.unwrap();
     handle.ask_and_wait(TurnInput::Text("배송 언제 와요?".into())).await.unwrap();
     let first = history.list().unwrap();
@@ -132,4 +134,55 @@ async fn a_typed_turn_can_be_shown_without_speaking_and_spoken_turns_keep_their_
         }
     }
     assert!(output.queued_samples() > 0, "the spoken turn was spoken");
+}
+
+/// The real chat client, until a bug strikes: after a few pieces of the reply
+/// (and a pause, so speech has begun) the stream panics.
+struct BuggyChat(sori_core::provider::openai::OpenAi);
+
+#[async_trait::async_trait]
+impl sori_core::provider::ChatModel for BuggyChat {
+    async fn stream_chat(
+        &self,
+        request: sori_core::provider::ChatRequest<'_>,
+    ) -> Result<sori_core::provider::ProviderStream<sori_core::provider::ChatEvent>, sori_core::provider::ProviderError> {
+        use futures_util::StreamExt;
+        let real = self.0.stream_chat(request).await?;
+        let bug = futures_util::stream::once(async {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            panic!("a bug in the middle of a reply")
+        });
+        Ok(Box::pin(real.take(12).chain(bug)))
+    }
+}
+
+#[tokio::test]
+async fn a_turn_that_panics_still_ends_and_sori_goes_back_to_idle() {
+    use sori_core::event::{Incomplete, Phase};
+    let s = TestServer::start_in_background(ServerConfig::default()).unwrap();
+    let client = sori_core::provider::openai::OpenAi::new(&s.base_url(), sori_core::secrets::ApiKey::new(sori_testkit::TEST_API_KEY)).unwrap();
+    let mut providers = providers(&s);
+    providers.chat = Arc::new(BuggyChat(client));
+    let (handle, mut events) = engine::spawn(Conversation::default(), providers, settings(), Arc::new(MemoryOutput::default()), None);
+    let phase = handle.phase();
+    let turn = handle.ask(TurnInput::Text("When will my order arrive?".into()));
+    let (mut spoke, mut ended) = (false, None);
+    while ended.is_none() {
+        match tokio::time::timeout(Duration::from_secs(10), events.recv()).await.expect("the turn ends, panic or not").unwrap() {
+            Event::Status { phase: Phase::Speaking } => spoke = true,
+            Event::TurnEnded { turn: t, incomplete, reason, .. } if t == turn => ended = Some((incomplete, reason)),
+            _ => {}
+        }
+    }
+    assert!(spoke, "the panic came while Sori was speaking");
+    assert_eq!(ended, Some((true, Some(Incomplete::Internal))));
+    match tokio::time::timeout(Duration::from_secs(5), events.recv()).await.unwrap().unwrap() {
+        Event::Status { phase } => assert_eq!(phase, Phase::Idle),
+        other => panic!("expected idle, got {other:?}"),
+    }
+    assert_eq!(*phase.borrow(), Phase::Idle, "the microphone is not left gated");
+    // The engine goes on.
+    handle.set_providers(common::providers(&s));
+    let next = handle.ask_and_wait(TurnInput::Text("Thanks!".into())).await.unwrap();
+    assert_eq!(next.heard, default_reply("Thanks!"));
 }

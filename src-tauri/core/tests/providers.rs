@@ -33,12 +33,13 @@ fn ask(text: &str) -> Vec<ChatMessage> {
 }
 
 async fn chat_text(c: &OpenAi, messages: &[ChatMessage]) -> Result<String, ProviderError> {
-    let mut stream = c.stream_chat(ChatRequest { model: "gpt-4o-mini", messages, temperature: None }).await?;
+    let mut stream = c.stream_chat(ChatRequest::new("gpt-4o-mini", messages)).await?;
     let mut text = String::new();
     let mut done = false;
     while let Some(event) = tokio::time::timeout(Duration::from_secs(10), stream.next()).await.expect("the stream never hangs") {
         match event? {
             ChatEvent::Text(t) => text.push_str(&t),
+            ChatEvent::ToolCallDelta(d) => panic!("no tools were offered, yet {d:?}"),
             ChatEvent::Done { .. } => done = true,
         }
     }
@@ -78,7 +79,7 @@ async fn transcription_uploads_a_wav_with_the_settings() {
     // "auto" sends no language; silence transcribes to nothing.
     assert_eq!(c.transcribe(stt(&vec![0; 16_000], Some("auto"))).await.unwrap(), "");
     assert!(s.requests()[1].body.get("language").is_none());
-    assert!(c.bytes.up.load(std::sync::atomic::Ordering::Relaxed) > 64_000);
+    assert!(c.transfer().totals().0 > 64_000);
 }
 
 #[tokio::test]
@@ -90,6 +91,63 @@ async fn chat_streams_the_reply_in_korean_and_english() {
     let sent = &s.requests()[0].body;
     assert_eq!(sent["stream"], true);
     assert_eq!(sent["messages"][0]["role"], "system");
+}
+
+#[tokio::test]
+async fn tool_calls_stream_in_pieces_and_come_out_whole_with_the_finish_reason() {
+    let s = server();
+    let c = client(&s);
+    let tools = [ToolSpec {
+        name: "lookup_order".into(),
+        description: "Look up the customer's order.".into(),
+        parameters: serde_json::json!({"type": "object", "properties": {"query": {"type": "string"}}, "required": ["query"]}),
+    }];
+    let messages = ask("Please lookup order A-1001");
+    let request = ChatRequest { tools: &tools, ..ChatRequest::new("gpt-4o-mini", &messages) };
+    let mut stream = c.stream_chat(request).await.unwrap();
+    let (mut calls, mut pieces, mut finish) = (ToolCallAssembler::default(), 0, None);
+    while let Some(event) = stream.next().await {
+        match event.unwrap() {
+            ChatEvent::ToolCallDelta(d) => {
+                pieces += 1;
+                calls.push(d);
+            }
+            ChatEvent::Text(t) => panic!("a tool call has no text here, got {t:?}"),
+            ChatEvent::Done { finish_reason } => finish = finish_reason,
+        }
+    }
+    assert!(pieces > 2, "the arguments came in pieces ({pieces})");
+    assert_eq!(finish, Some(FinishReason::ToolCalls));
+    let calls = calls.finish();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].name, "lookup_order");
+    assert!(calls[0].id.starts_with("call_"));
+    let args: serde_json::Value = serde_json::from_str(&calls[0].arguments).unwrap();
+    assert_eq!(args["query"], "Please lookup order A-1001");
+    let sent = &s.requests()[0].body;
+    assert_eq!(sent["tools"][0]["function"]["name"], "lookup_order");
+    // The call and its result go back in the shape the API takes (the server validates it).
+    let mut next = messages.clone();
+    next.push(ChatMessage::assistant_calling("", calls.clone()));
+    next.push(ChatMessage::tool_result(&calls[0].id, r#"{"status":"shipped"}"#));
+    let answer = chat_text(&c, &next).await.unwrap();
+    assert!(answer.contains("shipped"), "{answer}");
+}
+
+#[tokio::test]
+async fn the_length_limit_goes_as_max_tokens_and_a_cut_reply_says_length() {
+    let s = server();
+    let c = client(&s);
+    let messages = ask("Where is my order?");
+    let request = ChatRequest { max_tokens: Some(5), ..ChatRequest::new("gpt-4o-mini", &messages) };
+    let mut stream = c.stream_chat(request).await.unwrap();
+    let mut events = Vec::new();
+    while let Some(e) = stream.next().await {
+        events.push(e.unwrap());
+    }
+    assert_eq!(events.iter().filter(|e| matches!(e, ChatEvent::Text(_))).count(), 5);
+    assert_eq!(events.last(), Some(&ChatEvent::Done { finish_reason: Some(FinishReason::Length) }));
+    assert_eq!(s.requests()[0].body["max_tokens"], 5);
 }
 
 #[tokio::test]
@@ -183,9 +241,12 @@ async fn retries_honour_retry_after_then_succeed() {
     let started = Instant::now();
     let mut retries = vec![];
     let messages = ask("hi");
-    let stream = with_retries(RetryPolicy::default(), &CancellationToken::new(), |attempt, wait, e| retries.push((attempt, wait, e.kind.clone())), || {
-        c.stream_chat(ChatRequest { model: "gpt-4o-mini", messages: &messages, temperature: None })
-    })
+    let stream = with_retries(
+        RetryPolicy::default(),
+        &CancellationToken::new(),
+        |attempt, wait, e| retries.push((attempt, wait, e.kind.clone())),
+        || c.stream_chat(ChatRequest::new("gpt-4o-mini", &messages)),
+    )
     .await;
     assert!(stream.is_ok());
     assert_eq!(retries.len(), 2);
@@ -193,9 +254,12 @@ async fn retries_honour_retry_after_then_succeed() {
     assert!(started.elapsed() >= Duration::from_millis(1300));
     // Auth failures are not retried.
     s.push_faults(Endpoint::Chat, Fault::Unauthorized, 3);
-    let r = with_retries(RetryPolicy::default(), &CancellationToken::new(), |_, _, _| panic!("no retry for 401"), || {
-        c.stream_chat(ChatRequest { model: "gpt-4o-mini", messages: &messages, temperature: None })
-    })
+    let r = with_retries(
+        RetryPolicy::default(),
+        &CancellationToken::new(),
+        |_, _, _| panic!("no retry for 401"),
+        || c.stream_chat(ChatRequest::new("gpt-4o-mini", &messages)),
+    )
     .await;
     assert_eq!(r.err().unwrap().kind, ErrorKind::Auth);
 }
@@ -228,14 +292,19 @@ async fn a_server_that_makes_one_format_is_understood_whatever_was_asked() {
 
 #[tokio::test]
 async fn a_key_check_says_works_rejected_or_unreachable() {
-    use sori_core::secrets::{check_key, KeyCheck};
+    use sori_core::app::{check_key, KeyCheck};
     let s = server();
     assert_eq!(check_key(&s.base_url(), ApiKey::new(TEST_API_KEY)).await, KeyCheck::Works { models: 9 });
     match check_key(&s.base_url(), ApiKey::new("not-the-key-000")).await {
-        KeyCheck::Rejected { message } => assert!(message.contains("did not accept the API key") && !message.contains("not-the-key-000"), "{message}"),
+        KeyCheck::Rejected { message } => {
+            assert!(message.contains("did not accept the API key") && !message.contains("not-the-key-000"), "{message}")
+        }
         other => panic!("{other:?}"),
     }
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
     assert!(matches!(check_key(&format!("http://{closed}/v1"), ApiKey::new(TEST_API_KEY)).await, KeyCheck::Unreachable { .. }));
-    assert!(matches!(check_key("http://192.168.7.7/v1", ApiKey::new(TEST_API_KEY)).await, KeyCheck::Failed { .. }), "no key over plain http to another machine");
+    assert!(
+        matches!(check_key("http://192.168.7.7/v1", ApiKey::new(TEST_API_KEY)).await, KeyCheck::Failed { .. }),
+        "no key over plain http to another machine"
+    );
 }

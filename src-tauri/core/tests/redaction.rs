@@ -12,7 +12,7 @@ use sori_core::history::History;
 use sori_core::provider::openai::OpenAi;
 use sori_core::secrets::ApiKey;
 use sori_core::settings::{Settings, SettingsFile};
-use sori_core::turn::{Providers, TurnInput};
+use sori_core::turn::TurnInput;
 use sori_testkit::{Endpoint, Fault, ServerConfig, TestServer};
 use std::path::Path;
 use std::process::Command;
@@ -23,16 +23,20 @@ const KEY: &str = "sori-redaction-test-key-5b8e21c9";
 fn every_fault() -> Vec<(Endpoint, Fault)> {
     let mut faults = vec![];
     for endpoint in [Endpoint::Transcriptions, Endpoint::Chat, Endpoint::Speech] {
-        faults.extend([
-            Fault::Unauthorized,
-            Fault::RateLimited { retry_after_secs: 0 },
-            Fault::QuotaExceeded,
-            Fault::ServerError,
-            Fault::Overloaded,
-            Fault::SlowFirstByte { ms: 20 },
-            Fault::DropMidBody { after_bytes: 300 },
-            Fault::MalformedSse,
-        ].into_iter().map(|f| (endpoint, f)));
+        faults.extend(
+            [
+                Fault::Unauthorized,
+                Fault::RateLimited { retry_after_secs: 0 },
+                Fault::QuotaExceeded,
+                Fault::ServerError,
+                Fault::Overloaded,
+                Fault::SlowFirstByte { ms: 20 },
+                Fault::DropMidBody { after_bytes: 300 },
+                Fault::MalformedSse,
+            ]
+            .into_iter()
+            .map(|f| (endpoint, f)),
+        );
     }
     faults.push((Endpoint::Speech, Fault::TruncatedAudio));
     faults.retain(|(e, f)| f.applies_to(*e));
@@ -69,18 +73,23 @@ async fn the_key_appears_in_no_event_output_or_file() {
     SettingsFile::at(dir.join("settings.json")).save(&Settings { base_url: server.base_url(), ..Default::default() }).unwrap();
 
     // The engine: one turn per fault, spoken and typed, with a wrong key too.
-    let client = Arc::new(OpenAi::new(&server.base_url(), ApiKey::new(KEY)).unwrap());
-    let providers = Providers { stt: client.clone(), chat: client.clone(), tts: client.clone(), bytes: None };
-    let (handle, mut events) = engine::spawn(Conversation::default(), providers, settings(), Arc::new(MemoryOutput::default()), Some(history.clone()));
+    let providers = OpenAi::new(&server.base_url(), ApiKey::new(KEY)).unwrap().providers();
+    let (handle, mut events) =
+        engine::spawn(Conversation::default(), providers, settings(), Arc::new(MemoryOutput::default()), Some(history.clone()));
     let audio: Vec<i16> = (0..16_000).map(|i| ((i as f64 * 0.05).sin() * 7000.0) as i16).collect();
     for (endpoint, fault) in every_fault() {
         server.push_fault(endpoint, fault);
-        let input = if endpoint == Endpoint::Transcriptions { TurnInput::Audio { samples: audio.clone(), sample_rate: 16_000 } } else { TurnInput::Text("Hello?".into()) };
+        let input = if endpoint == Endpoint::Transcriptions {
+            TurnInput::Audio { samples: audio.clone(), sample_rate: 16_000 }
+        } else {
+            TurnInput::Text("Hello?".into())
+        };
         handle.ask_and_wait(input).await.unwrap();
     }
     let wrong = OpenAi::new(&server.base_url(), ApiKey::new(format!("{KEY}-wrong"))).unwrap();
     let e = wrong.list_models().await.unwrap_err();
     assert_no_key("a wrong-key error", &e.message);
+    let client = OpenAi::new(&server.base_url(), ApiKey::new(KEY)).unwrap();
     assert_no_key("a client's Debug", &format!("{client:?}"));
 
     let mut all_events = String::new();
@@ -92,10 +101,21 @@ async fn the_key_appears_in_no_event_output_or_file() {
     assert_no_key("the events", &all_events);
 
     // sori-cli, with the key in its environment, through faults too.
-    for (endpoint, fault) in [(Endpoint::Chat, Fault::Unauthorized), (Endpoint::Speech, Fault::DropMidBody { after_bytes: 500 }), (Endpoint::Chat, Fault::MalformedSse)] {
+    for (endpoint, fault) in
+        [(Endpoint::Chat, Fault::Unauthorized), (Endpoint::Speech, Fault::DropMidBody { after_bytes: 500 }), (Endpoint::Chat, Fault::MalformedSse)]
+    {
         server.push_fault(endpoint, fault);
         let out = Command::new(env!("CARGO_BIN_EXE_sori-cli"))
-            .args(["ask", "--text", "hi", "--json", "--settings", dir.join("settings.json").to_str().unwrap(), "--out", dir.join("reply.wav").to_str().unwrap()])
+            .args([
+                "ask",
+                "--text",
+                "hi",
+                "--json",
+                "--settings",
+                dir.join("settings.json").to_str().unwrap(),
+                "--out",
+                dir.join("reply.wav").to_str().unwrap(),
+            ])
             .env("OPENAI_API_KEY", KEY)
             .env("XDG_CONFIG_HOME", dir.join("config"))
             .env("XDG_DATA_HOME", dir.join("data"))

@@ -5,6 +5,8 @@
 //! They need the rig's PulseAudio (sinks `micsink` and `speaker`); outside it
 //! they fail and say so, they never skip.
 
+mod common;
+
 use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
 use std::process::{Command, Stdio};
 use std::sync::{mpsc, Mutex};
@@ -41,6 +43,7 @@ fn write_wav(path: &std::path::Path, samples: &[i16], rate: u32, channels: u16) 
 
 #[test]
 fn capture_hears_exactly_what_the_virtual_microphone_plays() {
+    common::require_rig();
     let _one_at_a_time = DEVICES.lock().unwrap_or_else(|e| e.into_inner());
     assert_rig();
     let known = known_signal(16_000, 16_000.0);
@@ -65,7 +68,10 @@ fn capture_hears_exactly_what_the_virtual_microphone_plays() {
     let _ = std::fs::remove_dir_all(&dir);
 
     let probe = &known[100..164];
-    let start = captured.windows(probe.len()).position(|w| w == probe).map(|p| p as i64 - 100)
+    let start = captured
+        .windows(probe.len())
+        .position(|w| w == probe)
+        .map(|p| p as i64 - 100)
         .unwrap_or_else(|| panic!("the known signal is not in the {} captured samples", captured.len()));
     assert!(start >= 0, "capture began after the signal did");
     let got = &captured[start as usize..(start as usize + known.len()).min(captured.len())];
@@ -75,6 +81,7 @@ fn capture_hears_exactly_what_the_virtual_microphone_plays() {
 
 #[test]
 fn rodio_plays_into_the_virtual_speaker_intact() {
+    common::require_rig();
     let _one_at_a_time = DEVICES.lock().unwrap_or_else(|e| e.into_inner());
     assert_rig();
     // 48 kHz stereo, the speaker's own format, so nothing resamples on the way.
@@ -126,6 +133,7 @@ fn rodio_plays_into_the_virtual_speaker_intact() {
 
 #[test]
 fn devices_are_listed_with_one_default_each() {
+    common::require_rig();
     let _one_at_a_time = DEVICES.lock().unwrap_or_else(|e| e.into_inner());
     assert_rig();
     let list = sori_core::audio::list_devices().expect("list devices");

@@ -3,6 +3,8 @@
 //! within 300 ms), the pre-roll keeps the first syllable, silence yields
 //! nothing, and unloading the microphone is reported and recovered from.
 
+mod common;
+
 use sori_core::audio::capture::{Capture, CaptureEvent};
 use sori_core::audio::segmenter::{SegmentEvent, SegmenterConfig, UtteranceSegmenter};
 use sori_core::audio::vad::{NoiseGate, VoiceActivityDetector, WebRtcVad};
@@ -38,11 +40,18 @@ fn capture_for(seconds: f64, during: impl FnOnce()) -> Vec<i16> {
         std::thread::sleep(Duration::from_millis(20));
     }
     drop(capture);
-    rx.try_iter().filter_map(|e| match e { CaptureEvent::Frame { samples, .. } => Some(samples), _ => None }).flatten().collect()
+    rx.try_iter()
+        .filter_map(|e| match e {
+            CaptureEvent::Frame { samples, .. } => Some(samples),
+            _ => None,
+        })
+        .flatten()
+        .collect()
 }
 
 #[test]
 fn speech_played_into_the_microphone_is_found_where_it_was_spoken() {
+    common::require_rig();
     let _one = MIC.lock().unwrap_or_else(|e| e.into_inner());
     for (text, voice) in [("주문한 상품이 언제 도착하나요?", "ko"), ("When will my order arrive?", "en")] {
         let wav = espeak_wav(text, voice, 0.5, 1.0).unwrap();
@@ -63,7 +72,13 @@ fn speech_played_into_the_microphone_is_found_where_it_was_spoken() {
         let mut vad = NoiseGate::new(WebRtcVad::new(2));
         let mut seg = UtteranceSegmenter::new(SegmenterConfig::default());
         let events: Vec<SegmentEvent> = captured.chunks_exact(320).filter_map(|f| seg.push(f, vad.is_speech(f))).collect();
-        let utterances: Vec<_> = events.iter().filter_map(|e| match e { SegmentEvent::SpeechEnded(u) => Some(u), _ => None }).collect();
+        let utterances: Vec<_> = events
+            .iter()
+            .filter_map(|e| match e {
+                SegmentEvent::SpeechEnded(u) => Some(u),
+                _ => None,
+            })
+            .collect();
         assert_eq!(utterances.len(), 1, "{text}: {} utterances", utterances.len());
         let u = utterances[0];
         let start_error = (u.speech_start as f64 * 320.0 - truth_start as f64) / 16.0;
@@ -77,6 +92,7 @@ fn speech_played_into_the_microphone_is_found_where_it_was_spoken() {
 
 #[test]
 fn silence_in_the_microphone_is_not_speech() {
+    common::require_rig();
     let _one = MIC.lock().unwrap_or_else(|e| e.into_inner());
     let captured = capture_for(2.0, || {});
     assert!(captured.len() >= 16_000, "{} samples in 2 s", captured.len());
@@ -89,7 +105,13 @@ fn pactl(args: &[&str]) -> String {
 }
 
 fn plug_microphone() {
-    pactl(&["load-module", "module-remap-source", "master=micsink.monitor", "source_name=mic", "source_properties=device.description=Virtual-Microphone"]);
+    pactl(&[
+        "load-module",
+        "module-remap-source",
+        "master=micsink.monitor",
+        "source_name=mic",
+        "source_properties=device.description=Virtual-Microphone",
+    ]);
     pactl(&["set-default-source", "mic"]);
 }
 
@@ -107,6 +129,7 @@ impl Drop for MicBackAfter {
 
 #[test]
 fn a_lost_microphone_is_reported_and_capture_resumes() {
+    common::require_rig();
     unplug_and_back(false);
 }
 
@@ -114,13 +137,18 @@ fn a_lost_microphone_is_reported_and_capture_resumes() {
 /// the list; here slowly enough that capture follows the default first every time.
 #[test]
 fn a_lost_microphone_is_reported_even_after_capture_followed_the_new_default() {
+    common::require_rig();
     unplug_and_back(true);
 }
 
 fn unplug_and_back(default_moves_first: bool) {
     let _one = MIC.lock().unwrap_or_else(|e| e.into_inner());
     let _back = MicBackAfter;
-    let module = pactl(&["list", "short", "modules"]).lines().find(|l| l.contains("module-remap-source")).and_then(|l| l.split('\t').next().map(str::to_string)).expect("the rig's mic module");
+    let module = pactl(&["list", "short", "modules"])
+        .lines()
+        .find(|l| l.contains("module-remap-source"))
+        .and_then(|l| l.split('\t').next().map(str::to_string))
+        .expect("the rig's mic module");
     let (tx, rx) = mpsc::channel();
     let capture = Capture::start(None, tx).unwrap();
     std::thread::sleep(Duration::from_millis(500));

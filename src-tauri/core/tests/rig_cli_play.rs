@@ -1,6 +1,8 @@
 //! `sori-cli say --play` on the rig's virtual speaker: the reply really reaches
 //! the sound device, for as long as the speech lasts.
 
+mod common;
+
 use sori_testkit::audio::synthesize;
 use sori_testkit::{ServerConfig, TestServer, TEST_API_KEY};
 use std::process::{Command, Stdio};
@@ -8,6 +10,7 @@ use std::time::Duration;
 
 #[test]
 fn say_play_reaches_the_speaker() {
+    common::require_rig();
     let s = TestServer::start_in_background(ServerConfig::default()).unwrap();
     let text = "네, 좋아요. 바로 확인해 드릴게요.";
     let dir = std::env::temp_dir().join(format!("sori-cli-play-{}", std::process::id()));
@@ -38,5 +41,8 @@ fn say_play_reaches_the_speaker() {
     let voiced = left.chunks(480).filter(|b| b.iter().map(|&s| (s as f64).powi(2)).sum::<f64>() / b.len() as f64 > 1e6).count();
     let expected = synthesize(text, "coral", 1.0);
     let expected_voiced = expected.chunks(240).filter(|b| b.iter().map(|&s| (s as f64).powi(2)).sum::<f64>() / b.len() as f64 > 1e6).count();
-    assert!(voiced as f64 > expected_voiced as f64 * 0.9 && (voiced as f64) < expected_voiced as f64 * 1.1, "{voiced} voiced blocks recorded, {expected_voiced} in the speech");
+    assert!(
+        voiced as f64 > expected_voiced as f64 * 0.9 && (voiced as f64) < expected_voiced as f64 * 1.1,
+        "{voiced} voiced blocks recorded, {expected_voiced} in the speech"
+    );
 }

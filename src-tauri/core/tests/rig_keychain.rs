@@ -4,6 +4,8 @@
 
 #![cfg(target_os = "linux")]
 
+mod common;
+
 use keyring::{Entry, Error};
 
 fn roundtrip(entry: Entry, store: &str) {
@@ -18,12 +20,14 @@ fn roundtrip(entry: Entry, store: &str) {
 
 #[test]
 fn secret_service_stores_reads_and_deletes() {
+    common::require_rig();
     let cred = keyring::secret_service::SsCredential::new_with_target(None, "sori-rig-smoke", "provider-a").unwrap();
     roundtrip(Entry::new_with_credential(Box::new(cred)), "secret-service");
 }
 
 #[test]
 fn keyutils_stores_reads_and_deletes() {
+    common::require_rig();
     let cred = keyring::keyutils::KeyutilsCredential::new_with_target(None, "sori-rig-smoke", "provider-a").unwrap();
     roundtrip(Entry::new_with_credential(Box::new(cred)), "keyutils");
 }

@@ -4,6 +4,8 @@
 
 #![cfg(target_os = "linux")]
 
+mod common;
+
 use sori_core::secrets::{ApiKey, KeySource, KeychainStore, Keys, SecretStore};
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -34,16 +36,19 @@ fn roundtrip(store: KeychainStore) {
 
 #[test]
 fn secret_service_keeps_keys_per_provider() {
+    common::require_rig();
     roundtrip(KeychainStore::open_named("secret-service").unwrap());
 }
 
 #[test]
 fn the_kernel_keyring_keeps_keys_per_provider() {
+    common::require_rig();
     roundtrip(KeychainStore::open_named("keyutils").unwrap());
 }
 
 #[test]
 fn the_best_keychain_is_secret_service_when_it_runs() {
+    common::require_rig();
     assert_eq!(KeychainStore::open().unwrap().name(), "Secret Service");
 }
 
@@ -64,6 +69,7 @@ fn cli(args: &[&str], stdin: &str, env: &[(&str, &str)]) -> (i32, String, String
 
 #[test]
 fn sori_cli_sets_shows_and_clears_a_key_without_printing_it() {
+    common::require_rig();
     let url = ["--base-url", "https://cli-test.example/v1"];
     let (code, out, _) = cli(&[&["key"][..], &url, &["set"]].concat(), "cli-secret-key-4444\n", &[]);
     assert_eq!(code, 0);
@@ -77,6 +83,7 @@ fn sori_cli_sets_shows_and_clears_a_key_without_printing_it() {
 
 #[test]
 fn without_secret_service_the_kernel_keyring_is_used_and_said() {
+    common::require_rig();
     // A session with no Secret Service on its bus (a bare window manager).
     let no_bus = [("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")];
     let url = ["--base-url", "https://no-ss.example/v1"];

@@ -3,9 +3,11 @@
 //! reply goes on on the default speaker) and plugged in again, and the
 //! default device itself being unplugged.
 
+mod common;
+
 use sori_core::audio::list_devices;
 use sori_core::audio::output::{AudioOutput, DeviceOutput, OutputEvent};
-use sori_core::provider::Pcm;
+use sori_core::audio::Pcm;
 use std::process::{Child, Command};
 use std::sync::mpsc;
 use std::sync::Mutex;
@@ -43,7 +45,9 @@ fn pactl(args: &[&str]) -> String {
 
 /// A second output, as when a headset is plugged in; returns its module number.
 fn plug_headset() -> String {
-    pactl(&["load-module", "module-null-sink", "sink_name=headset", "rate=48000", "channels=2", "sink_properties=device.description=Virtual-Headset"]).trim().to_string()
+    pactl(&["load-module", "module-null-sink", "sink_name=headset", "rate=48000", "channels=2", "sink_properties=device.description=Virtual-Headset"])
+        .trim()
+        .to_string()
 }
 
 fn headset_id() -> String {
@@ -66,7 +70,11 @@ fn tone(seconds: f64) -> Pcm {
 }
 
 fn record(device: &str, path: &std::path::Path) -> Child {
-    Command::new("parecord").args(["-d", device, "--raw", "--format=s16le", "--rate=48000", "--channels=1", "--latency-msec=20"]).arg(path).spawn().expect("parecord")
+    Command::new("parecord")
+        .args(["-d", device, "--raw", "--format=s16le", "--rate=48000", "--channels=1", "--latency-msec=20"])
+        .arg(path)
+        .spawn()
+        .expect("parecord")
 }
 
 fn stop(mut recorder: Child) {
@@ -99,6 +107,7 @@ fn wait_played(output: &DeviceOutput, samples: u64, within: Duration) {
 
 #[test]
 fn plays_on_the_chosen_device_not_the_default() {
+    common::require_rig();
     let _one = DEVICES.lock().unwrap_or_else(|e| e.into_inner());
     let module = plug_headset();
     let dir = TempDir::new();
@@ -122,6 +131,7 @@ fn plays_on_the_chosen_device_not_the_default() {
 
 #[test]
 fn a_reply_goes_on_when_its_device_is_unplugged_and_returns_when_it_is_back() {
+    common::require_rig();
     let _one = DEVICES.lock().unwrap_or_else(|e| e.into_inner());
     let module = plug_headset();
     let dir = TempDir::new();
@@ -173,6 +183,7 @@ fn a_reply_goes_on_when_its_device_is_unplugged_and_returns_when_it_is_back() {
 
 #[test]
 fn a_missing_chosen_device_plays_on_the_default_and_says_so() {
+    common::require_rig();
     let _one = DEVICES.lock().unwrap_or_else(|e| e.into_inner());
     let (output, events) = open_watched(Some("pulseaudio:no-such-headset".into()));
     match events.recv_timeout(Duration::from_secs(1)).expect("the fallback is reported") {
@@ -185,6 +196,7 @@ fn a_missing_chosen_device_plays_on_the_default_and_says_so() {
 
 #[test]
 fn the_device_can_be_changed_while_playing() {
+    common::require_rig();
     let _one = DEVICES.lock().unwrap_or_else(|e| e.into_inner());
     let module = plug_headset();
     let dir = TempDir::new();
@@ -209,6 +221,7 @@ fn the_device_can_be_changed_while_playing() {
 
 #[test]
 fn an_unplugged_default_device_is_reported_as_lost_not_just_switched() {
+    common::require_rig();
     let _one = DEVICES.lock().unwrap_or_else(|e| e.into_inner());
     let module = plug_headset();
     pactl(&["set-default-sink", "headset"]);

@@ -5,9 +5,7 @@
 
 mod common;
 
-use common::{providers, settings};
-use sori_core::audio::capture::{Capture, CaptureEvent};
-use sori_core::audio::list_devices;
+use common::{listen_to_speaker, providers, settings, went_silent, LONG_REPLY};
 use sori_core::audio::listener::Mode;
 use sori_core::audio::output::DeviceOutput;
 use sori_core::audio::segmenter::SegmenterConfig;
@@ -19,10 +17,11 @@ use sori_testkit::audio::synthesize;
 use sori_testkit::audio::test_audio::espeak_wav;
 use sori_testkit::{ServerConfig, TestServer};
 use std::process::{Child, Command};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-static DEVICES: Mutex<()> = Mutex::new(());
+/// One test at a time on the devices (held across awaits: an async lock).
+static DEVICES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 const REPLY: &str = "네, 내일 도착해요.";
 
 fn voiced_blocks(samples: &[i16], block: usize) -> usize {
@@ -30,45 +29,21 @@ fn voiced_blocks(samples: &[i16], block: usize) -> usize {
 }
 
 fn record(path: &std::path::Path) -> Child {
-    Command::new("parecord").args(["-d", "speaker.monitor", "--raw", "--format=s16le", "--rate=48000", "--channels=2", "--latency-msec=20"]).arg(path).spawn().expect("parecord (run through tests/rig/with-rig.sh)")
-}
-
-
-/// The microphone listening for an engine, with the app's event pump: engine
-/// phases go to the microphone, and engine events are passed on.
-struct Mic {
-    voice: Arc<VoiceInput>,
-    pump: tokio::task::JoinHandle<()>,
+    Command::new("parecord")
+        .args(["-d", "speaker.monitor", "--raw", "--format=s16le", "--rate=48000", "--channels=2", "--latency-msec=20"])
+        .arg(path)
+        .spawn()
+        .expect("parecord (run through tests/rig/with-rig.sh)")
 }
 
 type Events = tokio::sync::mpsc::UnboundedReceiver<Event>;
 
-fn listen(mode: Mode, voice_barge_in: bool, engine: &engine::EngineHandle, mut engine_events: Events) -> (Mic, Events, Events) {
+/// The microphone listening for an engine. Nothing has to carry the engine's
+/// phase to it: it follows the engine by itself.
+fn listen(mode: Mode, voice_barge_in: bool, engine: &engine::EngineHandle) -> (VoiceInput, Events) {
     let (voice_tx, voice_events) = tokio::sync::mpsc::unbounded_channel();
     let settings = VoiceSettings { device: None, mode, voice_barge_in, vad_aggressiveness: 2, segmenter: SegmenterConfig::default() };
-    let voice = Arc::new(VoiceInput::start(settings, engine.clone(), voice_tx).expect("the rig's microphone"));
-    let (forward_tx, events) = tokio::sync::mpsc::unbounded_channel();
-    let pump = {
-        let voice = voice.clone();
-        tokio::spawn(async move {
-            while let Some(e) = engine_events.recv().await {
-                if let Event::Status { phase } = &e {
-                    voice.engine_phase(*phase);
-                }
-                let _ = forward_tx.send(e);
-            }
-        })
-    };
-    (Mic { voice, pump }, voice_events, events)
-}
-
-impl Mic {
-    /// Stops the pump, then the microphone (its last reference).
-    async fn stop(self) {
-        self.pump.abort();
-        let _ = self.pump.await;
-        drop(self.voice);
-    }
+    (VoiceInput::start(settings, engine.clone(), voice_tx).expect("the rig's microphone"), voice_events)
 }
 
 async fn two_turns(mode: Mode) {
@@ -77,9 +52,8 @@ async fn two_turns(mode: Mode) {
     let mut turn_settings = settings();
     turn_settings.language = Some("ko".into()); // the server transcribes any speech as a Korean question
     let output = Arc::new(DeviceOutput::open_default().unwrap());
-    let (engine, engine_events) = engine::spawn(Conversation::default(), providers(&s), turn_settings, output, None);
-    let (mic, mut voice_events, mut events) = listen(mode, false, &engine, engine_events);
-    let voice = &mic.voice;
+    let (engine, mut events) = engine::spawn(Conversation::default(), providers(&s), turn_settings, output, None);
+    let (voice, mut voice_events) = listen(mode, false, &engine);
 
     let dir = std::env::temp_dir().join(format!("sori-voice-{mode:?}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -101,7 +75,10 @@ async fn two_turns(mode: Mode) {
         }
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
-            let event = tokio::time::timeout_at(deadline.into(), events.recv()).await.unwrap_or_else(|_| panic!("{mode:?}: turn {turn} never ended")).unwrap();
+            let event = tokio::time::timeout_at(deadline.into(), events.recv())
+                .await
+                .unwrap_or_else(|_| panic!("{mode:?}: turn {turn} never ended"))
+                .unwrap();
             if let Event::UserTranscript { text, .. } = &event {
                 assert_eq!(text, "주문한 상품이 언제 도착하나요?");
             }
@@ -114,7 +91,7 @@ async fn two_turns(mode: Mode) {
     tokio::time::sleep(Duration::from_millis(400)).await;
     let _ = Command::new("kill").args(["-INT", &recorder.id().to_string()]).status();
     let _ = recorder.wait();
-    mic.stop().await;
+    drop(voice);
     assert_eq!(heard, [REPLY, REPLY], "{mode:?}");
     let levels = std::iter::from_fn(|| voice_events.try_recv().ok()).filter(|e| matches!(e, Event::Level { .. })).count();
     assert!(levels > 50, "{mode:?}: the level meter ran ({levels} reports)");
@@ -123,48 +100,37 @@ async fn two_turns(mode: Mode) {
     let left: Vec<i16> = bytes.chunks_exact(4).map(|f| i16::from_le_bytes([f[0], f[1]])).collect();
     let expected = 2 * voiced_blocks(&synthesize(REPLY, "coral", 1.0), 240);
     let got = voiced_blocks(&left, 480);
-    assert!((got as f64) > expected as f64 * 0.85 && (got as f64) < expected as f64 * 1.15, "{mode:?}: {got} voiced blocks recorded, {expected} in two replies");
+    assert!(
+        (got as f64) > expected as f64 * 0.85 && (got as f64) < expected as f64 * 1.15,
+        "{mode:?}: {got} voiced blocks recorded, {expected} in two replies"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hands_free_drives_two_turns_from_microphone_to_speaker() {
-    let _one = DEVICES.lock().unwrap_or_else(|e| e.into_inner());
+    common::require_rig();
+    let _one = DEVICES.lock().await;
     two_turns(Mode::HandsFree).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn push_to_talk_drives_two_turns_from_microphone_to_speaker() {
-    let _one = DEVICES.lock().unwrap_or_else(|e| e.into_inner());
+    common::require_rig();
+    let _one = DEVICES.lock().await;
     two_turns(Mode::PushToTalk).await;
-}
-
-/// A reply without pauses (Hangul syllables only, no spaces): silence on the
-/// speaker can then only mean that playback stopped.
-const LONG_REPLY: &str = "네고객님주문하신상품은내일오후세시에서다섯시사이에도착할예정이고요배송기사님이출발하시면문자로다시안내해드릴게요.";
-
-/// Listens to the virtual speaker's monitor through Sori's own capture, so
-/// every 20 ms of what the speaker played carries a time on the test's clock
-/// (taken when the frame reached us: later than the sound, never earlier).
-fn listen_to_speaker() -> (Capture, std::sync::mpsc::Receiver<CaptureEvent>) {
-    let monitor = list_devices().unwrap().inputs.into_iter().find(|d| d.name == "Monitor of Virtual-Speaker").and_then(|d| d.id).expect("the speaker's monitor");
-    let (tx, rx) = std::sync::mpsc::channel();
-    (Capture::start(Some(monitor), tx).unwrap(), rx)
-}
-
-fn loud(samples: &[i16]) -> bool {
-    samples.iter().map(|&s| (s as f64).powi(2)).sum::<f64>() / samples.len() as f64 > 1e6
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn speaking_over_sori_stops_it_within_150_ms() {
+    common::require_rig();
     use sori_core::audio::output::AudioOutput;
-    let _one = DEVICES.lock().unwrap_or_else(|e| e.into_inner());
+    let _one = DEVICES.lock().await;
     let s = TestServer::start_in_background(ServerConfig::default()).unwrap();
     s.add_reply("order arrive", LONG_REPLY);
     let output = Arc::new(DeviceOutput::open_default().unwrap());
-    let (engine, engine_events) = engine::spawn(Conversation::default(), providers(&s), settings(), output.clone(), None);
-    let (mic, mut voice_events, _events) = listen(Mode::HandsFree, true, &engine, engine_events);
+    let (engine, _events) = engine::spawn(Conversation::default(), providers(&s), settings(), output.clone(), None);
+    let (voice, mut voice_events) = listen(Mode::HandsFree, true, &engine);
     let (speaker, heard_frames) = listen_to_speaker();
     let dir = std::env::temp_dir().join(format!("sori-barge-in-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -190,25 +156,20 @@ async fn speaking_over_sori_stops_it_within_150_ms() {
     let _ = player.wait_with_output();
     tokio::time::sleep(Duration::from_millis(500)).await;
     drop(speaker);
-    mic.stop().await;
+    drop(voice);
 
-    // The speaker's recording: when did the reply's sound stop?
-    let frames: Vec<(Vec<i16>, Instant)> = heard_frames.try_iter().filter_map(|e| match e {
-        CaptureEvent::Frame { samples, at } => Some((samples, at)),
-        _ => None,
-    }).collect();
-    // The reply has no pauses, so the first 100 ms of silence after the
-    // decision is the cut (the user's own question gets a reply later on).
-    let cut = frames.iter().enumerate().position(|(i, (_, at))| *at > decided && frames[i..].iter().take(5).all(|(f, _)| !loud(f))).expect("the speaker went silent");
-    let sounding: Vec<Instant> = frames[..cut].iter().filter(|(f, _)| loud(f)).map(|(_, at)| *at).collect();
-    let last = *sounding.last().expect("the speaker played the reply");
+    // The speaker's recording: when did the reply's sound stop? The reply has
+    // no pauses, so the first 100 ms of silence after the decision is the cut
+    // (the user's own question gets a reply later on).
+    let frames = common::frames(&heard_frames);
+    let (last, sounding) = went_silent(&frames, decided);
     let stop_ms = last.saturating_duration_since(decided).as_secs_f64() * 1000.0;
     eprintln!("the speaker went silent {stop_ms:.0} ms after the barge-in decision (from its monitor)");
     assert!(stop_ms <= 150.0, "the speaker went silent {stop_ms:.0} ms after the decision");
-    assert!(sounding.len() >= 90, "the reply played for {} ms before the barge-in", sounding.len() * 20);
+    assert!(sounding >= 90, "the reply played for {} ms before the barge-in", sounding * 20);
     // Only the start of it reached the speaker.
     let full = synthesize(LONG_REPLY, "coral", 1.0).len() as f64 / 24.0;
-    let heard_ms = sounding.len() as f64 * 20.0;
+    let heard_ms = sounding as f64 * 20.0;
     assert!(heard_ms < full * 0.6, "{heard_ms:.0} of {full:.0} ms of the reply reached the speaker");
     let _ = std::fs::remove_dir_all(&dir);
 }

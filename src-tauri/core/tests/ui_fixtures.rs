@@ -11,7 +11,7 @@ use common::{providers, settings};
 use sori_core::audio::output::MemoryOutput;
 use sori_core::conversation::Conversation;
 use sori_core::engine;
-use sori_core::event::Event;
+use sori_core::event::{Event, Incomplete};
 use sori_core::turn::TurnInput;
 use sori_testkit::{Endpoint, Fault, LatencyModel, ServerConfig, TestServer};
 use std::path::PathBuf;
@@ -29,12 +29,18 @@ async fn record(s: &TestServer, question: &str, cancel_after_speaking: bool) -> 
     let (engine, mut events) = engine::spawn(Conversation::default(), providers(s), settings(), Arc::new(MemoryOutput::default()), None);
     engine.ask(TurnInput::Text(question.into()));
     let mut out = Vec::new();
-    // Cut a few words after speech began, so more was shown than heard.
+    // Cut a few words after the second line began, so more was shown than heard.
+    let mut lines_spoken = 0;
     let mut words_after_speaking: Option<usize> = None;
     loop {
         let e = tokio::time::timeout(Duration::from_secs(20), events.recv()).await.expect("the turn ends").expect("the engine runs");
         match (&e, words_after_speaking.as_mut()) {
-            (Event::AssistantSpeaking { .. }, None) => words_after_speaking = Some(0),
+            (Event::AssistantSpeaking { .. }, None) => {
+                lines_spoken += 1;
+                if lines_spoken == 2 {
+                    words_after_speaking = Some(0);
+                }
+            }
             (Event::AssistantDelta { .. }, Some(n)) => {
                 *n += 1;
                 if cancel_after_speaking && *n == 4 {
@@ -65,9 +71,15 @@ async fn record_the_event_streams_the_ui_is_tested_with() {
 
     let slow = LatencyModel { chat_first_token_ms: 20.0, chat_tokens_per_second: 30.0, ..LatencyModel::instant() };
     let s = TestServer::start_in_background(ServerConfig { latency: slow, ..Default::default() }).unwrap();
+    // Paragraphs apart, as models often write: the cut mark must still land exactly.
+    s.add_reply(
+        "Please tell me everything",
+        "Sure, thanks for reaching out.\n\nYour order left our warehouse this morning.\n\nIt should arrive tomorrow afternoon, and the driver will text you first.",
+    );
     let cut = record(&s, "When will my order arrive? Please tell me everything.", true).await;
     let shown: String = cut.iter().filter_map(|e| if let Event::AssistantDelta { text, .. } = e { Some(text.as_str()) } else { None }).collect();
     assert!(cut.iter().any(|e| matches!(e, Event::TurnEnded { interrupted: true, heard, .. } if heard.len() < shown.len())), "{cut:?}");
+    assert!(cut.iter().any(|e| matches!(e, Event::TurnEnded { heard, .. } if heard.contains("\n\n"))), "the heard part spans a paragraph: {cut:?}");
     write("interrupted-turn", &cut);
 
     let s = TestServer::start_in_background(ServerConfig::default()).unwrap();
@@ -80,6 +92,11 @@ async fn record_the_event_streams_the_ui_is_tested_with() {
     let rejected = record(&s, "Hello?", false).await;
     assert!(rejected.iter().any(|e| matches!(e, Event::Error { .. })), "{rejected:?}");
     write("rejected-key", &rejected);
+
+    s.push_fault(Endpoint::Chat, Fault::ContentFilter { after_tokens: 12 });
+    let filtered = record(&s, "Tell me about my order.", false).await;
+    assert!(filtered.iter().any(|e| matches!(e, Event::TurnEnded { reason: Some(Incomplete::ContentFilter), .. })), "{filtered:?}");
+    write("filtered-turn", &filtered);
 }
 
 /// Every field error the engine's settings rules can give, so the browser
@@ -100,10 +117,11 @@ fn record_every_field_error() {
         persona: "x".repeat(8001),
         vad_aggressiveness: 7,
         end_silence_ms: 50,
+        max_reply_tokens: 1,
         ui_language: "fr".into(),
         ..Default::default()
     };
     let errors = validate(&broken);
-    assert_eq!(errors.len(), 13, "one per rule broken: {errors:?}");
+    assert_eq!(errors.len(), 14, "one per rule broken: {errors:?}");
     std::fs::write(out_dir().join("field-errors.json"), serde_json::to_string_pretty(&errors).unwrap()).unwrap();
 }

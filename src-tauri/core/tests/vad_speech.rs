@@ -39,7 +39,8 @@ fn segment(samples: &[i16], aggressiveness: u8) -> Vec<SegmentEvent> {
 
 #[test]
 fn utterances_are_found_where_they_are_spoken() {
-    for (text, voice) in [("주문한 상품이 언제 도착하나요?", "ko"), ("When will my order arrive?", "en"), ("환불은 어떻게 신청하나요?", "ko")] {
+    for (text, voice) in [("주문한 상품이 언제 도착하나요?", "ko"), ("When will my order arrive?", "en"), ("환불은 어떻게 신청하나요?", "ko")]
+    {
         let (clean, rate) = read_wav(&espeak_wav(text, voice, 0.0, 0.0).expect("espeak-ng and sox (installed by .ci/setup)")).unwrap();
         assert_eq!(rate, 16_000);
         let (speech_start, speech_end) = truth(&clean);
@@ -53,7 +54,13 @@ fn utterances_are_found_where_they_are_spoken() {
             }
             let events = segment(&audio, aggressiveness);
             let case = format!("{text} ({voice}, noise {noisy}, mode {aggressiveness})");
-            let utterances: Vec<_> = events.iter().filter_map(|e| match e { SegmentEvent::SpeechEnded(u) => Some(u), _ => None }).collect();
+            let utterances: Vec<_> = events
+                .iter()
+                .filter_map(|e| match e {
+                    SegmentEvent::SpeechEnded(u) => Some(u),
+                    _ => None,
+                })
+                .collect();
             let summary: Vec<(u64, u64)> = utterances.iter().map(|u| (u.speech_start, u.speech_end)).collect();
             assert_eq!(utterances.len(), 1, "{case}: utterances (start, end frames) {summary:?}");
             let u = utterances[0];

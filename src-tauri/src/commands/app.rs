@@ -10,10 +10,6 @@ pub struct AppInfo {
 }
 
 #[tauri::command]
-pub fn app_info() -> AppInfo {
-    AppInfo {
-        name: "Sori",
-        version: env!("CARGO_PKG_VERSION"),
-        engine_version: sori_core::VERSION,
-    }
+pub async fn app_info() -> AppInfo {
+    AppInfo { name: "Sori", version: env!("CARGO_PKG_VERSION"), engine_version: sori_core::VERSION }
 }

@@ -1,10 +1,10 @@
 //! Sound devices for the settings panel.
 
-use super::CommandError;
+use super::{blocking, CommandError};
 use sori_core::audio::{list_devices, DeviceList};
 
-/// Async so that a slow audio backend never blocks the window's main thread.
+/// Listing opens the audio system, which can be slow: off the main thread and the async workers.
 #[tauri::command]
 pub async fn audio_devices() -> Result<DeviceList, CommandError> {
-    Ok(list_devices()?)
+    Ok(blocking(list_devices).await??)
 }

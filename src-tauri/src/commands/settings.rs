@@ -1,7 +1,8 @@
 //! Reading and saving the settings; invalid values come back as field errors,
-//! saved ones apply at once (shortcut, devices, providers, persona).
+//! saved ones apply at once (shortcut, devices, providers, persona). Saving
+//! syncs a file and may reopen the microphone: a blocking thread does it.
 
-use super::CommandError;
+use super::{blocking, CommandError, Failure};
 use crate::state::AppState;
 use serde::Serialize;
 use sori_core::settings::{SaveError, Settings};
@@ -15,19 +16,21 @@ pub struct SettingsView {
 }
 
 #[tauri::command]
-pub fn get_settings(state: State<'_, AppState>) -> SettingsView {
-    SettingsView { settings: state.settings.lock().unwrap().clone(), warnings: state.settings_warnings.clone() }
+pub async fn get_settings(state: State<'_, AppState>) -> Result<SettingsView, CommandError> {
+    Ok(SettingsView { settings: state.settings(), warnings: state.settings_warnings.clone() })
 }
 
 #[tauri::command]
-pub fn save_settings(app: tauri::AppHandle, state: State<'_, AppState>, settings: Settings) -> Result<Settings, CommandError> {
-    let file = state.settings_file.as_ref().ok_or_else(|| CommandError::new("no_config_dir", "This system has no folder for settings."))?;
-    file.save(&settings).map_err(|e| match e {
-        SaveError::Invalid(fields) => CommandError { kind: "invalid", message: "Some settings are not valid.".into(), fields },
-        SaveError::Io(m) => CommandError::new("io", m),
+pub async fn save_settings(app: tauri::AppHandle, state: State<'_, AppState>, settings: Settings) -> Result<Settings, CommandError> {
+    let file = state.settings_file.clone().ok_or_else(|| CommandError::new(Failure::NoConfigDir, "This system has no folder for settings."))?;
+    let saved = settings.clone();
+    blocking(move || file.save(&saved)).await?.map_err(|e| match e {
+        SaveError::Invalid(fields) => CommandError { fields, ..CommandError::new(Failure::Invalid, "Some settings are not valid.") },
+        SaveError::Io(e) => CommandError::new(Failure::Io, format!("The settings could not be saved: {e}")),
     })?;
     *state.settings.lock().unwrap() = settings.clone();
     crate::hotkey::apply(&app, &settings.hotkey);
-    state.apply_to_session().map_err(|e| CommandError::new("session", e))?;
+    let app_state = state.inner().clone();
+    blocking(move || app_state.apply_to_session()).await??;
     Ok(settings)
 }

@@ -70,21 +70,11 @@ impl ApiError {
     }
 
     pub fn server_error() -> Self {
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "server_error",
-            None,
-            "The server had an error while processing your request. Sorry about that!",
-        )
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", None, "The server had an error while processing your request. Sorry about that!")
     }
 
     pub fn overloaded() -> Self {
-        Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "server_error",
-            None,
-            "The engine is currently overloaded, please try again later.",
-        )
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "server_error", None, "The engine is currently overloaded, please try again later.")
     }
 
     pub fn invalid_request(message: impl Into<String>, param: Option<&str>) -> Self {

@@ -36,6 +36,9 @@ pub enum Fault {
     MalformedSse,
     /// The audio ends cleanly at the HTTP level but is cut mid-frame at about half.
     TruncatedAudio,
+    /// The content filter stops a chat reply after this many tokens
+    /// (`finish_reason: "content_filter"`).
+    ContentFilter { after_tokens: usize },
 }
 
 impl Fault {
@@ -44,6 +47,7 @@ impl Fault {
         match self {
             Fault::MalformedSse => matches!(endpoint, Endpoint::Chat | Endpoint::Transcriptions | Endpoint::Speech),
             Fault::TruncatedAudio => endpoint == Endpoint::Speech,
+            Fault::ContentFilter { .. } => endpoint == Endpoint::Chat,
             _ => true,
         }
     }

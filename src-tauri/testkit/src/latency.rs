@@ -55,21 +55,13 @@ impl LatencyModel {
 
     /// Time from a chat request to its token `index` (0-based).
     pub fn chat_token_at(&self, index: usize) -> Duration {
-        let extra = if self.chat_tokens_per_second > 0.0 {
-            index as f64 * 1000.0 / self.chat_tokens_per_second
-        } else {
-            0.0
-        };
+        let extra = if self.chat_tokens_per_second > 0.0 { index as f64 * 1000.0 / self.chat_tokens_per_second } else { 0.0 };
         ms(self.chat_first_token_ms + extra)
     }
 
     /// Time from a speech request to its byte carrying audio up to `audio_seconds`.
     pub fn tts_audio_at(&self, audio_seconds: f64) -> Duration {
-        let extra = if self.tts_realtime_factor > 0.0 {
-            audio_seconds * 1000.0 / self.tts_realtime_factor
-        } else {
-            0.0
-        };
+        let extra = if self.tts_realtime_factor > 0.0 { audio_seconds * 1000.0 / self.tts_realtime_factor } else { 0.0 };
         ms(self.tts_first_byte_ms + extra)
     }
 
@@ -77,9 +69,7 @@ impl LatencyModel {
     /// transcription, then the chat tokens of the first speakable chunk, then
     /// the first byte of its speech. Benchmarks report Sori's TTFA over this.
     pub fn ttfa_lower_bound(&self, audio_seconds: f64, first_chunk_tokens: usize) -> Duration {
-        self.stt(audio_seconds)
-            + self.chat_token_at(first_chunk_tokens.saturating_sub(1))
-            + self.tts_audio_at(0.0)
+        self.stt(audio_seconds) + self.chat_token_at(first_chunk_tokens.saturating_sub(1)) + self.tts_audio_at(0.0)
     }
 }
 

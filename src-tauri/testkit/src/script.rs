@@ -39,7 +39,7 @@ pub fn tokenize(text: &str) -> Vec<String> {
             let prev_is_hangul = current.chars().last().is_some_and(is_hangul);
             !prev_is_hangul && !current.chars().all(char::is_whitespace) || prev_is_hangul && hangul_run >= 2
         } else if c.is_alphanumeric() {
-            current.chars().last().is_some_and(|p| !(p.is_alphanumeric() && !is_hangul(p)) && !p.is_whitespace())
+            current.chars().last().is_some_and(|p| (!p.is_alphanumeric() || is_hangul(p)) && !p.is_whitespace())
         } else {
             !current.chars().all(char::is_whitespace)
         };
@@ -101,7 +101,11 @@ impl Script {
         if last.is_some_and(|m| m["role"] == "tool") {
             let result = text_of(&last.unwrap()["content"]);
             let korean = messages.iter().rev().find(|m| m["role"] == "user").is_some_and(|m| is_korean(&text_of(&m["content"])));
-            return Reply::Text(if korean { format!("조회 결과를 알려 드릴게요. {result}") } else { format!("Here is what I found. {result}") });
+            return Reply::Text(if korean {
+                format!("조회 결과를 알려 드릴게요. {result}")
+            } else {
+                format!("Here is what I found. {result}")
+            });
         }
         let user = messages.iter().rev().find(|m| m["role"] == "user").map(|m| text_of(&m["content"])).unwrap_or_default();
         if let Some(call) = self.tool_call(request, &user) {

@@ -83,7 +83,11 @@ impl TestServer {
         let (tx, rx) = oneshot::channel::<()>();
         let app = router(shared.clone());
         tokio::spawn(async move {
-            let _ = axum::serve(listener, app).with_graceful_shutdown(async { let _ = rx.await; }).await;
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await;
         });
         Ok(TestServer { addr, shared, shutdown: Some(tx), thread: None })
     }
@@ -157,6 +161,12 @@ impl TestServer {
     /// local servers do; `None` restores normal behaviour.
     pub fn set_speech_only_format(&self, format: Option<crate::audio::AudioFormat>) {
         *self.shared.speech_only_format.lock().unwrap() = format;
+    }
+
+    /// Makes chat replies run past `max_tokens`, as some servers do; `false`
+    /// restores the limit (the reply is cut there, `finish_reason: "length"`).
+    pub fn set_ignores_max_tokens(&self, ignores: bool) {
+        *self.shared.ignores_max_tokens.lock().unwrap() = ignores;
     }
 
     /// Replies `reply` when the user's last message contains `needle`.

@@ -70,11 +70,7 @@ pub fn validator(name: &str) -> Arc<Validator> {
 /// (at most a few errors, in the words a 400 reply would use).
 pub fn check(name: &str, instance: &Value) -> Result<(), String> {
     let v = validator(name);
-    let errors: Vec<String> = v
-        .iter_errors(instance)
-        .take(3)
-        .map(|e| format!("{} at '{}'", e, e.instance_path()))
-        .collect();
+    let errors: Vec<String> = v.iter_errors(instance).take(3).map(|e| format!("{} at '{}'", e, e.instance_path())).collect();
     if errors.is_empty() {
         Ok(())
     } else {

@@ -34,6 +34,8 @@ pub struct Shared {
     pub log: Mutex<Vec<RecordedRequest>>,
     /// Like servers that make only one audio format whatever is asked, when set.
     pub speech_only_format: Mutex<Option<crate::audio::AudioFormat>>,
+    /// Like servers that generate past `max_tokens`, when set.
+    pub ignores_max_tokens: Mutex<bool>,
 }
 
 /// A request under way: when it started (latency is counted from here) and the
@@ -54,6 +56,7 @@ impl Shared {
             script: Mutex::new(script),
             log: Mutex::default(),
             speech_only_format: Mutex::default(),
+            ignores_max_tokens: Mutex::default(),
         }
     }
 

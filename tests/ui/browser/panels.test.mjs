@@ -17,7 +17,7 @@ test('settings: every field, models from the server, errors next to their field'
   const { page, errors } = await browser.page();
   await page.click('#tab-settings');
   await page.locator('#models-hint', { hasText: '6 models on the server' }).waitFor();
-  for (const f of ['base_url', 'stt_model', 'chat_model', 'tts_model', 'language', 'ui_language', 'persona', 'input_mode', 'voice_barge_in', 'hotkey', 'vad_aggressiveness', 'end_silence_ms', 'input_device', 'output_device', 'history_enabled']) {
+  for (const f of ['base_url', 'stt_model', 'chat_model', 'tts_model', 'max_reply_tokens', 'language', 'ui_language', 'persona', 'input_mode', 'voice_barge_in', 'hotkey', 'vad_aggressiveness', 'end_silence_ms', 'input_device', 'output_device', 'history_enabled']) {
     assert.equal(await page.locator(`#set-${f}`).count(), 1, f);
   }
   assert.equal(await page.locator('#model-list option').count(), 6);
@@ -48,6 +48,17 @@ test('settings: every field, models from the server, errors next to their field'
   await page.click('#tab-talk');
   assert.equal(await page.textContent('#ptt-label'), 'Hands-free: just talk');
   assert.deepEqual(errors, []);
+});
+
+test('what is typed in settings survives the server’s model list arriving', async () => {
+  const { page } = await browser.page({ stub: { models_delay_ms: 600 } });
+  await page.click('#tab-settings');
+  await page.fill('#set-base_url', 'http://127.0.0.1:11434/v1');
+  await page.fill('#set-chat_model', 'qwen2.5:3b');
+  await page.locator('#models-hint', { hasText: '6 models on the server' }).waitFor();
+  assert.equal(await page.inputValue('#set-base_url'), 'http://127.0.0.1:11434/v1');
+  assert.equal(await page.inputValue('#set-chat_model'), 'qwen2.5:3b');
+  assert.equal(await page.locator('#model-list option').count(), 6);
 });
 
 test('settings in Korean', async () => {
@@ -107,8 +118,21 @@ test('the inspector shows each turn’s waterfall, and replays a spoken turn', a
   for (const ms of await spoken.locator('[data-mark="llm_first_token_ms"] .ms, [data-mark="ttfa_ms"] .ms, [data-mark="total_ms"] .ms').allTextContents()) {
     assert.match(ms, /^\d+ ms$/);
   }
-  const fill = await spoken.locator('[data-mark="total_ms"] .fill').evaluate((el) => el.style.width);
-  assert.equal(fill, '100%');
+  // The bars as drawn: each fill's rendered width is its share of the turn's total.
+  const drawn = await spoken.locator('.waterfall li').evaluateAll((rows) =>
+    rows.map((li) => ({
+      mark: li.dataset.mark,
+      ms: Number.parseFloat(li.querySelector('.ms').textContent),
+      track: li.querySelector('.track').getBoundingClientRect().width,
+      fill: li.querySelector('.fill').getBoundingClientRect().width,
+    })),
+  );
+  const total = drawn.find((d) => d.mark === 'total_ms');
+  assert.ok(total.track > 100, `the track is drawn (${total.track}px)`);
+  for (const d of drawn.filter((d) => Number.isFinite(d.ms))) {
+    assert.ok(Math.abs(d.fill / d.track - d.ms / total.ms) < 0.02 || (d.fill > 0 && d.ms / total.ms < 0.01), `${d.mark}: ${d.fill}px of ${d.track}px for ${d.ms} of ${total.ms} ms`);
+  }
+  assert.ok(drawn.find((d) => d.mark === 'ttfa_ms').fill > 20, 'time to first audio has a visible bar');
   assert.equal(await turns.nth(1).locator('.replay').isDisabled(), true, 'a typed turn has no recording');
   await spoken.locator('.replay').click();
   await page.waitForFunction(() => window.__SORI_CALLS__.includes('replay_turn:2'));

@@ -62,8 +62,12 @@ test('a reply cut by the user is marked where it was cut', async () => {
   const msg = page.locator('#transcript .msg.assistant.interrupted');
   await msg.waitFor();
   assert.equal(await msg.locator('.cut').textContent(), 'cut here');
-  assert.equal(await msg.locator('.unheard').textContent(), replyOf(events).slice(end.heard.length));
-  assert.equal((await msg.locator('.body').textContent()).startsWith(end.heard), true);
+  // Exactly where the engine says the voice stopped, though sentences are a blank line apart.
+  const chars = [...replyOf(events)];
+  assert.ok(end.heard.includes('\n\n'), 'the heard part spans a paragraph break');
+  assert.equal(await msg.locator('.body > span').first().textContent(), chars.slice(0, end.heard_chars).join(''));
+  assert.equal(await msg.locator('.body > span').first().textContent(), end.heard);
+  assert.equal(await msg.locator('.unheard').textContent(), chars.slice(end.heard_chars).join(''));
   await page.screenshot({ path: path.join(screenshotDir, 'main-en.png') });
 });
 
@@ -104,6 +108,42 @@ test('the keyboard drives push-to-talk too: Space on the button, and the shortcu
   await page.locator('#ptt[aria-pressed="false"]').waitFor();
   const calls = await page.evaluate(() => window.__SORI_CALLS__.filter((c) => c.startsWith('ptt')));
   assert.deepEqual(calls, ['ptt_press', 'ptt_release', 'ptt_press', 'ptt_release']);
+});
+
+test('the in-window shortcut is the configured one, not a fixed key', async () => {
+  const { page } = await browser.page({ stub: { settings: { hotkey: 'Alt+F9' } } });
+  await page.locator('#ptt-hint', { hasText: 'Alt+F9' }).waitFor();
+  await page.focus('#ask-input');
+  // The old fixed key does nothing now.
+  await page.keyboard.press('Control+Shift+Space');
+  await page.keyboard.down('Alt');
+  await page.keyboard.down('F9');
+  await page.locator('#ptt[aria-pressed="true"]').waitFor();
+  // Letting go of another key (Space while typing) does not send.
+  await page.keyboard.press('Space');
+  assert.equal(await page.getAttribute('#ptt', 'aria-pressed'), 'true');
+  await page.keyboard.up('F9');
+  await page.keyboard.up('Alt');
+  await page.locator('#ptt[aria-pressed="false"]').waitFor();
+  const calls = await page.evaluate(() => window.__SORI_CALLS__.filter((c) => c.startsWith('ptt')));
+  assert.deepEqual(calls, ['ptt_press', 'ptt_release']);
+  const parsed = await page.evaluate(async () => {
+    const { parseAccelerator } = await import('./views/talk.js');
+    return ['Ctrl+Shift+Space', 'CommandOrControl+K', 'Super+1', 'Shift+F12', 'Ctrl+Nope'].map(parseAccelerator);
+  });
+  assert.deepEqual(parsed.map((p) => p?.code ?? null), ['Space', 'KeyK', 'Digit1', 'F12', null]);
+  assert.equal(parsed[2].metaKey, true);
+});
+
+test('a reply the content filter stopped says why', async () => {
+  const { page } = await browser.page({ stub: { next_turn: 'filtered-turn' } });
+  await page.fill('#ask-input', 'Tell me about my order.');
+  await page.press('#ask-input', 'Enter');
+  const why = page.locator('#transcript .msg.assistant.incomplete .why');
+  await why.waitFor();
+  assert.equal(await why.textContent(), 'The provider’s content filter stopped the reply.');
+  await page.click('#lang-toggle');
+  assert.equal(await why.textContent(), '제공자의 콘텐츠 필터가 답변을 멈췄어요.');
 });
 
 test('a rejected key says so and links into the settings', async () => {

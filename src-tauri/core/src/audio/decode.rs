@@ -3,10 +3,8 @@
 //! Ogg Opus (libopus) are decoded whole. Truncated or corrupt audio is an error
 //! the turn can report, never a panic.
 
+use super::pcm::{downmix, PCM_RATE};
 use std::io::Cursor;
-
-/// OpenAI's `pcm` format: 24 kHz, 16-bit little-endian, mono.
-pub const PCM_RATE: u32 = 24_000;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DecodeError {
@@ -159,11 +157,8 @@ pub fn decode_mp3(bytes: Vec<u8>) -> Result<(Vec<i16>, u32), DecodeError> {
     if interleaved.is_empty() {
         return Err(DecodeError::Corrupt("no audio frames".into()));
     }
-    let mono = interleaved
-        .chunks(channels)
-        .map(|f| ((f.iter().sum::<f32>() / channels as f32).clamp(-1.0, 1.0) * i16::MAX as f32) as i16)
-        .collect();
-    Ok((mono, rate))
+    let scaled: Vec<f32> = interleaved.iter().map(|s| s.clamp(-1.0, 1.0) * i16::MAX as f32).collect();
+    Ok((downmix(&scaled, channels), rate))
 }
 
 /// Decodes a whole Ogg Opus file (RFC 7845) with libopus at 24 kHz mono.

@@ -104,7 +104,13 @@ impl<V: VoiceActivityDetector> Listener<V> {
             return vec![ListenerEvent::NoSpeech];
         }
         let end = self.frames;
-        vec![ListenerEvent::Utterance(Utterance { samples, first_frame: first_frame as u64, speech_start: first_frame as u64, speech_end: end, cut: false })]
+        vec![ListenerEvent::Utterance(Utterance {
+            samples,
+            first_frame: first_frame as u64,
+            speech_start: first_frame as u64,
+            speech_end: end,
+            cut: false,
+        })]
     }
 
     /// Takes one 20 ms frame of 16 kHz audio.

@@ -3,13 +3,17 @@
 //! decoding of provider audio.
 
 pub mod capture;
+pub mod clock;
 pub mod decode;
-pub mod listener;
 pub mod devices;
+pub mod listener;
 pub mod output;
+pub mod pcm;
 pub mod playback;
 pub mod resample;
 pub mod segmenter;
 pub mod vad;
+pub mod wav;
 
 pub use devices::{list_devices, AudioDevice, DeviceError, DeviceList};
+pub use pcm::{Pcm, PCM_RATE};

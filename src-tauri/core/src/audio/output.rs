@@ -2,7 +2,7 @@
 //! `--out` files and benchmarks). The turn queues decoded pieces and reads how
 //! many samples were played, which is how history keeps only what was heard.
 
-use crate::provider::Pcm;
+use super::Pcm;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -15,7 +15,9 @@ pub use super::playback::{DeviceOutput, OutputEvent};
 pub trait AudioOutput: Send + Sync {
     /// Appends audio behind what is queued.
     fn queue(&self, pcm: &Pcm);
-    /// Silences the output at once and drops everything queued.
+    /// Silences the output at once and drops everything queued; what was
+    /// queued then counts as played (`played == queued`), so a caller that
+    /// needs to know what was heard reads `played_samples` first.
     fn flush(&self);
     /// Samples the listener has been given so far.
     fn played_samples(&self) -> u64;
@@ -28,8 +30,18 @@ pub trait AudioOutput: Send + Sync {
 pub enum OutputError {
     #[error("no sound output device is available")]
     NoDevice,
-    #[error("the sound output could not be opened: {0}")]
-    Open(String),
+    /// The device or the audio system refused; `source` says how.
+    #[error("the sound output could not be opened: {source}")]
+    Open {
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+impl OutputError {
+    pub(crate) fn open(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        OutputError::Open { source: source.into() }
+    }
 }
 
 /// Keeps everything queued in memory and counts it as played at once: for
@@ -44,7 +56,7 @@ impl MemoryOutput {
     /// Everything queued so far, joined (at the first piece's rate).
     pub fn take_audio(&self) -> Pcm {
         let pieces = std::mem::take(&mut *self.audio.lock().unwrap());
-        let sample_rate = pieces.first().map(|p| p.sample_rate).unwrap_or(crate::audio::decode::PCM_RATE);
+        let sample_rate = pieces.first().map(|p| p.sample_rate).unwrap_or(super::PCM_RATE);
         Pcm { samples: pieces.into_iter().flat_map(|p| p.samples).collect(), sample_rate }
     }
 }

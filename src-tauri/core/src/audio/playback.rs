@@ -10,7 +10,7 @@
 
 use super::devices::LeftBehind;
 use super::output::{AudioOutput, OutputError};
-use crate::provider::Pcm;
+use super::Pcm;
 use cpal::traits::{DeviceTrait, HostTrait};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -96,9 +96,8 @@ fn open(id: Option<&str>) -> Result<Open, OutputError> {
             flag.store(true, Ordering::SeqCst);
         }
     };
-    let mut sink = rodio::DeviceSinkBuilder::from_device(device)
-        .and_then(|b| b.with_error_callback(on_error).open_stream())
-        .map_err(|e| OutputError::Open(e.to_string()))?;
+    let mut sink =
+        rodio::DeviceSinkBuilder::from_device(device).and_then(|b| b.with_error_callback(on_error).open_stream()).map_err(OutputError::open)?;
     sink.log_on_drop(false);
     Ok(Open { sink, lost, id, name })
 }
@@ -118,12 +117,9 @@ impl DeviceOutput {
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let thread = {
             let shared = shared.clone();
-            std::thread::Builder::new()
-                .name("sori-playback".into())
-                .spawn(move || run(shared, notify, ready_tx))
-                .map_err(|e| OutputError::Open(e.to_string()))?
+            std::thread::Builder::new().name("sori-playback".into()).spawn(move || run(shared, notify, ready_tx)).map_err(OutputError::open)?
         };
-        ready_rx.recv().map_err(|e| OutputError::Open(e.to_string()))??;
+        ready_rx.recv().map_err(OutputError::open)??;
         Ok(DeviceOutput { shared, thread: Some(thread) })
     }
 
@@ -145,9 +141,8 @@ fn run(shared: Arc<Shared>, notify: Option<Notify>, ready: std::sync::mpsc::Send
     let mut host = cpal::default_host();
     // A chosen device that is not there now: play on the default meanwhile.
     let first = match open(wanted.as_deref()) {
-        Err(OutputError::NoDevice) if wanted.is_some() => open(None).inspect(|o| {
-            notify(OutputEvent::Lost { message: "The chosen speaker is not connected.".into(), fallback: Some(o.name.clone()) })
-        }),
+        Err(OutputError::NoDevice) if wanted.is_some() => open(None)
+            .inspect(|o| notify(OutputEvent::Lost { message: "The chosen speaker is not connected.".into(), fallback: Some(o.name.clone()) })),
         other => other,
     };
     let mut current = match first {

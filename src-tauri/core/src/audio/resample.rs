@@ -26,6 +26,11 @@ impl To16k {
         Ok(To16k { resampler, input: Vec::with_capacity(8192), output: vec![0.0; out_max], frame: Vec::with_capacity(FRAME_SAMPLES) })
     }
 
+    /// How many 16 kHz samples the resampler holds back (its output lags the input by this much).
+    pub fn delay(&self) -> usize {
+        self.resampler.as_ref().map(|r| r.output_delay()).unwrap_or(0)
+    }
+
     /// Takes mono samples (-1.0..1.0); calls `on_frame` for every full 20 ms frame.
     pub fn push(&mut self, samples: &[f32], mut on_frame: impl FnMut(&[i16])) {
         let Some(resampler) = self.resampler.as_mut() else {

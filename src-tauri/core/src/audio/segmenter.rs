@@ -47,7 +47,9 @@ pub struct Utterance {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SegmentEvent {
     /// Speech began at this frame.
-    SpeechStarted { frame: u64 },
+    SpeechStarted {
+        frame: u64,
+    },
     SpeechEnded(Utterance),
 }
 

@@ -4,11 +4,7 @@ use super::*;
 /// silence), each frame filled with its own index so pre-roll can be checked.
 fn run(script: &str, config: SegmenterConfig) -> Vec<SegmentEvent> {
     let mut s = UtteranceSegmenter::new(config);
-    script
-        .chars()
-        .enumerate()
-        .filter_map(|(i, c)| s.push(&vec![i as i16; config.frame_samples], c == '#'))
-        .collect()
+    script.chars().enumerate().filter_map(|(i, c)| s.push(&vec![i as i16; config.frame_samples], c == '#')).collect()
 }
 
 fn small() -> SegmenterConfig {
@@ -46,7 +42,13 @@ fn a_pause_shorter_than_the_hangover_does_not_end_the_utterance() {
 fn a_long_utterance_is_cut_at_the_maximum() {
     let config = SegmenterConfig { max_utterance_ms: 100, ..small() };
     let events = run(&"#".repeat(30), config);
-    let ended: Vec<&Utterance> = events.iter().filter_map(|e| match e { SegmentEvent::SpeechEnded(u) => Some(u), _ => None }).collect();
+    let ended: Vec<&Utterance> = events
+        .iter()
+        .filter_map(|e| match e {
+            SegmentEvent::SpeechEnded(u) => Some(u),
+            _ => None,
+        })
+        .collect();
     assert!(ended.len() >= 2 && ended.iter().all(|u| u.cut && u.samples.len() == 1600), "{events:?}");
 }
 

@@ -12,7 +12,7 @@ use sori_core::history::{now_ms, History, TurnRecord};
 use sori_core::provider::openai::OpenAi;
 use sori_core::secrets::ApiKey;
 use sori_core::settings::{Settings, SettingsFile};
-use sori_core::turn::{Providers, TurnInput};
+use sori_core::turn::TurnInput;
 use std::io::Write;
 use std::sync::Arc;
 
@@ -39,7 +39,16 @@ fn main() {
             let mut log = History::at(*dir).start().expect("start");
             say(format!("id {}", log.id));
             for turn in 1u64.. {
-                let record = TurnRecord { turn, at_ms: now_ms(), user: format!("question {turn}"), assistant: "답".repeat(5_000), interrupted: false, incomplete: false, metrics: Default::default() };
+                let record = TurnRecord {
+                    turn,
+                    at_ms: now_ms(),
+                    user: format!("question {turn}"),
+                    assistant: "답".repeat(5_000),
+                    interrupted: false,
+                    incomplete: false,
+                    reason: None,
+                    metrics: Default::default(),
+                };
                 log.append(&record).expect("append");
                 say(format!("kept {turn}"));
             }
@@ -47,10 +56,15 @@ fn main() {
         ["turns", dir, base_url] => {
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
             runtime.block_on(async {
-                let client = Arc::new(OpenAi::new(base_url, ApiKey::new(sori_testkit_key())).unwrap());
-                let providers = Providers { stt: client.clone(), chat: client.clone(), tts: client, bytes: None };
+                let providers = OpenAi::new(base_url, ApiKey::new(sori_testkit_key())).unwrap().providers();
                 let settings = Settings::default().turn_settings();
-                let (engine, _events) = sori_core::engine::spawn(Conversation::default(), providers, settings, Arc::new(MemoryOutput::default()), Some(History::at(*dir)));
+                let (engine, _events) = sori_core::engine::spawn(
+                    Conversation::default(),
+                    providers,
+                    settings,
+                    Arc::new(MemoryOutput::default()),
+                    Some(History::at(*dir)),
+                );
                 for i in 1..=2 {
                     engine.ask_and_wait(TurnInput::Text(format!("question {i}"))).await.expect("turn");
                     say(format!("done {i}"));

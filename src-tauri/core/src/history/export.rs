@@ -8,7 +8,13 @@ pub fn markdown(id: &str, records: &[TurnRecord]) -> String {
     let mut out = format!("# Sori conversation {id}\n\n");
     for r in records {
         out.push_str(&format!("**You:** {}\n\n", r.user.trim()));
-        let mark = if r.interrupted { " *(interrupted)*" } else if r.incomplete { " *(incomplete)*" } else { "" };
+        let mark = if r.interrupted {
+            " *(interrupted)*"
+        } else if r.incomplete {
+            " *(incomplete)*"
+        } else {
+            ""
+        };
         out.push_str(&format!("**Sori:** {}{mark}\n\n", r.assistant.trim()));
     }
     out

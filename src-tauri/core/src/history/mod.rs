@@ -2,14 +2,17 @@
 //! the OS data folder (e.g. `~/.local/share/sori/history/`), one line per
 //! finished turn, appended with a single write and synced, so a crash loses at
 //! most the turn in flight and the file stays readable. Listing, opening,
-//! exporting (Markdown, JSON), deleting and clearing live in [`store`].
+//! exporting (Markdown, JSON), deleting and clearing live in [`store`]; the
+//! engine writes through [`writer`], off its async task.
 
 pub mod export;
 pub mod store;
+pub mod writer;
 
 pub use store::{ConversationInfo, ConversationLog, History};
+pub use writer::HistoryWriter;
 
-use crate::event::TurnMetrics;
+use crate::event::{Incomplete, TurnMetrics};
 use serde::{Deserialize, Serialize};
 
 /// One finished turn as it is kept.
@@ -23,6 +26,9 @@ pub struct TurnRecord {
     pub assistant: String,
     pub interrupted: bool,
     pub incomplete: bool,
+    /// Why an incomplete turn is incomplete.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Incomplete>,
     #[serde(default)]
     pub metrics: TurnMetrics,
 }

@@ -18,7 +18,16 @@ impl Drop for Dir {
 }
 
 fn record(turn: u64, user: &str, assistant: &str) -> TurnRecord {
-    TurnRecord { turn, at_ms: 1_000 * turn, user: user.into(), assistant: assistant.into(), interrupted: false, incomplete: false, metrics: Default::default() }
+    TurnRecord {
+        turn,
+        at_ms: 1_000 * turn,
+        user: user.into(),
+        assistant: assistant.into(),
+        interrupted: false,
+        incomplete: false,
+        reason: None,
+        metrics: Default::default(),
+    }
 }
 
 #[test]

@@ -65,13 +65,12 @@ impl ProviderError {
         let parsed: Option<serde_json::Value> = serde_json::from_slice(body).ok();
         let error = parsed.as_ref().map(|v| &v["error"]);
         let code = error.and_then(|e| e["code"].as_str().or(e["type"].as_str())).unwrap_or_default();
-        let server_says = error
-            .and_then(|e| e["message"].as_str())
-            .map(|m| format!(" The server said: {}", clip(m, 240)))
-            .unwrap_or_default();
+        let server_says = error.and_then(|e| e["message"].as_str()).map(|m| format!(" The server said: {}", clip(m, 240))).unwrap_or_default();
         let (kind, what) = match status {
             401 | 403 => (ErrorKind::Auth, "The provider did not accept the API key. Check the key in Settings.".to_string()),
-            429 if code == "insufficient_quota" => (ErrorKind::Quota, "The provider says the account is out of quota. Check the plan and billing.".to_string()),
+            429 if code == "insufficient_quota" => {
+                (ErrorKind::Quota, "The provider says the account is out of quota. Check the plan and billing.".to_string())
+            }
             429 => {
                 let retry_after_ms = retry_after.and_then(parse_retry_after).map(|d| d.as_millis() as u64);
                 (ErrorKind::RateLimited { retry_after_ms }, "The provider is rate-limiting requests.".to_string())
@@ -112,7 +111,8 @@ mod tests {
 
     #[test]
     fn statuses_map_to_kinds() {
-        let auth = ProviderError::from_http(401, None, &openai(Some("invalid_api_key"), "invalid_request_error", "Incorrect API key provided: sor***0123."));
+        let auth =
+            ProviderError::from_http(401, None, &openai(Some("invalid_api_key"), "invalid_request_error", "Incorrect API key provided: sor***0123."));
         assert_eq!(auth.kind, ErrorKind::Auth);
         assert!(auth.message.starts_with("The provider did not accept the API key"));
         assert!(!auth.is_retryable());

@@ -77,17 +77,22 @@ mod tests {
     async fn retries_passing_failures_then_succeeds() {
         let calls = Cell::new(0);
         let mut waits = vec![];
-        let result = with_retries(RetryPolicy::default(), &CancellationToken::new(), |_, w, _| waits.push(w), || {
-            calls.set(calls.get() + 1);
-            let n = calls.get();
-            async move {
-                match n {
-                    1 => Err(err(ErrorKind::Server)),
-                    2 => Err(err(ErrorKind::RateLimited { retry_after_ms: Some(1200) })),
-                    _ => Ok(n),
+        let result = with_retries(
+            RetryPolicy::default(),
+            &CancellationToken::new(),
+            |_, w, _| waits.push(w),
+            || {
+                calls.set(calls.get() + 1);
+                let n = calls.get();
+                async move {
+                    match n {
+                        1 => Err(err(ErrorKind::Server)),
+                        2 => Err(err(ErrorKind::RateLimited { retry_after_ms: Some(1200) })),
+                        _ => Ok(n),
+                    }
                 }
-            }
-        })
+            },
+        )
         .await;
         assert_eq!(result, Ok(3));
         assert_eq!(waits, [Duration::from_millis(300), Duration::from_millis(1200)]);
@@ -96,19 +101,29 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn lasting_failures_are_not_retried_and_attempts_are_bounded() {
         let calls = Cell::new(0);
-        let r: Result<(), _> = with_retries(RetryPolicy::default(), &CancellationToken::new(), |_, _, _| {}, || {
-            calls.set(calls.get() + 1);
-            async { Err(err(ErrorKind::Auth)) }
-        })
+        let r: Result<(), _> = with_retries(
+            RetryPolicy::default(),
+            &CancellationToken::new(),
+            |_, _, _| {},
+            || {
+                calls.set(calls.get() + 1);
+                async { Err(err(ErrorKind::Auth)) }
+            },
+        )
         .await;
         assert_eq!(r.unwrap_err().kind, ErrorKind::Auth);
         assert_eq!(calls.get(), 1);
 
         calls.set(0);
-        let r: Result<(), _> = with_retries(RetryPolicy::default(), &CancellationToken::new(), |_, _, _| {}, || {
-            calls.set(calls.get() + 1);
-            async { Err(err(ErrorKind::Network)) }
-        })
+        let r: Result<(), _> = with_retries(
+            RetryPolicy::default(),
+            &CancellationToken::new(),
+            |_, _, _| {},
+            || {
+                calls.set(calls.get() + 1);
+                async { Err(err(ErrorKind::Network)) }
+            },
+        )
         .await;
         assert_eq!(r.unwrap_err().kind, ErrorKind::Network);
         assert_eq!(calls.get(), 3);

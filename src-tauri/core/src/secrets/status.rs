@@ -5,8 +5,6 @@
 
 use super::store::{account_for, MemoryStore, SecretError, SecretStore};
 use super::ApiKey;
-use crate::provider::openai::OpenAi;
-use crate::provider::ErrorKind;
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -113,32 +111,6 @@ impl Keys {
     }
 }
 
-/// The result of trying a key with a cheap call (`GET /models`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "result", rename_all = "snake_case")]
-pub enum KeyCheck {
-    Works { models: usize },
-    Rejected { message: String },
-    Unreachable { message: String },
-    Failed { message: String },
-}
-
-/// Tries `key` against `base_url`. Messages are safe to show.
-pub async fn check_key(base_url: &str, key: Option<ApiKey>) -> KeyCheck {
-    let client = match OpenAi::new(base_url, key) {
-        Ok(c) => c,
-        Err(e) => return KeyCheck::Failed { message: e.to_string() },
-    };
-    match client.list_models().await {
-        Ok(models) => KeyCheck::Works { models: models.len() },
-        Err(e) => match e.kind {
-            ErrorKind::Auth => KeyCheck::Rejected { message: e.message },
-            ErrorKind::Network | ErrorKind::Timeout => KeyCheck::Unreachable { message: e.message },
-            _ => KeyCheck::Failed { message: e.message },
-        },
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -166,12 +138,12 @@ mod tests {
 
     #[test]
     fn without_a_keychain_a_key_is_only_kept_when_the_user_says_so() {
-        let keys = Keys::new(Err(SecretError::Unavailable("no Secret Service".into())), None);
+        let keys = Keys::new(Err(SecretError::unavailable("no Secret Service")), None);
         let url = "https://api.openai.com/v1";
         let s = keys.status(url);
         assert!(!s.set && !s.keychain_available);
         assert_eq!(s.keychain_problem.as_deref(), Some("no Secret Service"));
-        assert_eq!(keys.set(url, key("k-4444"), false), Err(SecretError::Unavailable("no Secret Service".into())));
+        assert!(matches!(keys.set(url, key("k-4444"), false), Err(SecretError::Unavailable { .. })));
         let s = keys.set(url, key("k-4444"), true).unwrap();
         assert_eq!((s.source, s.store.as_deref()), (Some(KeySource::Session), Some("this session only")));
     }

@@ -6,18 +6,35 @@
 
 use super::ApiKey;
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// The keychain's service name for Sori's entries.
 pub const SERVICE: &str = "Sori";
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why a key could not be kept or read; the keychain's own error, when
+/// there was one, is the source.
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum SecretError {
     /// No usable keychain: none running, or locked.
-    #[error("{0}")]
-    Unavailable(String),
-    #[error("The keychain refused: {0}")]
-    Failed(String),
+    #[error("{reason}")]
+    Unavailable {
+        reason: String,
+        #[source]
+        source: Option<Arc<keyring::Error>>,
+    },
+    #[error("The keychain refused: {message}")]
+    Failed {
+        message: String,
+        #[source]
+        source: Option<Arc<keyring::Error>>,
+    },
+}
+
+impl SecretError {
+    /// No keychain, for a reason in plain words.
+    pub fn unavailable(reason: impl Into<String>) -> Self {
+        SecretError::Unavailable { reason: reason.into(), source: None }
+    }
 }
 
 /// A place that keeps keys, by account (the provider's base URL).
@@ -32,16 +49,14 @@ pub trait SecretStore: Send + Sync {
     fn persistent(&self) -> bool;
 }
 
-/// The account for a provider: its base URL, normalised so that trailing
-/// slashes and letter case do not make two entries.
+/// The account for a provider: its base URL, normalised as a URL (scheme
+/// and host in lower case, a default port dropped, no trailing slash), so
+/// that spellings of one address do not make two entries.
 pub fn account_for(base_url: &str) -> String {
-    let url = base_url.trim().trim_end_matches('/');
-    match url.split_once("://") {
-        Some((scheme, rest)) => {
-            let (host, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}"))).unwrap_or((rest, String::new()));
-            format!("{}://{}{}", scheme.to_ascii_lowercase(), host.to_ascii_lowercase(), path)
-        }
-        None => url.to_string(),
+    let trimmed = base_url.trim().trim_end_matches('/');
+    match reqwest::Url::parse(trimmed) {
+        Ok(url) => url.as_str().trim_end_matches('/').to_string(),
+        Err(_) => trimmed.to_string(),
     }
 }
 
@@ -63,10 +78,11 @@ pub struct KeychainStore {
 
 fn map_err(e: keyring::Error) -> SecretError {
     match e {
-        keyring::Error::NoStorageAccess(_) | keyring::Error::PlatformFailure(_) => SecretError::Unavailable(format!(
-            "No usable keychain was found ({e}). On Linux, install and unlock a Secret Service such as GNOME Keyring or KeePassXC."
-        )),
-        other => SecretError::Failed(other.to_string()),
+        keyring::Error::NoStorageAccess(_) | keyring::Error::PlatformFailure(_) => SecretError::Unavailable {
+            reason: format!("No usable keychain was found ({e}). On Linux, install and unlock a Secret Service such as GNOME Keyring or KeePassXC."),
+            source: Some(Arc::new(e)),
+        },
+        other => SecretError::Failed { message: other.to_string(), source: Some(Arc::new(other)) },
     }
 }
 
@@ -85,10 +101,9 @@ impl KeychainStore {
             if kernel.works() {
                 return Ok(kernel);
             }
-            Err(SecretError::Unavailable(
+            Err(SecretError::unavailable(
                 "No usable keychain was found: no Secret Service is running (or it is locked), and there is no kernel session keyring. \
-                 Install and unlock GNOME Keyring or KeePassXC, or keep the key for this session only."
-                    .into(),
+                 Install and unlock GNOME Keyring or KeePassXC, or keep the key for this session only.",
             ))
         }
         #[cfg(not(target_os = "linux"))]
@@ -105,7 +120,7 @@ impl KeychainStore {
             let store = match name {
                 "secret-service" => KeychainStore { backend: Backend::SecretService },
                 "keyutils" => KeychainStore { backend: Backend::Keyutils },
-                other => return Err(SecretError::Failed(format!("unknown keychain {other}"))),
+                other => return Err(SecretError::Failed { message: format!("unknown keychain {other}"), source: None }),
             };
             Ok(store)
         }
@@ -226,6 +241,7 @@ mod tests {
         assert_eq!(account_for("HTTPS://API.OpenAI.com/v1/"), "https://api.openai.com/v1");
         assert_eq!(account_for("http://127.0.0.1:8080/v1"), "http://127.0.0.1:8080/v1");
         assert_ne!(account_for("https://api.groq.com/openai/v1"), account_for("https://api.openai.com/v1"));
+        assert_eq!(account_for("https://api.openai.com:443/v1"), account_for("https://api.openai.com/v1"));
     }
 
     #[test]

@@ -18,12 +18,12 @@ pub struct Loaded {
     pub warnings: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum SaveError {
     #[error("some settings are not valid")]
     Invalid(Vec<FieldError>),
     #[error("the settings could not be saved: {0}")]
-    Io(String),
+    Io(#[from] std::io::Error),
 }
 
 /// The settings file at one path.
@@ -99,7 +99,10 @@ impl SettingsFile {
         let mut settings: Settings = serde_json::from_value(merged).expect("defaults are valid");
         if !dropped.is_empty() {
             let kept = self.set_aside(&bytes);
-            warnings.push(format!("Some settings were not valid ({}) and were reset to their defaults; the old file was kept as {kept}.", dropped.join(", ")));
+            warnings.push(format!(
+                "Some settings were not valid ({}) and were reset to their defaults; the old file was kept as {kept}.",
+                dropped.join(", ")
+            ));
         }
         settings.version = settings.version.max(CURRENT_VERSION);
         Loaded { settings, warnings }
@@ -114,7 +117,7 @@ impl SettingsFile {
         let mut settings = settings.clone();
         settings.version = settings.version.max(CURRENT_VERSION);
         let json = serde_json::to_vec_pretty(&settings).expect("settings serialize");
-        self.write_atomically(&json).map_err(|e| SaveError::Io(e.to_string()))
+        Ok(self.write_atomically(&json)?)
     }
 
     fn write_atomically(&self, bytes: &[u8]) -> std::io::Result<()> {
@@ -134,11 +137,25 @@ impl SettingsFile {
         Ok(())
     }
 
-    /// Keeps a damaged file's bytes beside it; returns the name used.
+    /// Keeps a damaged file's bytes beside it under a name no file has yet
+    /// (`settings.json.bad-<time>`, then `-2`, `-3`, … within one second), so
+    /// no kept file is ever overwritten; returns the name used.
     fn set_aside(&self, bytes: &[u8]) -> String {
-        let bad = self.path.with_extension(format!("json.bad-{}", now_secs()));
-        let _ = std::fs::write(&bad, bytes);
-        bad.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default()
+        let stamp = now_secs();
+        for n in 1..1000 {
+            let suffix = if n == 1 { format!("json.bad-{stamp}") } else { format!("json.bad-{stamp}-{n}") };
+            let bad = self.path.with_extension(suffix);
+            // create_new: the check and the creation are one step.
+            match std::fs::OpenOptions::new().write(true).create_new(true).open(&bad) {
+                Ok(mut f) => {
+                    let _ = f.write_all(bytes).and_then(|_| f.sync_all());
+                    return bad.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(_) => break,
+            }
+        }
+        String::new()
     }
 }
 

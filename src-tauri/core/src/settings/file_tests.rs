@@ -28,7 +28,13 @@ impl Drop for Dir {
 fn a_saved_file_loads_back_the_same() {
     let d = Dir::new("roundtrip");
     assert_eq!(d.file().load(), Loaded { settings: Settings::default(), warnings: vec![] });
-    let s = Settings { voice: "nova".into(), speed: 1.25, input_mode: InputMode::HandsFree, input_device: Some("pulseaudio:mic".into()), ..Default::default() };
+    let s = Settings {
+        voice: "nova".into(),
+        speed: 1.25,
+        input_mode: InputMode::HandsFree,
+        input_device: Some("pulseaudio:mic".into()),
+        ..Default::default()
+    };
     d.file().save(&s).unwrap();
     assert_eq!(d.file().load(), Loaded { settings: s, warnings: vec![] });
     assert!(std::fs::read_dir(&d.0).unwrap().count() == 1, "no temporary file is left behind");
@@ -47,7 +53,9 @@ fn invalid_settings_are_refused_field_by_field() {
 
 #[test]
 fn damaged_files_are_kept_aside_and_defaults_used() {
-    for (name, content) in [("truncated", &b"{\"voice\": \"nova\", \"spe"[..]), ("not-json", b"\x00\xffgarbage"), ("not-an-object", b"[1, 2, 3]"), ("empty", b"")] {
+    for (name, content) in
+        [("truncated", &b"{\"voice\": \"nova\", \"spe"[..]), ("not-json", b"\x00\xffgarbage"), ("not-an-object", b"[1, 2, 3]"), ("empty", b"")]
+    {
         let d = Dir::new(name);
         std::fs::write(d.file().path(), content).unwrap();
         let loaded = d.file().load();
@@ -63,7 +71,8 @@ fn damaged_files_are_kept_aside_and_defaults_used() {
 #[test]
 fn wrong_types_and_bad_values_cost_only_their_own_fields() {
     let d = Dir::new("types");
-    std::fs::write(d.file().path(), r#"{"version": 1, "voice": "nova", "speed": "fast", "end_silence_ms": 99999, "history_enabled": false}"#).unwrap();
+    std::fs::write(d.file().path(), r#"{"version": 1, "voice": "nova", "speed": "fast", "end_silence_ms": 99999, "history_enabled": false}"#)
+        .unwrap();
     let loaded = d.file().load();
     assert_eq!(loaded.settings.voice, "nova");
     assert!(!loaded.settings.history_enabled);
@@ -100,4 +109,19 @@ fn older_files_are_migrated() {
     assert_eq!(loaded.settings.version, 1);
     assert!(loaded.settings.extra.is_empty(), "{:?}", loaded.settings.extra);
     assert!(loaded.warnings[0].contains("older Sori"));
+}
+
+#[test]
+fn two_recoveries_in_one_second_keep_both_damaged_files() {
+    let d = Dir::new("twice");
+    std::fs::write(d.file().path(), b"first damage").unwrap();
+    let first = d.file().load();
+    std::fs::write(d.file().path(), b"second damage").unwrap();
+    let second = d.file().load();
+    let mut kept: Vec<Vec<u8>> = d.bad_files().iter().map(|n| std::fs::read(d.0.join(n)).unwrap()).collect();
+    kept.sort();
+    assert_eq!(kept, [b"first damage".to_vec(), b"second damage".to_vec()], "{:?} then {:?}", first.warnings, second.warnings);
+    // Each warning names the file it kept.
+    let names = d.bad_files();
+    assert!(names.iter().all(|n| first.warnings[0].contains(n.as_str()) || second.warnings[0].contains(n.as_str())), "{names:?}");
 }

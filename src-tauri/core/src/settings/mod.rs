@@ -7,7 +7,7 @@ pub mod file;
 pub mod validate;
 
 pub use file::{Loaded, SaveError, SettingsFile};
-pub use validate::{validate, FieldError};
+pub use validate::{validate, FieldCode, FieldError};
 
 use crate::conversation::DEFAULT_PERSONA;
 use crate::provider::retry::RetryPolicy;
@@ -64,6 +64,9 @@ pub struct Settings {
     /// Silence that ends an utterance, 200 to 2000 ms.
     pub end_silence_ms: u32,
     pub history_enabled: bool,
+    /// The longest reply the model may write, in tokens (16 to 4096): a
+    /// spoken answer is a few sentences, and a model that loops is cut here.
+    pub max_reply_tokens: u32,
     /// `system`, `ko` or `en`.
     pub ui_language: String,
     /// Fields this build does not know (from a newer Sori), kept as they were.
@@ -93,6 +96,7 @@ impl Default for Settings {
             vad_aggressiveness: 2,
             end_silence_ms: 600,
             history_enabled: true,
+            max_reply_tokens: 300,
             ui_language: "system".into(),
             extra: Map::new(),
         }
@@ -112,6 +116,7 @@ impl Settings {
             stt_prompt: None,
             chat_model: self.chat_model.clone(),
             temperature: None,
+            max_tokens: Some(self.max_reply_tokens),
             voice: Voice {
                 model: self.tts_model.clone(),
                 voice: self.voice.clone(),

@@ -5,15 +5,25 @@
 use super::Settings;
 use serde::Serialize;
 
+/// What is wrong with a field; the window words each code per field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldCode {
+    Required,
+    InvalidUrl,
+    OutOfRange,
+    TooLong,
+    UnknownValue,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldError {
     pub field: &'static str,
-    /// `required`, `invalid_url`, `out_of_range`, `too_long`, `unknown_value`.
-    pub code: &'static str,
+    pub code: FieldCode,
     pub message: String,
 }
 
-fn err(field: &'static str, code: &'static str, message: impl Into<String>) -> FieldError {
+fn err(field: &'static str, code: FieldCode, message: impl Into<String>) -> FieldError {
     FieldError { field, code, message: message.into() }
 }
 
@@ -22,34 +32,39 @@ pub fn validate(s: &Settings) -> Vec<FieldError> {
     let mut errors = Vec::new();
     let url_ok = reqwest::Url::parse(s.base_url.trim()).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some());
     if !url_ok {
-        errors.push(err("base_url", "invalid_url", "Enter the provider's address, like https://api.openai.com/v1."));
+        errors.push(err("base_url", FieldCode::InvalidUrl, "Enter the provider's address, like https://api.openai.com/v1."));
     }
-    for (field, value) in [("stt_model", &s.stt_model), ("chat_model", &s.chat_model), ("tts_model", &s.tts_model), ("voice", &s.voice), ("hotkey", &s.hotkey)] {
+    for (field, value) in
+        [("stt_model", &s.stt_model), ("chat_model", &s.chat_model), ("tts_model", &s.tts_model), ("voice", &s.voice), ("hotkey", &s.hotkey)]
+    {
         if value.trim().is_empty() {
-            errors.push(err(field, "required", "This cannot be empty."));
+            errors.push(err(field, FieldCode::Required, "This cannot be empty."));
         }
     }
     if !(0.25..=4.0).contains(&s.speed) || !s.speed.is_finite() {
-        errors.push(err("speed", "out_of_range", "Speed goes from 0.25 to 4.0."));
+        errors.push(err("speed", FieldCode::OutOfRange, "Speed goes from 0.25 to 4.0."));
     }
     let lang = s.language.trim();
     if lang != "auto" && !(2..=3).contains(&lang.len()) || !lang.chars().all(|c| c.is_ascii_lowercase()) {
-        errors.push(err("language", "unknown_value", "Use auto, or a language code such as ko or en."));
+        errors.push(err("language", FieldCode::UnknownValue, "Use auto, or a language code such as ko or en."));
     }
     if s.style.chars().count() > 4096 {
-        errors.push(err("style", "too_long", "The style can be at most 4096 characters."));
+        errors.push(err("style", FieldCode::TooLong, "The style can be at most 4096 characters."));
     }
     if s.persona.chars().count() > 8000 {
-        errors.push(err("persona", "too_long", "The persona can be at most 8000 characters."));
+        errors.push(err("persona", FieldCode::TooLong, "The persona can be at most 8000 characters."));
     }
     if s.vad_aggressiveness > 3 {
-        errors.push(err("vad_aggressiveness", "out_of_range", "Sensitivity goes from 0 to 3."));
+        errors.push(err("vad_aggressiveness", FieldCode::OutOfRange, "Sensitivity goes from 0 to 3."));
     }
     if !(200..=2000).contains(&s.end_silence_ms) {
-        errors.push(err("end_silence_ms", "out_of_range", "End-of-speech silence goes from 200 to 2000 ms."));
+        errors.push(err("end_silence_ms", FieldCode::OutOfRange, "End-of-speech silence goes from 200 to 2000 ms."));
+    }
+    if !(16..=4096).contains(&s.max_reply_tokens) {
+        errors.push(err("max_reply_tokens", FieldCode::OutOfRange, "A reply can be 16 to 4096 tokens long."));
     }
     if !matches!(s.ui_language.as_str(), "system" | "ko" | "en") {
-        errors.push(err("ui_language", "unknown_value", "Use system, ko or en."));
+        errors.push(err("ui_language", FieldCode::UnknownValue, "Use system, ko or en."));
     }
     errors
 }
@@ -68,12 +83,24 @@ mod tests {
             language: "Korean".into(),
             vad_aggressiveness: 7,
             end_silence_ms: 50,
+            max_reply_tokens: 5,
             ui_language: "fr".into(),
             persona: "x".repeat(8001),
             ..Default::default()
         };
         let fields: Vec<&str> = validate(&bad).iter().map(|e| e.field).collect();
-        assert_eq!(fields, ["base_url", "chat_model", "speed", "language", "persona", "vad_aggressiveness", "end_silence_ms", "ui_language"]);
+        assert_eq!(
+            fields,
+            ["base_url", "chat_model", "speed", "language", "persona", "vad_aggressiveness", "end_silence_ms", "max_reply_tokens", "ui_language"]
+        );
         assert_eq!(validate(&Settings { language: "ko".into(), ..Default::default() }), []);
+    }
+
+    /// The window words each code by name: these are the names.
+    #[test]
+    fn field_codes_keep_their_names() {
+        let codes = [FieldCode::Required, FieldCode::InvalidUrl, FieldCode::OutOfRange, FieldCode::TooLong, FieldCode::UnknownValue];
+        let names: Vec<String> = codes.iter().map(|c| serde_json::to_string(c).unwrap()).collect();
+        assert_eq!(names, [r#""required""#, r#""invalid_url""#, r#""out_of_range""#, r#""too_long""#, r#""unknown_value""#]);
     }
 }

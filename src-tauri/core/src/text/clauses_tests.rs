@@ -14,11 +14,12 @@ fn assert_stream_invariant(text: &str) {
         let mut got = s.push(&text[..cut]);
         got.extend(s.push(&text[cut..]));
         got.extend(s.finish());
+        let got: Vec<String> = got.into_iter().map(|c| c.text).collect();
         assert_eq!(got, whole, "split at byte {cut} of {text:?}");
     }
     let mut s = ClauseSplitter::new(SplitterConfig::default());
-    let mut got: Vec<String> = text.chars().flat_map(|c| s.push(&c.to_string())).collect();
-    got.extend(s.finish());
+    let mut got: Vec<String> = text.chars().flat_map(|c| s.push(&c.to_string())).map(|c| c.text).collect();
+    got.extend(s.finish().into_iter().map(|c| c.text));
     assert_eq!(got, whole, "char by char: {text:?}");
 }
 
@@ -85,11 +86,51 @@ fn ellipses_and_newlines_end_chunks() {
 }
 
 #[test]
-fn a_run_on_sentence_is_split_at_a_clause_when_too_long() {
-    let long = format!("{}, and then it ends here.", "word ".repeat(40).trim());
+fn a_run_on_sentence_is_cut_within_the_cap_at_its_best_boundary() {
+    // A clause mark within the cap is the best cut.
+    let long = format!("{}, and then {} ends here.", "word ".repeat(20).trim(), "more ".repeat(30).trim());
     let chunks = split(&format!("Hi there. {long}"));
-    assert_eq!(chunks.len(), 3, "{chunks:?}");
-    assert!(chunks[1].ends_with(','));
+    assert!(chunks[1].ends_with(','), "{chunks:?}");
+    assert!(chunks.iter().all(|c| c.chars().count() <= 180), "{chunks:?}");
+    // With no mark at all, a word boundary: never more than the cap.
+    let chunks = split(&format!("Hi there. {}.", "word ".repeat(80).trim()));
+    assert!(chunks.len() >= 3 && chunks.iter().all(|c| c.chars().count() <= 180), "{chunks:?}");
+    assert_eq!(chunks.concat().replace(' ', ""), format!("Hithere.{}.", "word".repeat(80)));
+}
+
+#[test]
+fn an_inch_mark_after_a_digit_is_not_a_quote() {
+    assert_eq!(
+        split("The screen is 6.1\" wide and very bright. It ships today. Anything else?"),
+        ["The screen is 6.1\" wide and very bright.", "It ships today.", "Anything else?"]
+    );
+    assert_eq!(split("Her record was 9.58\" flat. Wow."), ["Her record was 9.58\" flat.", "Wow."]);
+    // After a digit, a quote that is open still closes.
+    assert_eq!(split("He said \"room 12\" twice. Ok."), ["He said \"room 12\" twice.", "Ok."]);
+}
+
+#[test]
+fn a_stray_quote_never_holds_more_than_the_cap() {
+    let reply = format!("He said \"wait. {}", "It ships today. ".repeat(30));
+    let chunks = split(&reply);
+    assert!(chunks.iter().all(|c| c.chars().count() <= 180), "{chunks:?}");
+    // Cut at sentence ends inside the quote, not mid-sentence.
+    assert!(chunks.iter().all(|c| c.ends_with('.')), "{chunks:?}");
+    // A quote left open at the end of a line was a stray mark.
+    assert_eq!(split("He said \"wait.\nIt ships today. Ok."), ["He said \"wait.", "It ships today.", "Ok."]);
+}
+
+#[test]
+fn chunks_say_where_they_sit_in_the_reply() {
+    let text = "  Sure, thanks.\n\nYour order  ships today. 네.";
+    let mut s = ClauseSplitter::new(SplitterConfig::default());
+    let mut chunks = s.push(text);
+    chunks.extend(s.finish());
+    let chars: Vec<char> = text.chars().collect();
+    for c in &chunks {
+        assert_eq!(chars[c.start..c.end].iter().collect::<String>(), c.text);
+    }
+    assert_eq!(chunks.iter().map(|c| c.text.as_str()).collect::<Vec<_>>(), ["Sure, thanks.", "Your order  ships today.", "네."]);
 }
 
 #[test]
@@ -117,6 +158,103 @@ fn streaming_in_any_pieces_gives_the_same_chunks() {
 fn finish_resets_for_the_next_reply() {
     let mut s = ClauseSplitter::new(SplitterConfig::default());
     assert!(s.push("He said \"unfinished").is_empty());
-    assert_eq!(s.finish().as_deref(), Some("He said \"unfinished"));
-    assert_eq!(s.push("Next one. More."), vec!["Next one.".to_string()]);
+    assert_eq!(s.finish().into_iter().map(|c| c.text).collect::<Vec<_>>(), ["He said \"unfinished"]);
+    let next = s.push("Next one. More.");
+    assert_eq!(next, [Chunk { text: "Next one.".into(), start: 0, end: 9 }]);
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Replies made of the pieces that matter to the splitter.
+    fn reply() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            Just("word"),
+            Just("Sure"),
+            Just("고객님"),
+            Just("도착하고"),
+            Just("있는데"),
+            Just("3.5"),
+            Just("6.1\""),
+            Just("e.g."),
+            Just("Dr."),
+            Just("1."),
+            Just(" "),
+            Just(" "),
+            Just(" "),
+            Just("  "),
+            Just("\n"),
+            Just(","),
+            Just(", "),
+            Just(". "),
+            Just("! "),
+            Just("? "),
+            Just("…"),
+            Just("。"),
+            Just("、"),
+            Just("\""),
+            Just("“"),
+            Just("”"),
+            Just("「"),
+            Just("」"),
+            Just(";"),
+            Just(": "),
+            Just("é"),
+            Just("x"),
+        ];
+        proptest::collection::vec(piece, 0..120).prop_map(|p| p.concat())
+    }
+
+    fn chunks_of(text: &str, config: SplitterConfig, cuts: &[usize]) -> Vec<Chunk> {
+        let mut s = ClauseSplitter::new(config);
+        let mut out = Vec::new();
+        let mut last = 0;
+        for &cut in cuts {
+            out.extend(s.push(&text[last..cut]));
+            last = cut;
+        }
+        out.extend(s.push(&text[last..]));
+        out.extend(s.finish());
+        out
+    }
+
+    /// A character the splitter may always cut after, when the cap forces it.
+    fn is_boundary(c: char) -> bool {
+        c.is_whitespace() || matches!(c, '、' | '，' | '。' | '！' | '？')
+    }
+
+    proptest! {
+        #[test]
+        fn nothing_is_lost_added_or_moved(text in reply(), cap in 8usize..200) {
+            let config = SplitterConfig { max_chunk_chars: cap, ..SplitterConfig::default() };
+            let chunks = chunks_of(&text, config, &[]);
+            let squeeze = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+            prop_assert_eq!(squeeze(&chunks.iter().map(|c| c.text.as_str()).collect::<String>()), squeeze(&text));
+            let chars: Vec<char> = text.chars().collect();
+            for c in &chunks {
+                prop_assert_eq!(chars[c.start..c.end].iter().collect::<String>(), c.text.clone());
+            }
+        }
+
+        #[test]
+        fn no_chunk_outgrows_the_cap_while_it_has_a_boundary(text in reply(), cap in 8usize..200) {
+            let config = SplitterConfig { max_chunk_chars: cap, ..SplitterConfig::default() };
+            for chunk in chunks_of(&text, config, &[]) {
+                let chars: Vec<char> = chunk.text.chars().collect();
+                if chars.len() > cap {
+                    prop_assert!(!chars[..chars.len() - 1].iter().copied().any(is_boundary), "{} chars > {cap}: {:?}", chars.len(), chunk.text);
+                }
+            }
+        }
+
+        #[test]
+        fn any_split_into_deltas_gives_the_same_chunks(text in reply(), cuts in proptest::collection::vec(any::<prop::sample::Index>(), 0..12)) {
+            let config = SplitterConfig { max_chunk_chars: 40, ..SplitterConfig::default() };
+            let bounds: Vec<usize> = text.char_indices().map(|(i, _)| i).chain([text.len()]).collect();
+            let mut cuts: Vec<usize> = cuts.iter().map(|ix| bounds[ix.index(bounds.len())]).collect();
+            cuts.sort_unstable();
+            prop_assert_eq!(chunks_of(&text, config, &cuts), chunks_of(&text, config, &[]));
+        }
+    }
 }

@@ -1,43 +1,40 @@
 //! One conversational turn: an utterance (or typed text) in, a spoken reply
-//! out, as fast as the providers allow. Order of events: `UserTranscript`,
-//! `AssistantDelta`s interleaved with `AssistantSpeaking` per chunk, then
-//! `TurnEnded` (with `Error`/`Retrying` wherever a step fails or waits).
-//! Cancelling stops the chat stream, pending speech and playback at once, and
-//! the outcome keeps only what the user heard.
+//! out, as fast as the providers allow, in four steps:
+//! [`transcribe`](transcribe::transcribe), [`respond`](respond::respond) (the
+//! chat stream, split into speakable lines as it comes), [`speaker`] (lines
+//! synthesized and played in order while the reply is still written) and
+//! [`heard`] (what of the reply the user actually heard).
+//!
+//! Events, in order: `Status{transcribing}` and `UserTranscript` (spoken
+//! turns), `Status{thinking}`, `AssistantDelta`s interleaved with
+//! `AssistantSpeaking` per line (`Status{speaking}` at the first sound), then
+//! `TurnEnded` and `Status{idle}`; `Error`/`Retrying` wherever a step fails or
+//! waits. Cancelling stops the chat stream, pending speech and playback at
+//! once, and the outcome keeps only what the user heard.
 
 pub mod heard;
+pub mod phrases;
+pub mod respond;
 pub mod speaker;
+pub mod transcribe;
 
 use crate::audio::output::AudioOutput;
 use crate::conversation::Conversation;
-use crate::event::{Event, Phase, Stage, TurnId, TurnMetrics};
-use crate::provider::openai::client::ByteCounters;
-use crate::provider::retry::{with_retries, RetryPolicy};
-use crate::provider::{ChatEvent, ChatModel, ChatRequest, ProviderError, SpeechToText, SttRequest, TextToSpeech};
-use crate::text::{ClauseSplitter, SplitterConfig};
-use futures_util::StreamExt;
-use heard::heard_text;
-use speaker::{Speaker, Voice};
-use std::sync::atomic::Ordering;
+use crate::event::{Event, Incomplete, Phase, Stage, TurnId, TurnMetrics};
+use crate::phase::PhaseCell;
+use crate::provider::retry::RetryPolicy;
+use crate::provider::{ProviderError, Providers};
+use crate::text::SplitterConfig;
+use respond::{Ended, Reply};
+use speaker::{Line, Speaker, Voice};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+use transcribe::Transcript;
 
-/// What is said when nothing was understood; no model is asked.
-pub const FALLBACK_KO: &str = "죄송해요, 잘 못 들었어요. 다시 말씀해 주시겠어요?";
-pub const FALLBACK_EN: &str = "Sorry, I didn't catch that. Could you say it again?";
-
-/// The services a turn uses.
-#[derive(Clone)]
-pub struct Providers {
-    pub stt: Arc<dyn SpeechToText>,
-    pub chat: Arc<dyn ChatModel>,
-    pub tts: Arc<dyn TextToSpeech>,
-    /// Bytes up and down, when the providers count them.
-    pub bytes: Option<Arc<ByteCounters>>,
-}
+pub use phrases::{FALLBACK_EN, FALLBACK_KO};
 
 /// How a turn runs.
 #[derive(Debug, Clone)]
@@ -48,6 +45,8 @@ pub struct TurnSettings {
     pub stt_prompt: Option<String>,
     pub chat_model: String,
     pub temperature: Option<f32>,
+    /// The longest reply, in tokens; `None`: the model's own limit.
+    pub max_tokens: Option<u32>,
     pub voice: Voice,
     /// Speak the reply (typed turns may be shown only).
     pub speak: bool,
@@ -71,23 +70,44 @@ pub struct TurnOutcome {
     pub user_text: Option<String>,
     /// The reply as the user heard it (or saw it, when it was not spoken).
     pub heard: String,
+    /// `heard` is this many characters of `reply`.
+    pub heard_chars: usize,
     /// The whole reply text the model wrote.
     pub reply: String,
     pub interrupted: bool,
     pub incomplete: bool,
+    /// Why an incomplete turn is incomplete.
+    pub reason: Option<Incomplete>,
     pub metrics: TurnMetrics,
 }
 
-/// Sends a turn's events; a closed receiver is not an error (nobody is watching).
+/// Sends a turn's events and moves the phase; a closed receiver is not an
+/// error (nobody is watching).
 #[derive(Clone)]
 pub struct Emitter {
     pub turn: TurnId,
-    pub tx: mpsc::UnboundedSender<Event>,
+    tx: mpsc::UnboundedSender<Event>,
+    phase: PhaseCell,
 }
 
 impl Emitter {
+    /// An emitter with a phase of its own (a turn run outside the engine).
+    pub fn new(turn: TurnId, tx: mpsc::UnboundedSender<Event>) -> Self {
+        let phase = PhaseCell::new(tx.clone());
+        Emitter { turn, tx, phase }
+    }
+
+    /// An emitter that moves the engine's phase.
+    pub fn with_phase(turn: TurnId, tx: mpsc::UnboundedSender<Event>, phase: PhaseCell) -> Self {
+        Emitter { turn, tx, phase }
+    }
+
     pub fn send(&self, event: Event) {
         let _ = self.tx.send(event);
+    }
+
+    pub fn phase(&self, phase: Phase) {
+        self.phase.set(phase);
     }
 
     pub fn error(&self, stage: Stage, e: &ProviderError) {
@@ -97,10 +117,25 @@ impl Emitter {
     pub fn retrying(&self, stage: Stage, attempt: u32, wait: Duration, e: &ProviderError) {
         self.send(Event::Retrying { turn: self.turn, stage, attempt, wait_ms: wait.as_millis() as u64, message: e.message.clone() });
     }
+
+    /// Ends the turn: `TurnEnded`, then idle.
+    pub fn ended(&self, outcome: &TurnOutcome) {
+        self.send(Event::TurnEnded {
+            turn: self.turn,
+            heard: outcome.heard.clone(),
+            heard_chars: outcome.heard_chars,
+            interrupted: outcome.interrupted,
+            incomplete: outcome.incomplete,
+            reason: outcome.reason,
+            metrics: outcome.metrics,
+        });
+        self.phase(Phase::Idle);
+    }
 }
 
-fn ms(since: Instant, at: Instant) -> f64 {
-    (at - since).as_secs_f64() * 1000.0
+/// Milliseconds from `since` to now.
+pub(crate) fn ms_since(since: Instant) -> f64 {
+    since.elapsed().as_secs_f64() * 1000.0
 }
 
 /// Runs one turn to its end. Nothing here panics on any provider reply.
@@ -114,155 +149,101 @@ pub async fn run_turn(
     cancel: CancellationToken,
 ) -> TurnOutcome {
     let start = Instant::now();
-    let bytes_before = providers.bytes.as_ref().map(|b| (b.up.load(Ordering::Relaxed), b.down.load(Ordering::Relaxed)));
+    let transfer_before = providers.transfer.totals();
     let mut metrics = TurnMetrics::default();
 
     let user_text = match input {
         TurnInput::Text(text) => Some(text.trim().to_string()).filter(|t| !t.is_empty()),
         TurnInput::Audio { samples, sample_rate } => {
-            emit.send(Event::Status { phase: Phase::Transcribing });
-            let request = SttRequest { samples: &samples, sample_rate, model: &settings.stt_model, language: settings.language.as_deref(), prompt: settings.stt_prompt.as_deref() };
-            let result = with_retries(settings.retry, &cancel, |a, w, e| emit.retrying(Stage::Transcription, a, w, e), || providers.stt.transcribe(request)).await;
-            metrics.transcript_ms = Some(ms(start, Instant::now()));
-            match result {
-                Ok(text) => Some(text).filter(|t| !t.trim().is_empty()),
-                Err(e) => {
-                    emit.error(Stage::Transcription, &e);
-                    None
+            let heard = transcribe::transcribe(&samples, sample_rate, providers.stt.as_ref(), settings, &emit, &cancel).await;
+            metrics.transcript_ms = Some(ms_since(start));
+            match heard {
+                Transcript::Words(text) => Some(text),
+                Transcript::Nothing => None,
+                // A failure to transcribe is not "not understood": the error says what to do next.
+                Transcript::Failed | Transcript::Cancelled => {
+                    let reply = Reply { ended: if cancel.is_cancelled() { Ended::Cancelled } else { Ended::Failed }, ..Reply::default() };
+                    return finish(&emit, None, reply, None, &output, &cancel, metrics, start, providers, transfer_before);
                 }
             }
         }
     };
-    let (reply_source, user_text) = match user_text {
-        Some(text) => {
-            emit.send(Event::UserTranscript { turn: emit.turn, text: text.clone() });
-            (ReplySource::Chat(text.clone()), Some(text))
-        }
-        None => (ReplySource::Fallback(fallback_for(settings, conversation).to_string()), None),
-    };
+    if let Some(text) = &user_text {
+        emit.send(Event::UserTranscript { turn: emit.turn, text: text.clone() });
+    }
 
-    emit.send(Event::Status { phase: Phase::Thinking });
-    let (chunk_tx, chunk_rx) = mpsc::unbounded_channel::<String>();
-    let speaker = Arc::new(Speaker {
-        tts: providers.tts.clone(),
-        output: output.clone(),
-        voice: settings.voice.clone(),
-        concurrency: settings.tts_concurrency,
-        retry: settings.retry,
-        emit: emit.clone(),
-    });
-    let speaking = settings.speak.then(|| tokio::spawn(speaker.speak(chunk_rx, cancel.child_token())));
+    emit.phase(Phase::Thinking);
+    let (lines, lines_rx) = mpsc::unbounded_channel::<Line>();
+    let speaker = Speaker::new(providers.tts.clone(), output.clone(), settings, emit.clone());
+    let speaking = settings.speak.then(|| tokio::spawn(speaker.speak(lines_rx, cancel.child_token())));
 
-    // Think: stream the reply, splitting it into chunks for the speaker.
-    let mut reply = String::new();
-    let mut incomplete = false;
-    let mut splitter = ClauseSplitter::new(settings.splitter);
-    let mut on_text = |text: &str, metrics: &mut TurnMetrics| {
-        metrics.llm_first_token_ms.get_or_insert_with(|| ms(start, Instant::now()));
-        reply.push_str(text);
-        emit.send(Event::AssistantDelta { turn: emit.turn, text: text.to_string() });
-        for chunk in splitter.push(text) {
-            metrics.first_chunk_ms.get_or_insert_with(|| ms(start, Instant::now()));
-            let _ = chunk_tx.send(chunk);
-        }
-    };
-    match &reply_source {
-        ReplySource::Fallback(text) => on_text(text, &mut metrics),
-        ReplySource::Chat(user) => {
+    let reply = match &user_text {
+        Some(user) => {
             let messages = conversation.messages_for(user);
-            let request = ChatRequest { model: &settings.chat_model, messages: &messages, temperature: settings.temperature };
-            match with_retries(settings.retry, &cancel, |a, w, e| emit.retrying(Stage::Chat, a, w, e), || providers.chat.stream_chat(request)).await {
-                Err(e) => {
-                    emit.error(Stage::Chat, &e);
-                    incomplete = true;
-                }
-                Ok(mut stream) => loop {
-                    let event = tokio::select! {
-                        e = stream.next() => e,
-                        _ = cancel.cancelled() => break,
-                    };
-                    match event {
-                        Some(Ok(ChatEvent::Text(t))) => on_text(&t, &mut metrics),
-                        Some(Ok(ChatEvent::Done { .. })) | None => break,
-                        Some(Err(e)) => {
-                            emit.error(Stage::Chat, &e);
-                            incomplete = true;
-                            break;
-                        }
-                    }
-                },
-            }
+            respond::respond(&messages, providers.chat.as_ref(), settings, &lines, &emit, &cancel, start, &mut metrics).await
         }
-    }
-    // A reply cut off by a failure is not finished: its last, partial sentence is not spoken.
-    if !cancel.is_cancelled() && !incomplete {
-        if let Some(rest) = splitter.finish() {
-            metrics.first_chunk_ms.get_or_insert_with(|| ms(start, Instant::now()));
-            let _ = chunk_tx.send(rest);
-        }
-    }
-    drop(chunk_tx);
-
-    // Speak: wait for the audio to be queued, then played, unless cancelled.
-    let mut heard = reply.clone();
-    if let Some(speaking) = speaking {
-        let spoken = speaking.await.unwrap_or_default();
-        metrics.tts_first_byte_ms = spoken.first_byte.map(|t| ms(start, t));
-        metrics.ttfa_ms = spoken.first_audio.map(|t| ms(start, t));
-        if let Some(e) = &spoken.error {
-            emit.error(Stage::Speech, e);
-        }
-        let end = spoken.chunks.last().map(|c| c.end).unwrap_or(0);
-        while output.played_samples() < end && !cancel.is_cancelled() {
-            tokio::select! {
-                _ = tokio::time::sleep(Duration::from_millis(10)) => {}
-                _ = cancel.cancelled() => {}
-            }
-        }
-        if cancel.is_cancelled() {
-            // What was heard is decided before the queue is dropped.
-            heard = heard_text(&spoken.chunks, output.played_samples());
-            output.flush();
-        } else if spoken.error.is_none() {
-            heard = heard_text(&spoken.chunks, output.played_samples());
-        }
-        // When speech failed, the reply was still shown in full: that text counts.
-    } else if cancel.is_cancelled() {
-        heard = reply.clone();
-    }
-
-    metrics.total_ms = ms(start, Instant::now());
-    if let (Some((up, down)), Some(b)) = (bytes_before, &providers.bytes) {
-        metrics.bytes_up = b.up.load(Ordering::Relaxed) - up;
-        metrics.bytes_down = b.down.load(Ordering::Relaxed) - down;
-    }
-    let interrupted = cancel.is_cancelled();
-    emit.send(Event::TurnEnded { turn: emit.turn, heard: heard.clone(), interrupted, incomplete, metrics });
-    emit.send(Event::Status { phase: Phase::Idle });
-    TurnOutcome { user_text, heard, reply, interrupted, incomplete, metrics }
-}
-
-enum ReplySource {
-    Chat(String),
-    Fallback(String),
-}
-
-/// The fallback in the language the user is most likely speaking.
-fn fallback_for(settings: &TurnSettings, conversation: &Conversation) -> &'static str {
-    let korean = match settings.language.as_deref() {
-        Some(l) if l.starts_with("ko") => true,
-        Some(_) => false,
-        None => conversation
-            .history()
-            .iter()
-            .rev()
-            .find(|m| m.role == crate::provider::Role::User)
-            .map(|m| m.content.chars().any(|c| ('\u{AC00}'..='\u{D7A3}').contains(&c)))
-            .unwrap_or(true),
+        // Nothing was understood: the fallback is said, no model is asked.
+        None => respond::given(phrases::fallback(settings.language.as_deref(), conversation), settings, &lines, &emit, start, &mut metrics),
     };
-    if korean {
-        FALLBACK_KO
-    } else {
-        FALLBACK_EN
+    if reply.ended == Ended::Failed && reply.text.is_empty() && !cancel.is_cancelled() {
+        // Silence would leave the user wondering: say sorry, where speech still works.
+        let _ = lines.send(Line::aside(phrases::apology(settings.language.as_deref(), user_text.as_deref())));
     }
+    drop(lines);
+
+    let spoken = match speaking {
+        Some(task) => Some(speaker::played(task, &output, &cancel).await),
+        None => None,
+    };
+    finish(&emit, user_text, reply, spoken, &output, &cancel, metrics, start, providers, transfer_before)
+}
+
+/// Accounts for the turn (what was heard, metrics, why it ended) and ends it.
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    emit: &Emitter,
+    user_text: Option<String>,
+    reply: Reply,
+    spoken: Option<speaker::Spoken>,
+    output: &Arc<dyn AudioOutput>,
+    cancel: &CancellationToken,
+    mut metrics: TurnMetrics,
+    start: Instant,
+    providers: &Providers,
+    transfer_before: (u64, u64),
+) -> TurnOutcome {
+    let interrupted = cancel.is_cancelled() || reply.ended == Ended::Cancelled;
+    let reply_chars = reply.text.chars().count();
+    let heard_chars = match &spoken {
+        Some(spoken) => {
+            metrics.tts_first_byte_ms = spoken.first_byte.map(|t| (t - start).as_secs_f64() * 1000.0);
+            metrics.ttfa_ms = spoken.first_audio.map(|t| (t - start).as_secs_f64() * 1000.0);
+            if let Some(e) = &spoken.error {
+                emit.error(Stage::Speech, e);
+            }
+            match (&spoken.error, interrupted) {
+                // When speech failed, the reply was still shown in full: that text counts.
+                (Some(_), false) => reply_chars,
+                _ => heard::heard_chars(&spoken.lines, spoken.played),
+            }
+        }
+        None => reply_chars,
+    };
+    if interrupted {
+        // What was heard is decided (above) before the queue is dropped.
+        output.flush();
+    }
+    let heard: String = reply.text.chars().take(heard_chars).collect::<String>().trim_end().to_string();
+    let reason = match reply.ended {
+        _ if interrupted => None,
+        Ended::Cut(reason) => Some(reason),
+        Ended::Failed => Some(Incomplete::Failed),
+        Ended::Finished | Ended::Cancelled => None,
+    };
+    metrics.total_ms = ms_since(start);
+    let (up, down) = providers.transfer.totals();
+    (metrics.bytes_up, metrics.bytes_down) = (up - transfer_before.0, down - transfer_before.1);
+    let outcome = TurnOutcome { user_text, heard, heard_chars, reply: reply.text, interrupted, incomplete: reason.is_some(), reason, metrics };
+    emit.ended(&outcome);
+    outcome
 }

@@ -1,100 +1,99 @@
-//! Speaking a reply while it is written: chunks arrive in order, each is
-//! synthesized as soon as a slot is free (bounded concurrency, so chunk n+1 is
-//! made while chunk n plays), and audio goes to the output strictly in order,
-//! each piece as soon as it is decoded.
+//! Speaking while the reply is written: lines arrive in order, each is
+//! synthesized as soon as a slot is free (bounded concurrency, so line n+1 is
+//! made while line n plays), and audio goes to the output strictly in order,
+//! each piece as soon as it is decoded. A line is part of the reply (with its
+//! place in the reply text, for what was heard) or an aside Sori says on its
+//! own (an apology; later a filler) that is never the model's words.
 
-use super::heard::SpokenChunk;
-use super::Emitter;
+use super::heard::SpokenLine;
+use super::{Emitter, TurnSettings};
 use crate::audio::output::AudioOutput;
+use crate::audio::Pcm;
 use crate::event::{Event, Phase, Stage};
-use crate::provider::retry::with_retries;
-use crate::provider::{Pcm, ProviderError, SpeechRequest, TextToSpeech};
+use crate::provider::retry::{with_retries, RetryPolicy};
+use crate::provider::{AudioFormat, ProviderError, SpeechRequest, TextToSpeech};
+use crate::text::clauses::Chunk;
+use crate::text::ClauseSplitter;
 use futures_util::StreamExt;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::{mpsc, Semaphore};
+use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-/// The voice settings every chunk shares, so the voice stays the same.
+/// The voice settings every line shares, so the voice stays the same.
 #[derive(Debug, Clone)]
 pub struct Voice {
     pub model: String,
     pub voice: String,
     pub style: Option<String>,
     pub speed: f32,
-    pub format: crate::provider::AudioFormat,
+    pub format: AudioFormat,
+}
+
+/// Something to say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    pub text: String,
+    /// Where it sits in the reply text (characters); `None` for an aside.
+    pub span: Option<(usize, usize)>,
+}
+
+impl Line {
+    pub fn reply(chunk: Chunk) -> Line {
+        Line { span: Some((chunk.start, chunk.end)), text: chunk.text }
+    }
+
+    pub fn aside(text: impl Into<String>) -> Line {
+        Line { text: text.into(), span: None }
+    }
 }
 
 /// What speaking produced.
 #[derive(Debug, Default)]
 pub struct Spoken {
-    pub chunks: Vec<SpokenChunk>,
+    pub lines: Vec<SpokenLine>,
     pub first_byte: Option<Instant>,
     pub first_audio: Option<Instant>,
     pub error: Option<ProviderError>,
+    /// Output samples played when speaking ended (read before any flush).
+    pub played: u64,
 }
 
 pub struct Speaker {
-    pub tts: Arc<dyn TextToSpeech>,
-    pub output: Arc<dyn AudioOutput>,
-    pub voice: Voice,
-    pub concurrency: usize,
-    pub retry: crate::provider::retry::RetryPolicy,
-    pub emit: Emitter,
+    tts: Arc<dyn TextToSpeech>,
+    output: Arc<dyn AudioOutput>,
+    voice: Voice,
+    concurrency: usize,
+    retry: RetryPolicy,
+    emit: Emitter,
 }
 
 type Audio = mpsc::UnboundedReceiver<Result<Pcm, ProviderError>>;
 
 impl Speaker {
-    /// Speaks the chunks that come through `chunks` until it closes, the
-    /// speech fails, or `cancel` fires. Returns once all audio is queued.
-    pub async fn speak(self: Arc<Self>, mut chunks: mpsc::UnboundedReceiver<String>, cancel: CancellationToken) -> Spoken {
-        let slots = Arc::new(Semaphore::new(self.concurrency.max(1)));
-        let (playlist_tx, mut playlist) = mpsc::unbounded_channel::<(String, Audio)>();
-        let starter = {
-            let this = self.clone();
-            let cancel = cancel.clone();
-            tokio::spawn(async move {
-                while let Some(text) = chunks.recv().await {
-                    let permit = tokio::select! {
-                        p = slots.clone().acquire_owned() => p.expect("the semaphore is never closed"),
-                        _ = cancel.cancelled() => return,
-                    };
-                    let (tx, rx) = mpsc::unbounded_channel();
-                    if playlist_tx.send((text.clone(), rx)).is_err() {
-                        return;
-                    }
-                    let this = this.clone();
-                    let cancel = cancel.clone();
-                    tokio::spawn(async move {
-                        tokio::select! {
-                            _ = this.synthesize(&text, &tx, &cancel) => {}
-                            _ = cancel.cancelled() => {}
-                        }
-                        drop(permit);
-                    });
-                }
-            })
-        };
+    pub fn new(tts: Arc<dyn TextToSpeech>, output: Arc<dyn AudioOutput>, settings: &TurnSettings, emit: Emitter) -> Arc<Speaker> {
+        Arc::new(Speaker { tts, output, voice: settings.voice.clone(), concurrency: settings.tts_concurrency, retry: settings.retry, emit })
+    }
 
+    /// Speaks the lines that come through `lines` until it closes, the
+    /// speech fails, or `cancel` fires. Returns once all audio is queued.
+    pub async fn speak(self: Arc<Self>, lines: mpsc::UnboundedReceiver<Line>, cancel: CancellationToken) -> Spoken {
+        let (playlist_tx, mut playlist) = mpsc::unbounded_channel::<(Line, Audio)>();
+        let starter = tokio::spawn(self.clone().start_each(lines, playlist_tx, cancel.clone()));
         let mut spoken = Spoken::default();
-        'chunks: while let Some((text, mut audio)) = tokio::select! {
+        'lines: while let Some((line, mut audio)) = tokio::select! {
             next = playlist.recv() => next,
             _ = cancel.cancelled() => None,
         } {
             let start = self.output.queued_samples();
-            let index = spoken.chunks.len();
+            let index = spoken.lines.len();
             let mut started = false;
-            loop {
+            let stop = loop {
                 let piece = tokio::select! {
                     p = audio.recv() => p,
-                    _ = cancel.cancelled() => {
-                        // The part of this chunk already queued may have been heard.
-                        if started {
-                            spoken.chunks.push(SpokenChunk { text, start, end: self.output.queued_samples() });
-                        }
-                        break 'chunks;
-                    }
+                    _ = cancel.cancelled() => break true,
                 };
                 match piece {
                     Some(Ok(pcm)) => {
@@ -104,41 +103,72 @@ impl Speaker {
                             started = true;
                             if spoken.first_audio.is_none() {
                                 spoken.first_audio = Some(now);
-                                self.emit.send(Event::Status { phase: Phase::Speaking });
+                                self.emit.phase(Phase::Speaking);
                             }
-                            self.emit.send(Event::AssistantSpeaking { turn: self.emit.turn, chunk: index, text: text.clone() });
+                            self.emit.send(Event::AssistantSpeaking { turn: self.emit.turn, chunk: index, text: line.text.clone() });
                         }
                         self.output.queue(&pcm);
                     }
                     Some(Err(e)) => {
                         spoken.error = Some(e);
-                        if started {
-                            spoken.chunks.push(SpokenChunk { text, start, end: self.output.queued_samples() });
-                        }
-                        break 'chunks;
+                        break true;
                     }
-                    None => break,
+                    None => break false,
                 }
+            };
+            // The part of a line already queued may have been heard.
+            if started || !stop {
+                spoken.lines.push(SpokenLine { span: line.span, text: line.text, start, end: self.output.queued_samples() });
             }
-            spoken.chunks.push(SpokenChunk { text, start, end: self.output.queued_samples() });
+            if stop {
+                break 'lines;
+            }
         }
         if spoken.error.is_some() || cancel.is_cancelled() {
-            // Stop the chunks still being synthesized too: their audio would go unplayed.
+            // Stop the lines still being synthesized too: their audio would go unplayed.
             cancel.cancel();
             starter.abort();
         }
         spoken
     }
 
-    /// Synthesizes one chunk into `tx`, retrying a failed start; the first
-    /// error ends the chunk.
+    /// Starts synthesizing each line as a slot frees up, in order.
+    async fn start_each(
+        self: Arc<Self>,
+        mut lines: mpsc::UnboundedReceiver<Line>,
+        playlist: mpsc::UnboundedSender<(Line, Audio)>,
+        cancel: CancellationToken,
+    ) {
+        let slots = Arc::new(Semaphore::new(self.concurrency.max(1)));
+        while let Some(line) = lines.recv().await {
+            let permit = tokio::select! {
+                p = slots.clone().acquire_owned() => p.expect("the semaphore is never closed"),
+                _ = cancel.cancelled() => return,
+            };
+            let (tx, rx) = mpsc::unbounded_channel();
+            let text = line.text.clone();
+            if playlist.send((line, rx)).is_err() {
+                return;
+            }
+            let (this, cancel) = (self.clone(), cancel.clone());
+            tokio::spawn(async move {
+                tokio::select! {
+                    _ = this.synthesize(&text, &tx, &cancel) => {}
+                    _ = cancel.cancelled() => {}
+                }
+                drop(permit);
+            });
+        }
+    }
+
+    /// Synthesizes one line into `tx`, retrying a failed start; the first
+    /// error ends the line.
     async fn synthesize(&self, text: &str, tx: &mpsc::UnboundedSender<Result<Pcm, ProviderError>>, cancel: &CancellationToken) {
         let v = &self.voice;
         let request = SpeechRequest { text, model: &v.model, voice: &v.voice, instructions: v.style.as_deref(), speed: v.speed, format: v.format };
-        let started = with_retries(self.retry, cancel, |attempt, wait, e| self.emit.retrying(Stage::Speech, attempt, wait, e), || {
-            self.tts.synthesize(request)
-        })
-        .await;
+        let started =
+            with_retries(self.retry, cancel, |attempt, wait, e| self.emit.retrying(Stage::Speech, attempt, wait, e), || self.tts.synthesize(request))
+                .await;
         let mut stream = match started {
             Ok(s) => s,
             Err(e) => return drop(tx.send(Err(e))),
@@ -150,4 +180,50 @@ impl Speaker {
             }
         }
     }
+}
+
+/// Waits for the speaker to queue its audio and then for that audio to be
+/// played, unless cancelled; `played` is read before anything is flushed. A
+/// panic in the speaker is the turn's panic, not "nothing was said".
+pub async fn played(task: JoinHandle<Spoken>, output: &Arc<dyn AudioOutput>, cancel: &CancellationToken) -> Spoken {
+    let mut spoken = match task.await {
+        Ok(spoken) => spoken,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(_) => Spoken::default(),
+    };
+    let end = spoken.lines.last().map(|l| l.end).unwrap_or(0);
+    spoken.played = played_until(output.as_ref(), end, cancel).await;
+    spoken
+}
+
+/// Waits until the output has played `end` samples (or `cancel` fires);
+/// returns the samples played by then.
+pub async fn played_until(output: &dyn AudioOutput, end: u64, cancel: &CancellationToken) -> u64 {
+    while output.played_samples() < end && !cancel.is_cancelled() {
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(10)) => {}
+            _ = cancel.cancelled() => {}
+        }
+    }
+    output.played_samples()
+}
+
+/// Speaks a given text in the turn's voice, split as a reply would be, and
+/// waits until it has been played (or `cancel` fires).
+pub async fn speak_text(
+    text: &str,
+    tts: Arc<dyn TextToSpeech>,
+    output: Arc<dyn AudioOutput>,
+    settings: &TurnSettings,
+    emit: Emitter,
+    cancel: CancellationToken,
+) -> Spoken {
+    let (lines, lines_rx) = mpsc::unbounded_channel();
+    let mut splitter = ClauseSplitter::new(settings.splitter);
+    for chunk in splitter.push(text).into_iter().chain(splitter.finish()) {
+        let _ = lines.send(Line::reply(chunk));
+    }
+    drop(lines);
+    let task = tokio::spawn(Speaker::new(tts, output.clone(), settings, emit).speak(lines_rx, cancel.child_token()));
+    played(task, &output, &cancel).await
 }

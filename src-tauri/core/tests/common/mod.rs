@@ -3,20 +3,24 @@
 
 use sori_core::provider::openai::OpenAi;
 use sori_core::provider::retry::RetryPolicy;
-use sori_core::provider::AudioFormat;
+use sori_core::provider::{AudioFormat, Providers};
 use sori_core::secrets::ApiKey;
 use sori_core::text::SplitterConfig;
 use sori_core::turn::speaker::Voice;
-use sori_core::turn::{Providers, TurnSettings};
+use sori_core::turn::TurnSettings;
 use sori_testkit::{TestServer, TEST_API_KEY};
-use std::sync::Arc;
 use std::time::Duration;
 
 pub fn providers(s: &TestServer) -> Providers {
-    let c = OpenAi::new(&s.base_url(), ApiKey::new(TEST_API_KEY)).unwrap();
-    let bytes = Some(c.bytes.clone());
-    let c = Arc::new(c);
-    Providers { stt: c.clone(), chat: c.clone(), tts: c, bytes }
+    OpenAi::new(&s.base_url(), ApiKey::new(TEST_API_KEY)).unwrap().providers()
+}
+
+/// Fails the test at once, with how to run it, outside the headless rig:
+/// rig tests load and unload sound modules on whatever PulseAudio they reach.
+pub fn require_rig() {
+    if std::env::var_os("SORI_RIG").is_none() {
+        panic!("this test rewires the sound system it reaches, so it runs only inside Sori's rig: tests/rig/with-rig.sh cargo test -p sori-core");
+    }
 }
 
 pub fn settings() -> TurnSettings {
@@ -26,6 +30,7 @@ pub fn settings() -> TurnSettings {
         stt_prompt: None,
         chat_model: "gpt-4o-mini".into(),
         temperature: None,
+        max_tokens: None,
         voice: Voice { model: "gpt-4o-mini-tts".into(), voice: "coral".into(), style: Some("Warm.".into()), speed: 1.0, format: AudioFormat::Pcm },
         speak: true,
         tts_concurrency: 2,
@@ -34,3 +39,52 @@ pub fn settings() -> TurnSettings {
     }
 }
 
+/// A reply without pauses (Hangul syllables only, no spaces): silence on the
+/// speaker can then only mean that playback stopped.
+pub const LONG_REPLY: &str = "네고객님주문하신상품은내일오후세시에서다섯시사이에도착할예정이고요배송기사님이출발하시면문자로다시안내해드릴게요.";
+
+/// A long sentence whose only pauses are the 50 ms between words: shorter
+/// than the 100 ms of silence that means playback stopped.
+pub const LONG_SPACED_REPLY: &str =
+    "네 고객님 주문하신 상품은 내일 오후 세시에서 다섯시 사이에 도착할 예정이고요 배송 기사님이 출발하시면 문자로 다시 안내해 드릴게요.";
+
+/// Listens to the rig speaker's monitor through Sori's own capture, so every
+/// 20 ms of what the speaker played carries its capture time on the test's clock.
+pub fn listen_to_speaker() -> (sori_core::audio::capture::Capture, std::sync::mpsc::Receiver<sori_core::audio::capture::CaptureEvent>) {
+    let monitor = sori_core::audio::list_devices()
+        .unwrap()
+        .inputs
+        .into_iter()
+        .find(|d| d.name == "Monitor of Virtual-Speaker")
+        .and_then(|d| d.id)
+        .expect("the speaker's monitor");
+    let (tx, rx) = std::sync::mpsc::channel();
+    (sori_core::audio::capture::Capture::start(Some(monitor), tx).unwrap(), rx)
+}
+
+/// The frames a capture sent so far, with their capture times.
+pub fn frames(rx: &std::sync::mpsc::Receiver<sori_core::audio::capture::CaptureEvent>) -> Vec<(Vec<i16>, std::time::Instant)> {
+    rx.try_iter()
+        .filter_map(|e| match e {
+            sori_core::audio::capture::CaptureEvent::Frame { samples, at } => Some((samples, at)),
+            _ => None,
+        })
+        .collect()
+}
+
+pub fn loud(samples: &[i16]) -> bool {
+    samples.iter().map(|&s| (s as f64).powi(2)).sum::<f64>() / samples.len() as f64 > 1e6
+}
+
+/// When the speaker's sound stopped after `since`: the capture time of the
+/// last loud frame before the first 100 ms of silence after `since`, and how
+/// many loud frames came before that.
+pub fn went_silent(frames: &[(Vec<i16>, std::time::Instant)], since: std::time::Instant) -> (std::time::Instant, usize) {
+    let cut = frames
+        .iter()
+        .enumerate()
+        .position(|(i, (_, at))| *at > since && frames[i..].iter().take(5).all(|(f, _)| !loud(f)))
+        .expect("the speaker went silent");
+    let sounding: Vec<std::time::Instant> = frames[..cut].iter().filter(|(f, _)| loud(f)).map(|(_, at)| *at).collect();
+    (*sounding.last().expect("the speaker played"), sounding.len())
+}

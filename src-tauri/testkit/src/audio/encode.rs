@@ -126,7 +126,13 @@ fn ogg_opus(samples: &[i16]) -> Result<Vec<u8>, EncodeError> {
             let packet = encoder.encode_vec(&frame, 4000)?;
             let last = i + 1 == frames;
             let granule = pre_skip as u64 + ((i * FRAME + chunk.len()) as u64 * 48_000 / SPEECH_RATE as u64);
-            let end = if last { ogg::PacketWriteEndInfo::EndStream } else if i % 50 == 49 { ogg::PacketWriteEndInfo::EndPage } else { ogg::PacketWriteEndInfo::NormalPacket };
+            let end = if last {
+                ogg::PacketWriteEndInfo::EndStream
+            } else if i % 50 == 49 {
+                ogg::PacketWriteEndInfo::EndPage
+            } else {
+                ogg::PacketWriteEndInfo::NormalPacket
+            };
             writer.write_packet(packet, serial, end, granule)?;
         }
     }

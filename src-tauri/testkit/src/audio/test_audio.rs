@@ -20,7 +20,11 @@ pub fn espeak_wav(text: &str, voice: &str, pad_before: f64, pad_after: f64) -> s
     let raw = dir.join("raw.wav");
     let out = dir.join("16k.wav");
     run(Command::new("espeak-ng").args(["-v", voice, "-w"]).arg(&raw).arg(text))?;
-    run(Command::new("sox").arg("-D").arg(&raw).args(["-r", "16000", "-c", "1", "-b", "16"]).arg(&out).args(["pad", &pad_before.to_string(), &pad_after.to_string()]))?;
+    run(Command::new("sox").arg("-D").arg(&raw).args(["-r", "16000", "-c", "1", "-b", "16"]).arg(&out).args([
+        "pad",
+        &pad_before.to_string(),
+        &pad_after.to_string(),
+    ]))?;
     let bytes = std::fs::read(&out)?;
     let _ = std::fs::remove_dir_all(&dir);
     Ok(bytes)

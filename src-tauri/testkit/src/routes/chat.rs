@@ -1,5 +1,8 @@
 //! `POST /v1/chat/completions`: plain and streamed (SSE) replies, tool calls,
-//! usage, paced by the latency model, with malformed-SSE and drop faults.
+//! usage, paced by the latency model, with malformed-SSE, drop and
+//! content-filter faults. A reply is cut at `max_completion_tokens` (or the
+//! older `max_tokens`) with `finish_reason: "length"`; setting both is refused
+//! as OpenAI refuses it.
 
 use super::{now_unix, parse_json};
 use crate::errors::ApiError;
@@ -18,7 +21,19 @@ pub async fn completions(State(shared): State<Arc<Shared>>, headers: HeaderMap, 
     shared.record(Endpoint::Chat, &headers, serde_json::from_slice(&body).unwrap_or(Value::Null));
     let ctx = shared.begin(Endpoint::Chat).await?;
     let request = parse_json(&body, "CreateChatCompletionRequest")?;
+    if request.get("max_tokens").is_some_and(|v| !v.is_null()) && request.get("max_completion_tokens").is_some_and(|v| !v.is_null()) {
+        return Err(ApiError::invalid_request(
+            "Setting 'max_tokens' and 'max_completion_tokens' at the same time is not supported.",
+            Some("max_tokens"),
+        ));
+    }
+    let limit = request["max_completion_tokens"].as_u64().or(request["max_tokens"].as_u64()).map(|n| n as usize);
+    let limit = limit.filter(|_| !*shared.ignores_max_tokens.lock().unwrap());
     let reply = shared.script.lock().unwrap().reply(&request);
+    let stop = match &ctx.fault {
+        Some(Fault::ContentFilter { after_tokens }) => Some((*after_tokens, "content_filter")),
+        _ => limit.map(|n| (n, "length")),
+    };
     let meta = Meta {
         id: format!("chatcmpl-{}", &sha256_hex(&body)[..24]),
         model: request["model"].as_str().unwrap_or_default().to_string(),
@@ -27,9 +42,9 @@ pub async fn completions(State(shared): State<Arc<Shared>>, headers: HeaderMap, 
     };
     if request["stream"] == true {
         let usage = request["stream_options"]["include_usage"] == true;
-        Ok(streamed(&ctx, &meta, &reply, usage))
+        Ok(streamed(&ctx, &meta, &reply, usage, stop))
     } else {
-        Ok(whole(&ctx, &meta, &reply).await)
+        Ok(whole(&ctx, &meta, &reply, stop).await)
     }
 }
 
@@ -57,10 +72,24 @@ fn pieces(reply: &Reply) -> Vec<String> {
     }
 }
 
-async fn whole(ctx: &Ctx, meta: &Meta, reply: &Reply) -> Response {
-    let n = pieces(reply).len();
+/// A text reply's tokens, cut at `stop` (a token count and its finish reason)
+/// when it is longer.
+fn text_pieces(reply: &Reply, stop: Option<(usize, &'static str)>) -> (Vec<String>, &'static str) {
+    let mut pieces = pieces(reply);
+    match stop {
+        Some((n, why)) if matches!(reply, Reply::Text(_)) && pieces.len() > n => {
+            pieces.truncate(n);
+            (pieces, why)
+        }
+        _ => (pieces, if matches!(reply, Reply::Text(_)) { "stop" } else { "tool_calls" }),
+    }
+}
+
+async fn whole(ctx: &Ctx, meta: &Meta, reply: &Reply, stop: Option<(usize, &'static str)>) -> Response {
+    let (cut, finish) = text_pieces(reply, stop);
+    let n = cut.len();
     let (message, finish) = match reply {
-        Reply::Text(text) => (json!({ "role": "assistant", "content": text, "refusal": null, "annotations": [] }), "stop"),
+        Reply::Text(_) => (json!({ "role": "assistant", "content": cut.concat(), "refusal": null, "annotations": [] }), finish),
         Reply::ToolCall { id, name, arguments } => (
             json!({ "role": "assistant", "content": null, "refusal": null, "annotations": [],
                     "tool_calls": [{ "id": id, "type": "function", "function": { "name": name, "arguments": arguments } }] }),
@@ -90,14 +119,14 @@ fn chunk(meta: &Meta, delta: Value, finish: Option<&str>, with_usage: bool) -> B
     sse_event(&c.to_string())
 }
 
-fn streamed(ctx: &Ctx, meta: &Meta, reply: &Reply, with_usage: bool) -> Response {
-    let pieces = pieces(reply);
+fn streamed(ctx: &Ctx, meta: &Meta, reply: &Reply, with_usage: bool, stop: Option<(usize, &'static str)>) -> Response {
+    let (pieces, text_finish) = text_pieces(reply, stop);
     let first = ctx.latency.chat_token_at(0);
     let mut parts: Vec<Timed> = Vec::new();
     let finish = match reply {
         Reply::Text(_) => {
             parts.push((first, chunk(meta, json!({ "role": "assistant", "content": "", "refusal": null }), None, with_usage)));
-            "stop"
+            text_finish
         }
         Reply::ToolCall { id, name, .. } => {
             let call = json!([{ "index": 0, "id": id, "type": "function", "function": { "name": name, "arguments": "" } }]);

@@ -14,10 +14,7 @@ use serde_json::Value;
 /// the 400 replies the real API gives.
 pub(crate) fn parse_json(body: &[u8], schema: &str) -> Result<Value, ApiError> {
     let value: Value = serde_json::from_slice(body).map_err(|e| {
-        ApiError::invalid_request(
-            format!("We could not parse the JSON body of your request. ({e}) The OpenAI API expects a JSON payload."),
-            None,
-        )
+        ApiError::invalid_request(format!("We could not parse the JSON body of your request. ({e}) The OpenAI API expects a JSON payload."), None)
     })?;
     spec::check(schema, &value).map_err(|e| ApiError::invalid_request(format!("Invalid request: {e}"), None))?;
     Ok(value)

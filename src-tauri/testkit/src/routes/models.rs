@@ -12,17 +12,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// The models listed: chat, transcription and speech, as OpenAI names them.
-pub const MODELS: &[&str] = &[
-    "gpt-4o-mini",
-    "gpt-4o",
-    "gpt-4.1-mini",
-    "gpt-4o-transcribe",
-    "gpt-4o-mini-transcribe",
-    "whisper-1",
-    "gpt-4o-mini-tts",
-    "tts-1",
-    "tts-1-hd",
-];
+pub const MODELS: &[&str] =
+    &["gpt-4o-mini", "gpt-4o", "gpt-4.1-mini", "gpt-4o-transcribe", "gpt-4o-mini-transcribe", "whisper-1", "gpt-4o-mini-tts", "tts-1", "tts-1-hd"];
 
 fn model(id: &str) -> Value {
     json!({ "id": id, "object": "model", "created": 1_715_367_049u64, "owned_by": "system" })

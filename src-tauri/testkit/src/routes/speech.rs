@@ -62,7 +62,10 @@ pub async fn speech(State(shared): State<Arc<Shared>>, headers: HeaderMap, body:
     }
     let format_name = request["response_format"].as_str().unwrap_or("mp3");
     let format = AudioFormat::parse(format_name).ok_or_else(|| {
-        ApiError::invalid_request(format!("response_format '{format_name}' is not produced by this test server; use pcm, wav, mp3 or opus."), Some("response_format"))
+        ApiError::invalid_request(
+            format!("response_format '{format_name}' is not produced by this test server; use pcm, wav, mp3 or opus."),
+            Some("response_format"),
+        )
     })?;
     let format = shared.speech_only_format.lock().unwrap().unwrap_or(format);
     let speed = request["speed"].as_f64().unwrap_or(1.0);

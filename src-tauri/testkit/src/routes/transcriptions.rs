@@ -6,9 +6,9 @@ use crate::audio::test_audio::read_wav;
 use crate::errors::ApiError;
 use crate::faults::{Endpoint, Fault};
 use crate::script::{default_transcript, is_korean, sha256_hex, tokenize};
+use crate::spec;
 use crate::state::Shared;
 use crate::stream::{self, sse_event, Timed, SSE_CONTENT_TYPE};
-use crate::spec;
 use axum::extract::{Multipart, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -35,13 +35,19 @@ async fn read_form(mut form: Multipart) -> Result<(Map<String, Value>, Option<Up
             let filename = field.file_name().unwrap_or_default().to_string();
             let content_type = field.content_type().map(str::to_string);
             let bytes = field.bytes().await.map_err(bad)?.to_vec();
-            fields.insert("file".into(), json!({ "filename": filename, "content_type": content_type, "bytes": bytes.len(), "sha256": sha256_hex(&bytes) }));
+            fields.insert(
+                "file".into(),
+                json!({ "filename": filename, "content_type": content_type, "bytes": bytes.len(), "sha256": sha256_hex(&bytes) }),
+            );
             upload = Some(Upload { filename, bytes });
             continue;
         }
         let text = field.text().await.map_err(bad)?;
         let value = match name.as_str() {
-            "temperature" => text.parse::<f64>().map(Value::from).map_err(|_| ApiError::invalid_request(format!("Invalid 'temperature': '{text}' is not a number."), Some("temperature")))?,
+            "temperature" => text
+                .parse::<f64>()
+                .map(Value::from)
+                .map_err(|_| ApiError::invalid_request(format!("Invalid 'temperature': '{text}' is not a number."), Some("temperature")))?,
             "stream" => Value::Bool(text == "true"),
             _ => Value::String(text),
         };
@@ -75,7 +81,10 @@ pub async fn transcriptions(State(shared): State<Arc<Shared>>, headers: HeaderMa
     let format = fields.get("response_format").and_then(Value::as_str).unwrap_or("json").to_string();
     let whisper = model == "whisper-1";
     if !whisper && format != "json" && format != "text" {
-        return Err(ApiError::invalid_request(format!("response_format '{format}' is not compatible with model '{model}'. Use 'json' or 'text'."), Some("response_format")));
+        return Err(ApiError::invalid_request(
+            format!("response_format '{format}' is not compatible with model '{model}'. Use 'json' or 'text'."),
+            Some("response_format"),
+        ));
     }
 
     let (seconds, text) = {
@@ -83,7 +92,9 @@ pub async fn transcriptions(State(shared): State<Arc<Shared>>, headers: HeaderMa
         let decoded = if extension == "wav" { Some(read_wav(&upload.bytes)) } else { None };
         let samples = match decoded {
             Some(Ok((samples, rate))) => Some((samples, rate)),
-            Some(Err(_)) => return Err(ApiError::invalid_request("The audio file could not be decoded or its format is not supported.", Some("file"))),
+            Some(Err(_)) => {
+                return Err(ApiError::invalid_request("The audio file could not be decoded or its format is not supported.", Some("file")))
+            }
             None => None,
         };
         // Unknown containers: assume 128 kbit/s to model the duration.

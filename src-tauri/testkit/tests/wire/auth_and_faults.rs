@@ -91,15 +91,21 @@ fn a_dropped_connection_cuts_a_sized_body_short() {
 #[test]
 fn faults_that_cannot_apply_are_refused_by_the_control_api() {
     let s = server();
-    let r = raw::request(s.addr(), "POST", "/__testkit/faults", &[("Content-Type", "application/json")],
-        json!({"endpoint": "models", "fault": {"kind": "truncated_audio"}}).to_string().as_bytes());
+    let r = raw::request(
+        s.addr(),
+        "POST",
+        "/__testkit/faults",
+        &[("Content-Type", "application/json")],
+        json!({"endpoint": "models", "fault": {"kind": "truncated_audio"}}).to_string().as_bytes(),
+    );
     assert_eq!(r.status, 400);
 }
 
 #[test]
 fn the_control_api_steers_a_running_server() {
     let s = server();
-    let post = |path: &str, body: Value| raw::request(s.addr(), "POST", path, &[("Content-Type", "application/json")], body.to_string().as_bytes()).status;
+    let post =
+        |path: &str, body: Value| raw::request(s.addr(), "POST", path, &[("Content-Type", "application/json")], body.to_string().as_bytes()).status;
     assert_eq!(post("/__testkit/faults", json!({"endpoint": "models", "fault": {"kind": "rate_limited", "retry_after_secs": 3}, "times": 2})), 204);
     assert_eq!(get(&s, "/v1/models").status, 429);
     assert_eq!(get(&s, "/v1/models").status, 429);

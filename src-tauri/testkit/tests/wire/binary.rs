@@ -16,15 +16,12 @@ impl Drop for Served {
 }
 
 fn serve(args: &[&str]) -> (Served, SocketAddr) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sori-testkit"))
-        .arg("serve")
-        .args(args)
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("run sori-testkit");
+    let mut child =
+        Command::new(env!("CARGO_BIN_EXE_sori-testkit")).arg("serve").args(args).stdout(Stdio::piped()).spawn().expect("run sori-testkit");
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let base = line.trim().strip_prefix("http://").and_then(|s| s.strip_suffix("/v1")).unwrap_or_else(|| panic!("first line is the base URL: {line:?}"));
+    let base =
+        line.trim().strip_prefix("http://").and_then(|s| s.strip_suffix("/v1")).unwrap_or_else(|| panic!("first line is the base URL: {line:?}"));
     (Served(child), base.parse().unwrap())
 }
 

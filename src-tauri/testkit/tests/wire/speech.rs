@@ -7,8 +7,12 @@ use std::time::Duration;
 const TEXT: &str = "Your order ships today. 주문하신 상품은 오늘 출발해요.";
 
 fn say(s: &TestServer, format: &str) -> RawResponse {
-    post_json(s, "/v1/audio/speech", &json!({"model": "gpt-4o-mini-tts", "input": TEXT, "voice": "coral",
-        "instructions": "Warm and calm.", "response_format": format}))
+    post_json(
+        s,
+        "/v1/audio/speech",
+        &json!({"model": "gpt-4o-mini-tts", "input": TEXT, "voice": "coral",
+        "instructions": "Warm and calm.", "response_format": format}),
+    )
 }
 
 fn pcm_samples(bytes: &[u8]) -> Vec<i16> {
@@ -94,7 +98,11 @@ fn wav_mp3_and_opus_decode_to_the_same_length() {
 #[test]
 fn sse_speech_is_base64_audio_deltas_then_done() {
     let s = server();
-    let r = post_json(&s, "/v1/audio/speech", &json!({"model": "gpt-4o-mini-tts", "input": TEXT, "voice": "coral", "response_format": "pcm", "stream_format": "sse"}));
+    let r = post_json(
+        &s,
+        "/v1/audio/speech",
+        &json!({"model": "gpt-4o-mini-tts", "input": TEXT, "voice": "coral", "response_format": "pcm", "stream_format": "sse"}),
+    );
     let events: Vec<Value> = r.sse_data().iter().map(|d| serde_json::from_str(d).unwrap()).collect();
     let (done, deltas) = events.split_last().unwrap();
     assert_schema("SpeechAudioDoneEvent", done);
@@ -111,7 +119,11 @@ fn sse_speech_is_base64_audio_deltas_then_done() {
 fn malformed_sse_reaches_speech_events_too() {
     let s = server();
     s.push_fault(Endpoint::Speech, Fault::MalformedSse);
-    let r = post_json(&s, "/v1/audio/speech", &json!({"model": "gpt-4o-mini-tts", "input": TEXT, "voice": "coral", "response_format": "pcm", "stream_format": "sse"}));
+    let r = post_json(
+        &s,
+        "/v1/audio/speech",
+        &json!({"model": "gpt-4o-mini-tts", "input": TEXT, "voice": "coral", "response_format": "pcm", "stream_format": "sse"}),
+    );
     let data = r.sse_data();
     assert_eq!(data.iter().filter(|d| serde_json::from_str::<Value>(d).is_err()).count(), 1, "{data:?}");
 }
@@ -137,7 +149,10 @@ fn requests_the_real_api_refuses_are_refused() {
     bad(json!({"model": "tts-1", "input": "hi", "voice": "ballad"}));
     bad(json!({"model": "tts-1-hd", "input": "hi", "voice": "alloy", "instructions": "cheerful"}));
     bad(json!({"model": "tts-1", "input": "hi", "voice": "alloy", "stream_format": "sse"}));
-    assert_eq!(post_json(&s, "/v1/audio/speech", &json!({"model": "gpt-4o-mini-tts", "input": "hi", "voice": "ballad", "instructions": "cheerful"})).status, 200);
+    assert_eq!(
+        post_json(&s, "/v1/audio/speech", &json!({"model": "gpt-4o-mini-tts", "input": "hi", "voice": "ballad", "instructions": "cheerful"})).status,
+        200
+    );
 }
 
 #[test]

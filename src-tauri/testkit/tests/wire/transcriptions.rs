@@ -34,7 +34,9 @@ fn transcripts_can_be_chosen_by_samples_and_default_by_language() {
     let samples: Vec<i16> = (0..8000).map(|i| ((i as f64 * 0.07).sin() * 9000.0) as i16).collect();
     s.set_transcript_for_samples(&samples, "refund please");
     let audio = wav(&samples, 16_000).unwrap();
-    let text = |lang: &str, audio: &[u8]| post_multipart(&s, &[("model", "whisper-1"), ("language", lang)], Some(("a.wav", "audio/wav", audio))).json()["text"].clone();
+    let text = |lang: &str, audio: &[u8]| {
+        post_multipart(&s, &[("model", "whisper-1"), ("language", lang)], Some(("a.wav", "audio/wav", audio))).json()["text"].clone()
+    };
     assert_eq!(text("en", &audio), "refund please");
     assert_eq!(text("ko", &utterance(1.0, 2)), "주문한 상품이 언제 도착하나요?");
     assert_eq!(text("en", &utterance(1.0, 3)), "When will my order arrive?");
@@ -84,10 +86,25 @@ fn malformed_uploads_get_400() {
     let audio = utterance(0.5, 6);
     let missing_file = post_multipart(&s, &[("model", "whisper-1")], None);
     assert!(assert_api_error(&missing_file, 400, "invalid_request_error", None)["error"]["message"].as_str().unwrap().contains("file"));
-    assert_api_error(&post_multipart(&s, &[("model", "whisper-1"), ("colour", "red")], Some(("a.wav", "audio/wav", &audio))), 400, "invalid_request_error", None);
+    assert_api_error(
+        &post_multipart(&s, &[("model", "whisper-1"), ("colour", "red")], Some(("a.wav", "audio/wav", &audio))),
+        400,
+        "invalid_request_error",
+        None,
+    );
     assert_api_error(&post_multipart(&s, &[("model", "whisper-1")], Some(("a.txt", "text/plain", b"hello"))), 400, "invalid_request_error", None);
-    assert_api_error(&post_multipart(&s, &[("model", "whisper-1")], Some(("a.wav", "audio/wav", b"RIFF garbage"))), 400, "invalid_request_error", None);
-    assert_api_error(&post_multipart(&s, &[("model", "whisper-1"), ("temperature", "warm")], Some(("a.wav", "audio/wav", &audio))), 400, "invalid_request_error", None);
+    assert_api_error(
+        &post_multipart(&s, &[("model", "whisper-1")], Some(("a.wav", "audio/wav", b"RIFF garbage"))),
+        400,
+        "invalid_request_error",
+        None,
+    );
+    assert_api_error(
+        &post_multipart(&s, &[("model", "whisper-1"), ("temperature", "warm")], Some(("a.wav", "audio/wav", &audio))),
+        400,
+        "invalid_request_error",
+        None,
+    );
 }
 
 #[test]

@@ -1,17 +1,20 @@
-//! The commands of `sori-cli`, each returning the process exit code:
-//! 0 done, 1 the turn reported errors, 2 it could not start.
+//! The commands of `sori-cli`, each a few calls into `sori-core`, returning
+//! the process exit code: 0 done, 1 the turn reported errors, 2 it could not
+//! start.
 
 use crate::{KeyAction, OutputArgs, ProviderArgs};
-use serde_json::json;
+use serde::Serialize;
+use sori_core::app::{self, KeyCheck, ProviderPlan};
 use sori_core::audio::output::{AudioOutput, DeviceOutput, MemoryOutput, TeeOutput};
+use sori_core::audio::wav::{read_wav, write_wav};
 use sori_core::conversation::Conversation;
-use sori_core::event::{Event, Stage};
-use sori_core::provider::openai::OpenAi;
-use sori_core::secrets::{check_key, ApiKey, KeyCheck, Keys};
-use sori_core::settings::{Settings, SettingsFile};
-use sori_core::turn::{run_turn, Emitter, Providers, TurnInput, TurnOutcome};
+use sori_core::event::{Event, Stage, TurnMetrics};
+use sori_core::provider::Providers;
+use sori_core::secrets::{ApiKey, Keys};
+use sori_core::settings::Settings;
+use sori_core::turn::speaker::speak_text;
+use sori_core::turn::{run_turn, Emitter, TurnInput, TurnOutcome};
 use std::io::Write;
-use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -22,14 +25,9 @@ fn runtime() -> tokio::runtime::Runtime {
 
 /// Settings file, then environment, then flags.
 fn settings(args: &ProviderArgs) -> Settings {
-    let file = args.settings.clone().map(SettingsFile::at).or_else(SettingsFile::default_location);
-    let loaded = file.map(|f| f.load());
-    let mut s = loaded.as_ref().map(|l| l.settings.clone()).unwrap_or_default();
-    for w in loaded.map(|l| l.warnings).unwrap_or_default() {
+    let (mut s, warnings) = app::load_settings(args.settings.as_deref());
+    for w in warnings {
         eprintln!("warning: {w}");
-    }
-    if let Ok(url) = std::env::var("OPENAI_BASE_URL") {
-        s.base_url = url;
     }
     let set = |target: &mut String, value: &Option<String>| {
         if let Some(v) = value {
@@ -49,10 +47,8 @@ fn settings(args: &ProviderArgs) -> Settings {
     s
 }
 
-/// A client with the provider's key: from the keychain, else OPENAI_API_KEY.
-fn client(s: &Settings) -> Result<OpenAi, String> {
-    let key = Keys::open().resolve(&s.base_url).map_err(|e| e.to_string())?.map(|(k, _)| k);
-    OpenAi::new(&s.base_url, key).map_err(|e| e.to_string())
+fn providers(settings: &Settings) -> Result<Providers, String> {
+    app::build_providers(&ProviderPlan::from_settings(settings), &Keys::open()).map_err(|e| e.to_string())
 }
 
 pub fn key(action: KeyAction, provider: ProviderArgs) -> i32 {
@@ -74,7 +70,7 @@ pub fn key(action: KeyAction, provider: ProviderArgs) -> i32 {
                 return fail("could not read the key from standard input");
             }
             let Some(key) = ApiKey::new(line) else { return fail("no key was given on standard input") };
-            if let Err(e) = OpenAi::new(&settings.base_url, Some(key.clone())) {
+            if let Err(e) = sori_core::provider::openai::OpenAi::new(&settings.base_url, Some(key.clone())) {
                 return fail(&e.to_string());
             }
             match keys.set(&settings.base_url, key, session_only) {
@@ -87,7 +83,7 @@ pub fn key(action: KeyAction, provider: ProviderArgs) -> i32 {
                 Ok(k) => k.map(|(k, _)| k),
                 Err(e) => return fail(&e.to_string()),
             };
-            let result = runtime().block_on(check_key(&settings.base_url, key));
+            let result = runtime().block_on(app::check_key(&settings.base_url, key));
             println!("{}", serde_json::to_string(&result).expect("check serializes"));
             i32::from(!matches!(result, KeyCheck::Works { .. }))
         }
@@ -102,34 +98,6 @@ fn output(args: &OutputArgs) -> Result<(Arc<dyn AudioOutput>, Arc<MemoryOutput>)
     }
     let device: Arc<dyn AudioOutput> = Arc::new(DeviceOutput::open_default().map_err(|e| e.to_string())?);
     Ok((Arc::new(TeeOutput { main: device, copy: memory.clone() }), memory))
-}
-
-/// Reads a WAV file as mono 16-bit samples at its own rate.
-fn read_wav(path: &PathBuf) -> Result<(Vec<i16>, u32), String> {
-    let mut reader = hound::WavReader::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let spec = reader.spec();
-    let channels = spec.channels.max(1) as usize;
-    let interleaved: Vec<i16> = match spec.sample_format {
-        hound::SampleFormat::Int if spec.bits_per_sample == 16 => reader.samples::<i16>().collect::<Result<_, _>>(),
-        hound::SampleFormat::Int => {
-            let shift = spec.bits_per_sample.saturating_sub(16);
-            reader.samples::<i32>().map(|s| s.map(|v| (v >> shift) as i16)).collect::<Result<_, _>>()
-        }
-        hound::SampleFormat::Float => reader.samples::<f32>().map(|s| s.map(|v| (v.clamp(-1.0, 1.0) * 32767.0) as i16)).collect::<Result<_, _>>(),
-    }
-    .map_err(|e| format!("{}: {e}", path.display()))?;
-    let mono = interleaved.chunks(channels).map(|f| (f.iter().map(|&s| s as i32).sum::<i32>() / channels as i32) as i16).collect();
-    Ok((mono, spec.sample_rate))
-}
-
-fn write_wav(path: &PathBuf, memory: &MemoryOutput) -> Result<(), String> {
-    let audio = memory.take_audio();
-    let spec = hound::WavSpec { channels: 1, sample_rate: audio.sample_rate, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
-    let mut w = hound::WavWriter::create(path, spec).map_err(|e| format!("{}: {e}", path.display()))?;
-    for s in audio.samples {
-        w.write_sample(s).map_err(|e| e.to_string())?;
-    }
-    w.finalize().map_err(|e| e.to_string())
 }
 
 /// Peak resident memory of this process in MB (Linux), for the metrics line.
@@ -156,13 +124,19 @@ async fn show(mut events: mpsc::UnboundedReceiver<Event>, json: bool) -> bool {
                 let _ = write!(out, "{text}");
                 let _ = out.flush();
             }
-            Event::Retrying { stage, wait_ms, message, .. } => eprintln!("\n{}: {message} Retrying in {:.1} s.", stage_name(stage), wait_ms as f64 / 1000.0),
+            Event::Retrying { stage, wait_ms, message, .. } => {
+                eprintln!("\n{}: {message} Retrying in {:.1} s.", stage_name(stage), wait_ms as f64 / 1000.0)
+            }
             Event::Error { stage, message, .. } => {
                 errors = true;
                 eprintln!("\nerror ({}): {message}", stage_name(stage));
             }
-            Event::TurnEnded { interrupted, incomplete, .. } => {
-                let note = if interrupted { " [interrupted]" } else if incomplete { " [incomplete]" } else { "" };
+            Event::TurnEnded { interrupted, reason, .. } => {
+                let note = match (interrupted, reason) {
+                    (true, _) => " [interrupted]".to_string(),
+                    (false, Some(reason)) => format!(" [incomplete: {}]", serde_json::to_string(&reason).unwrap_or_default().trim_matches('"')),
+                    _ => String::new(),
+                };
                 let _ = writeln!(out, "{note}");
             }
             _ => {}
@@ -180,102 +154,128 @@ fn stage_name(stage: Stage) -> &'static str {
     }
 }
 
-fn metrics_json(outcome: &TurnOutcome) -> serde_json::Value {
-    let m = &outcome.metrics;
-    json!({
-        "user_text": outcome.user_text, "reply": outcome.reply, "heard": outcome.heard,
-        "interrupted": outcome.interrupted, "incomplete": outcome.incomplete,
-        "transcript_ms": m.transcript_ms, "llm_first_token_ms": m.llm_first_token_ms, "first_chunk_ms": m.first_chunk_ms,
-        "tts_first_byte_ms": m.tts_first_byte_ms, "ttfa_ms": m.ttfa_ms, "total_ms": m.total_ms,
-        "bytes_up": m.bytes_up, "bytes_down": m.bytes_down, "peak_rss_mb": peak_rss_mb(),
-    })
+/// The `--json` line: the turn's texts, its metrics and the peak memory.
+#[derive(Serialize)]
+struct Report<'a> {
+    user_text: Option<&'a str>,
+    reply: &'a str,
+    heard: &'a str,
+    interrupted: bool,
+    incomplete: bool,
+    #[serde(flatten)]
+    metrics: TurnMetrics,
+    peak_rss_mb: Option<f64>,
 }
 
-pub fn ask(audio: Option<PathBuf>, text: Option<String>, out: OutputArgs, provider: ProviderArgs) -> i32 {
+pub fn ask(audio: Option<std::path::PathBuf>, text: Option<String>, out: OutputArgs, provider: ProviderArgs) -> i32 {
     let settings = settings(&provider);
     let input = match (audio, text) {
         (Some(path), _) => match read_wav(&path) {
-            Ok((samples, sample_rate)) => TurnInput::Audio { samples, sample_rate },
-            Err(e) => return fail(&e),
+            Ok(pcm) => TurnInput::Audio { samples: pcm.samples, sample_rate: pcm.sample_rate },
+            Err(e) => return fail(&e.to_string()),
         },
         (None, Some(text)) => TurnInput::Text(text),
         (None, None) => return fail("give --audio or --text"),
     };
-    let client = match client(&settings) {
-        Ok(c) => c,
+    let providers = match providers(&settings) {
+        Ok(p) => p,
         Err(e) => return fail(&e),
     };
     let (output, memory) = match output(&out) {
         Ok(o) => o,
         Err(e) => return fail(&e),
     };
-    let bytes = Some(client.bytes.clone());
-    let client = Arc::new(client);
-    let providers = Providers { stt: client.clone(), chat: client.clone(), tts: client, bytes };
     let conversation = Conversation::with_persona(&settings.persona);
     let turn_settings = settings.turn_settings();
     runtime().block_on(async move {
         let (tx, rx) = mpsc::unbounded_channel();
         let shower = tokio::spawn(show(rx, out.json));
-        let cancel = CancellationToken::new();
-        let stop = cancel.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                stop.cancel();
-            }
-        });
-        let outcome = run_turn(input, &conversation, &providers, &turn_settings, output, Emitter { turn: 1, tx }, cancel).await;
-        report(outcome, shower, &out, &memory).await
+        let cancel = stop_on_ctrl_c();
+        let outcome = run_turn(input, &conversation, &providers, &turn_settings, output, Emitter::new(1, tx), cancel).await;
+        report(&outcome, shower, &out, &memory).await
     })
 }
 
+/// Speaks `text` directly in the configured voice: no turn, no model.
 pub fn say(text: String, out: OutputArgs, provider: ProviderArgs) -> i32 {
     let settings = settings(&provider);
-    let client = match client(&settings) {
-        Ok(c) => Arc::new(c),
+    let providers = match providers(&settings) {
+        Ok(p) => p,
         Err(e) => return fail(&e),
     };
     let (output, memory) = match output(&out) {
         Ok(o) => o,
         Err(e) => return fail(&e),
     };
-    // Speaking is a turn whose reply is given: the same chunking, voice and metrics.
-    let providers = Providers { stt: client.clone(), chat: Arc::new(Given(text)), tts: client.clone(), bytes: Some(client.bytes.clone()) };
     let turn_settings = settings.turn_settings();
     runtime().block_on(async move {
         let (tx, rx) = mpsc::unbounded_channel();
         let shower = tokio::spawn(show(rx, true));
-        let mut outcome = run_turn(TurnInput::Text(".".into()), &Conversation::default(), &providers, &turn_settings, output, Emitter { turn: 1, tx }, CancellationToken::new()).await;
-        outcome.user_text = None;
-        report(outcome, shower, &out, &memory).await
+        let start = tokio::time::Instant::now();
+        let emit = Emitter::new(1, tx.clone());
+        let spoken = speak_text(&text, providers.tts.clone(), output, &turn_settings, emit.clone(), stop_on_ctrl_c()).await;
+        if let Some(e) = &spoken.error {
+            emit.error(Stage::Speech, e);
+        }
+        let ms = |t: Option<tokio::time::Instant>| t.map(|t| (t - start).as_secs_f64() * 1000.0);
+        let (up, down) = providers.transfer.totals();
+        let metrics = TurnMetrics {
+            tts_first_byte_ms: ms(spoken.first_byte),
+            ttfa_ms: ms(spoken.first_audio),
+            total_ms: start.elapsed().as_secs_f64() * 1000.0,
+            bytes_up: up,
+            bytes_down: down,
+            ..TurnMetrics::default()
+        };
+        let outcome = TurnOutcome {
+            user_text: None,
+            heard: text.clone(),
+            heard_chars: text.chars().count(),
+            reply: text,
+            interrupted: false,
+            incomplete: spoken.error.is_some(),
+            reason: None,
+            metrics,
+        };
+        drop((emit, tx));
+        report(&outcome, shower, &out, &memory).await
     })
+}
+
+/// A token that fires on Ctrl+C, so a reply can be stopped like in the window.
+fn stop_on_ctrl_c() -> CancellationToken {
+    let cancel = CancellationToken::new();
+    let stop = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            stop.cancel();
+        }
+    });
+    cancel
 }
 
 /// Ends a command: waits for the event display, writes `--out`, prints the
 /// `--json` line, and gives the exit code.
-async fn report(outcome: TurnOutcome, shower: tokio::task::JoinHandle<bool>, out: &OutputArgs, memory: &MemoryOutput) -> i32 {
+async fn report(outcome: &TurnOutcome, shower: tokio::task::JoinHandle<bool>, out: &OutputArgs, memory: &MemoryOutput) -> i32 {
     let errors = shower.await.unwrap_or(true);
     if let Some(path) = &out.out {
-        if let Err(e) = write_wav(path, memory) {
-            return fail(&e);
+        if let Err(e) = write_wav(path, &memory.take_audio()) {
+            return fail(&e.to_string());
         }
     }
     if out.json {
-        println!("{}", metrics_json(&outcome));
+        let report = Report {
+            user_text: outcome.user_text.as_deref(),
+            reply: &outcome.reply,
+            heard: &outcome.heard,
+            interrupted: outcome.interrupted,
+            incomplete: outcome.incomplete,
+            metrics: outcome.metrics,
+            peak_rss_mb: peak_rss_mb(),
+        };
+        println!("{}", serde_json::to_string(&report).expect("the report serializes"));
     }
     i32::from(errors)
-}
-
-/// A chat model that answers with a given text: how `say` reuses the turn.
-struct Given(String);
-
-#[async_trait::async_trait]
-impl sori_core::provider::ChatModel for Given {
-    async fn stream_chat(&self, _: sori_core::provider::ChatRequest<'_>) -> Result<sori_core::provider::ProviderStream<sori_core::provider::ChatEvent>, sori_core::provider::ProviderError> {
-        use sori_core::provider::ChatEvent;
-        let events = vec![Ok(ChatEvent::Text(self.0.clone())), Ok(ChatEvent::Done { finish_reason: None })];
-        Ok(Box::pin(futures_util::stream::iter(events)))
-    }
 }
 
 pub fn devices() -> i32 {

@@ -1,10 +1,9 @@
 //! The one HTTP client (reqwest with rustls) every endpoint shares: base URL
 //! and key rules, the `Authorization` header, error mapping, byte counts.
 
-use crate::provider::{ErrorKind, ProviderError};
+use crate::provider::{ErrorKind, ProviderError, Providers, TransferStats};
 use crate::secrets::ApiKey;
 use reqwest::{RequestBuilder, Response, Url};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,20 +16,13 @@ pub enum BaseUrlError {
     InsecureKey(String),
 }
 
-/// Bytes sent and received, for per-turn metrics.
-#[derive(Debug, Default)]
-pub struct ByteCounters {
-    pub up: AtomicU64,
-    pub down: AtomicU64,
-}
-
 /// An OpenAI-compatible API at one base URL, with an optional key.
 #[derive(Clone)]
 pub struct OpenAi {
     http: reqwest::Client,
     base: Url,
     key: Option<ApiKey>,
-    pub bytes: Arc<ByteCounters>,
+    transfer: Arc<TransferStats>,
 }
 
 impl std::fmt::Debug for OpenAi {
@@ -63,7 +55,30 @@ impl OpenAi {
             .user_agent(concat!("sori/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|_| BaseUrlError::Invalid(base_url.to_string()))?;
-        Ok(OpenAi { http, base, key, bytes: Arc::default() })
+        Ok(OpenAi { http, base, key, transfer: Arc::default() })
+    }
+
+    /// Counts this client's bytes in `transfer` (shared by a session's clients).
+    pub fn counting_in(mut self, transfer: Arc<TransferStats>) -> Self {
+        self.transfer = transfer;
+        self
+    }
+
+    /// The bytes this client has sent and received.
+    pub fn transfer(&self) -> &Arc<TransferStats> {
+        &self.transfer
+    }
+
+    /// This one client for all three stages.
+    pub fn providers(self) -> Providers {
+        let transfer = self.transfer.clone();
+        Providers::all(Arc::new(self), transfer)
+    }
+
+    /// Whether this is OpenAI's own API, which differs from the compatible
+    /// servers in a few request fields.
+    pub(crate) fn is_openai(&self) -> bool {
+        self.base.host_str().is_some_and(|h| h == "api.openai.com" || h.ends_with(".openai.azure.com"))
     }
 
     pub fn base_url(&self) -> &str {
@@ -92,7 +107,7 @@ impl OpenAi {
     /// Sends a request; a non-2xx reply becomes a [`ProviderError`] with the
     /// server's message (never the key).
     pub(crate) async fn send(&self, request: RequestBuilder, body_len: usize) -> Result<Response, ProviderError> {
-        self.bytes.up.fetch_add(body_len as u64, Ordering::Relaxed);
+        self.transfer.sent(body_len);
         let response = request.send().await.map_err(|e| self.transport_error(&e))?;
         let status = response.status();
         if status.is_success() {
@@ -118,7 +133,7 @@ impl OpenAi {
     }
 
     pub(crate) fn count_down(&self, n: usize) {
-        self.bytes.down.fetch_add(n as u64, Ordering::Relaxed);
+        self.transfer.received(n);
     }
 
     fn redact(&self, text: &str) -> String {

@@ -1,25 +1,11 @@
 //! `POST /audio/transcriptions`: the utterance as a 16-bit WAV built in memory
-//! (hound), uploaded as multipart with model, language and prompt.
+//! (`audio::wav`), uploaded as multipart with model, language and prompt.
 
 use super::OpenAi;
+use crate::audio::wav::wav_bytes;
 use crate::provider::{ProviderError, SpeechToText, SttRequest};
 use async_trait::async_trait;
 use reqwest::multipart::{Form, Part};
-
-/// A mono 16-bit WAV file in memory.
-pub fn wav_bytes(samples: &[i16], sample_rate: u32) -> Vec<u8> {
-    let spec = hound::WavSpec { channels: 1, sample_rate, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
-    let mut cursor = std::io::Cursor::new(Vec::with_capacity(44 + samples.len() * 2));
-    {
-        // Writing to memory cannot fail short of allocation failure.
-        let mut w = hound::WavWriter::new(&mut cursor, spec).expect("WAV header into memory");
-        for &s in samples {
-            w.write_sample(s).expect("WAV sample into memory");
-        }
-        w.finalize().expect("WAV into memory");
-    }
-    cursor.into_inner()
-}
 
 #[async_trait]
 impl SpeechToText for OpenAi {

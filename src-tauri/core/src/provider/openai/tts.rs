@@ -6,8 +6,9 @@
 //! format, whatever is asked.
 
 use super::OpenAi;
-use crate::audio::decode::{decode_mp3, decode_ogg_opus, DecodeError, PcmBytes, WavStream, PCM_RATE};
-use crate::provider::{AudioFormat, Pcm, ProviderError, ProviderStream, SpeechRequest, TextToSpeech};
+use crate::audio::decode::{decode_mp3, decode_ogg_opus, DecodeError, PcmBytes, WavStream};
+use crate::audio::{Pcm, PCM_RATE};
+use crate::provider::{AudioFormat, ProviderError, ProviderStream, SpeechRequest, TextToSpeech};
 use async_trait::async_trait;
 use futures_util::StreamExt;
 use serde_json::json;
@@ -174,6 +175,22 @@ fn finish(decoder: &mut Decoder) -> Result<Option<Pcm>, ProviderError> {
     }
 }
 
+/// Voices of `tts-1` and `tts-1-hd`.
+const CLASSIC_VOICES: &[&str] = &["alloy", "ash", "coral", "echo", "fable", "onyx", "nova", "sage", "shimmer"];
+/// Voices of `gpt-4o-mini-tts` and newer models.
+const ALL_VOICES: &[&str] = &["alloy", "ash", "ballad", "coral", "echo", "fable", "onyx", "nova", "sage", "shimmer", "verse", "marin", "cedar"];
+
+/// The voices a speech model offers; the API has no endpoint that lists them,
+/// so this follows OpenAI's reference. Other servers accept names of their
+/// own, which the settings take as free text.
+pub fn voices_for(model: &str) -> &'static [&'static str] {
+    if model.starts_with("tts-1") {
+        CLASSIC_VOICES
+    } else {
+        ALL_VOICES
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -189,21 +206,5 @@ mod tests {
         // Raw PCM can start with any bytes, even an MP3-like sync word.
         assert_eq!(format_of_bytes(&[0xFF, 0xFB, 0, 0], AudioFormat::Pcm), AudioFormat::Pcm);
         assert_eq!(format_of_bytes(&[0xFF, 0xFB, 0, 0], AudioFormat::Mp3), AudioFormat::Mp3);
-    }
-}
-
-/// Voices of `tts-1` and `tts-1-hd`.
-const CLASSIC_VOICES: &[&str] = &["alloy", "ash", "coral", "echo", "fable", "onyx", "nova", "sage", "shimmer"];
-/// Voices of `gpt-4o-mini-tts` and newer models.
-const ALL_VOICES: &[&str] = &["alloy", "ash", "ballad", "coral", "echo", "fable", "onyx", "nova", "sage", "shimmer", "verse", "marin", "cedar"];
-
-/// The voices a speech model offers; the API has no endpoint that lists them,
-/// so this follows OpenAI's reference. Other servers accept names of their
-/// own, which the settings take as free text.
-pub fn voices_for(model: &str) -> &'static [&'static str] {
-    if model.starts_with("tts-1") {
-        CLASSIC_VOICES
-    } else {
-        ALL_VOICES
     }
 }

@@ -1,0 +1,105 @@
+//! Providers from settings and keys, in one place, per stage: each stage
+//! (speech-to-text, chat, speech) names where it is served, and stages served
+//! by the same server share one client (one connection pool). Today every
+//! stage is an OpenAI-compatible server; a local engine is one more kind of
+//! [`Endpoint`]. Each server gets its own key from the keychain, and keys go
+//! only over https or to this machine.
+
+use crate::event::Stage;
+use crate::provider::openai::{BaseUrlError, OpenAi};
+use crate::provider::{Providers, TransferStats};
+use crate::secrets::{Keys, SecretError};
+use crate::settings::Settings;
+use std::sync::Arc;
+
+/// Where one stage is served.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    /// An OpenAI-compatible server at this base URL.
+    OpenAiCompatible { base_url: String },
+}
+
+/// Where each stage of a turn is served.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderPlan {
+    pub stt: Endpoint,
+    pub chat: Endpoint,
+    pub tts: Endpoint,
+}
+
+impl ProviderPlan {
+    /// The stages the settings ask for (today: all at `base_url`).
+    pub fn from_settings(settings: &Settings) -> Self {
+        let server = Endpoint::OpenAiCompatible { base_url: settings.base_url.clone() };
+        ProviderPlan { stt: server.clone(), chat: server.clone(), tts: server }
+    }
+}
+
+/// Why the providers could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum ProviderSetupError {
+    #[error("{source}")]
+    BaseUrl {
+        stage: Stage,
+        #[source]
+        source: BaseUrlError,
+    },
+    #[error("The keychain could not be read: {0}")]
+    Keychain(#[from] SecretError),
+}
+
+/// A client for one OpenAI-compatible server, with its key (none is fine
+/// for servers that need none, such as Ollama or llama.cpp).
+pub fn client_for(base_url: &str, keys: &Keys) -> Result<OpenAi, ProviderSetupError> {
+    let key = keys.resolve(base_url)?.map(|(k, _)| k);
+    OpenAi::new(base_url, key).map_err(|source| ProviderSetupError::BaseUrl { stage: Stage::Chat, source })
+}
+
+/// The providers for `plan`, all counting into one [`TransferStats`].
+pub fn build_providers(plan: &ProviderPlan, keys: &Keys) -> Result<Providers, ProviderSetupError> {
+    let transfer = Arc::new(TransferStats::default());
+    let mut clients: Vec<(String, Arc<OpenAi>)> = Vec::new();
+    let mut client = |stage: Stage, endpoint: &Endpoint| -> Result<Arc<OpenAi>, ProviderSetupError> {
+        let Endpoint::OpenAiCompatible { base_url } = endpoint;
+        if let Some((_, c)) = clients.iter().find(|(url, _)| url == base_url) {
+            return Ok(c.clone());
+        }
+        let c = client_for(base_url, keys).map_err(|e| match e {
+            ProviderSetupError::BaseUrl { source, .. } => ProviderSetupError::BaseUrl { stage, source },
+            other => other,
+        })?;
+        let c = Arc::new(c.counting_in(transfer.clone()));
+        clients.push((base_url.clone(), c.clone()));
+        Ok(c)
+    };
+    let stt = client(Stage::Transcription, &plan.stt)?;
+    let chat = client(Stage::Chat, &plan.chat)?;
+    let tts = client(Stage::Speech, &plan.tts)?;
+    Ok(Providers { stt, chat, tts, transfer })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secrets::{ApiKey, MemoryStore};
+
+    #[test]
+    fn each_stage_gets_its_servers_key_and_bad_addresses_name_their_stage() {
+        let keys = Keys::new(Ok(Arc::new(MemoryStore::default())), None);
+        keys.set("https://stt.example/v1", ApiKey::new("k-stt-1111").unwrap(), false).unwrap();
+        let server = |url: &str| Endpoint::OpenAiCompatible { base_url: url.into() };
+        let plan =
+            ProviderPlan { stt: server("https://stt.example/v1"), chat: server("http://127.0.0.1:9/v1"), tts: server("http://127.0.0.1:9/v1") };
+        assert!(build_providers(&plan, &keys).is_ok());
+        // A key never goes unencrypted off this machine: that stage is named.
+        keys.set("http://tts.lan/v1", ApiKey::new("k-tts-2222").unwrap(), false).unwrap();
+        let plan = ProviderPlan { tts: server("http://tts.lan/v1"), ..plan };
+        match build_providers(&plan, &keys) {
+            Err(ProviderSetupError::BaseUrl { stage, source: BaseUrlError::InsecureKey(host) }) => {
+                assert_eq!((stage, host.as_str()), (Stage::Speech, "tts.lan"))
+            }
+            Err(e) => panic!("expected an insecure-key error, got {e}"),
+            Ok(_) => panic!("expected an insecure-key error"),
+        }
+    }
+}

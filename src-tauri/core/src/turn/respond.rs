@@ -1,0 +1,151 @@
+//! The reply step: the chat model's streamed reply, shown as it comes and cut
+//! into speakable lines for the speaker, with its tool calls assembled and
+//! the reason it ended. A reply cut by its length limit, the content filter
+//! or a failure is incomplete, and its last, partial sentence is not spoken.
+//! One round is one request; the agent's tool loop (stream, run the tools,
+//! stream again) is built from rounds.
+
+use super::speaker::Line;
+use super::{ms_since, Emitter, TurnSettings};
+use crate::event::{Event, Incomplete, Stage, TurnMetrics};
+use crate::provider::retry::with_retries;
+use crate::provider::{ChatEvent, ChatMessage, ChatModel, ChatRequest, FinishReason, ToolCall, ToolCallAssembler};
+use crate::text::ClauseSplitter;
+use futures_util::StreamExt;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+/// How a reply ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Ended {
+    /// The model said all it had to say.
+    #[default]
+    Finished,
+    /// Cut short, for this reason.
+    Cut(Incomplete),
+    /// The chat step failed (the error was reported).
+    Failed,
+    Cancelled,
+}
+
+/// A reply as far as it was written.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Reply {
+    pub text: String,
+    /// Tools the model asked for, whole.
+    pub tool_calls: Vec<ToolCall>,
+    pub ended: Ended,
+}
+
+/// Feeds reply text to the window and the splitter, and lines to the speaker.
+struct Writer<'a> {
+    splitter: ClauseSplitter,
+    lines: &'a mpsc::UnboundedSender<Line>,
+    emit: &'a Emitter,
+    start: Instant,
+    text: String,
+}
+
+impl Writer<'_> {
+    fn write(&mut self, text: &str, metrics: &mut TurnMetrics) {
+        metrics.llm_first_token_ms.get_or_insert_with(|| ms_since(self.start));
+        self.text.push_str(text);
+        self.emit.send(Event::AssistantDelta { turn: self.emit.turn, text: text.to_string() });
+        for chunk in self.splitter.push(text) {
+            self.line(Line::reply(chunk), metrics);
+        }
+    }
+
+    fn line(&self, line: Line, metrics: &mut TurnMetrics) {
+        metrics.first_chunk_ms.get_or_insert_with(|| ms_since(self.start));
+        let _ = self.lines.send(line);
+    }
+
+    /// The reply is whole: its last words are a line too.
+    fn finish(&mut self, metrics: &mut TurnMetrics) {
+        for rest in self.splitter.finish() {
+            self.line(Line::reply(rest), metrics);
+        }
+    }
+}
+
+/// Streams one reply to `messages`.
+#[allow(clippy::too_many_arguments)]
+pub async fn respond(
+    messages: &[ChatMessage],
+    chat: &dyn ChatModel,
+    settings: &TurnSettings,
+    lines: &mpsc::UnboundedSender<Line>,
+    emit: &Emitter,
+    cancel: &CancellationToken,
+    start: Instant,
+    metrics: &mut TurnMetrics,
+) -> Reply {
+    let mut writer = Writer { splitter: ClauseSplitter::new(settings.splitter), lines, emit, start, text: String::new() };
+    let mut request = ChatRequest::new(&settings.chat_model, messages);
+    (request.temperature, request.max_tokens) = (settings.temperature, settings.max_tokens);
+    let started = with_retries(settings.retry, cancel, |a, w, e| emit.retrying(Stage::Chat, a, w, e), || chat.stream_chat(request));
+    let mut stream = tokio::select! {
+        s = started => match s {
+            Ok(stream) => stream,
+            Err(_) if cancel.is_cancelled() => return Reply { ended: Ended::Cancelled, ..Reply::default() },
+            Err(e) => {
+                emit.error(Stage::Chat, &e);
+                return Reply { ended: Ended::Failed, ..Reply::default() };
+            }
+        },
+        _ = cancel.cancelled() => return Reply { ended: Ended::Cancelled, ..Reply::default() },
+    };
+    let mut calls = ToolCallAssembler::default();
+    // A backstop for servers that ignore the length limit: streamed text
+    // comes about a token a delta, so this many deltas is past the limit.
+    let most_deltas = settings.max_tokens.map(|n| n as usize + n as usize / 4 + 8);
+    let mut deltas = 0usize;
+    let ended = loop {
+        let event = tokio::select! {
+            e = stream.next() => e,
+            _ = cancel.cancelled() => break Ended::Cancelled,
+        };
+        match event {
+            Some(Ok(ChatEvent::Text(t))) => {
+                writer.write(&t, metrics);
+                deltas += 1;
+                if most_deltas.is_some_and(|most| deltas > most) {
+                    break Ended::Cut(Incomplete::MaxLength);
+                }
+            }
+            Some(Ok(ChatEvent::ToolCallDelta(d))) => calls.push(d),
+            Some(Ok(ChatEvent::Done { finish_reason })) => match finish_reason {
+                Some(FinishReason::Length) => break Ended::Cut(Incomplete::MaxLength),
+                Some(FinishReason::ContentFilter) => break Ended::Cut(Incomplete::ContentFilter),
+                _ => break Ended::Finished,
+            },
+            // Ends without `Done` only after an error, by the trait's promise.
+            None => break Ended::Finished,
+            Some(Err(e)) => {
+                emit.error(Stage::Chat, &e);
+                break Ended::Failed;
+            }
+        }
+    };
+    if ended == Ended::Finished {
+        writer.finish(metrics);
+    }
+    Reply { text: writer.text, tool_calls: calls.finish(), ended }
+}
+
+/// A reply that is given, not asked of a model (the fallback).
+pub fn given(
+    text: &str,
+    settings: &TurnSettings,
+    lines: &mpsc::UnboundedSender<Line>,
+    emit: &Emitter,
+    start: Instant,
+    metrics: &mut TurnMetrics,
+) -> Reply {
+    let mut writer = Writer { splitter: ClauseSplitter::new(settings.splitter), lines, emit, start, text: String::new() };
+    writer.write(text, metrics);
+    writer.finish(metrics);
+    Reply { text: writer.text, tool_calls: Vec::new(), ended: Ended::Finished }
+}
