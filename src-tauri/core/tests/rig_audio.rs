@@ -4,6 +4,8 @@
 //!
 //! They need the rig's PulseAudio (sinks `micsink` and `speaker`); outside it
 //! they fail and say so, they never skip.
+//!
+//! Runs only inside the rig (it checks `SORI_RIG`, see `common::require_rig`).
 
 mod common;
 

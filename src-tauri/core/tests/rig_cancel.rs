@@ -2,6 +2,8 @@
 //! virtual speaker, heard through its monitor): the chat stream, pending
 //! speech and playback stop within 150 ms, nothing sounds afterwards, and
 //! the outcome keeps only what was played.
+//!
+//! Runs only inside the rig (it checks `SORI_RIG`, see `common::require_rig`).
 
 mod common;
 

@@ -2,6 +2,8 @@
 //! played into it is found where it was spoken (start within 100 ms, end
 //! within 300 ms), the pre-roll keeps the first syllable, silence yields
 //! nothing, and unloading the microphone is reported and recovered from.
+//!
+//! Runs only inside the rig (it checks `SORI_RIG`, see `common::require_rig`).
 
 mod common;
 

@@ -1,5 +1,7 @@
 //! `sori-cli say --play` on the rig's virtual speaker: the reply really reaches
 //! the sound device, for as long as the speech lasts.
+//!
+//! Runs only inside the rig (it checks `SORI_RIG`, see `common::require_rig`).
 
 mod common;
 

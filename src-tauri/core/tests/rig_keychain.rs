@@ -1,6 +1,8 @@
 //! Smoke tests of the keychain rig: a secret stored, read back, replaced and
 //! deleted through both real Linux stores: Secret Service (gnome-keyring over
 //! D-Bus) and the kernel's keyutils (in the rig's session keyring).
+//!
+//! Runs only inside the rig (it checks `SORI_RIG`, see `common::require_rig`).
 
 #![cfg(target_os = "linux")]
 

@@ -1,6 +1,8 @@
 //! Keys through Sori's own stores on the real Linux keychains of the rig
 //! (Secret Service over D-Bus; the kernel keyring in the rig's session
 //! keyring): store, read, replace, delete, two providers, and `sori-cli key`.
+//!
+//! Runs only inside the rig (it checks `SORI_RIG`, see `common::require_rig`).
 
 #![cfg(target_os = "linux")]
 

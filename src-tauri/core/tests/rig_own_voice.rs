@@ -3,6 +3,8 @@
 //! the reply first (which then keeps only what was heard), plays whole, and
 //! is never taken for the user, even in hands-free mode with the speaker
 //! looped back into the microphone as on laptop speakers.
+//!
+//! Runs only inside the rig (it checks `SORI_RIG`, see `common::require_rig`).
 
 mod common;
 
@@ -70,6 +72,20 @@ async fn recorded_turn(engine: &EngineHandle, events: &mut UnboundedReceiver<Eve
     turn
 }
 
+/// An engine on the rig's speaker whose reply to "…order arrive?" is long.
+fn replying_engine() -> (TestServer, EngineHandle, UnboundedReceiver<Event>, Arc<DeviceOutput>) {
+    let s = TestServer::start_in_background(ServerConfig::default()).unwrap();
+    s.add_reply("order arrive", LONG_SPACED_REPLY);
+    let output = Arc::new(DeviceOutput::open_default().unwrap());
+    let (engine, events) = engine::spawn(Conversation::default(), providers(&s), settings(), output.clone(), None);
+    (s, engine, events, output)
+}
+
+/// Whether `got` is within 15% of `expected`.
+fn about(got: usize, expected: usize) -> bool {
+    (got as f64 - expected as f64).abs() < expected as f64 * 0.15
+}
+
 async fn wait_played(output: &DeviceOutput, samples: u64) {
     let start = Instant::now();
     while output.played_samples() < samples {
@@ -117,10 +133,7 @@ async fn a_replay_on_speakers_is_not_taken_for_the_user_in_hands_free_mode() {
 async fn a_replay_during_a_reply_stops_the_reply_which_keeps_only_what_was_heard() {
     common::require_rig();
     let _one = DEVICES.lock().await;
-    let s = TestServer::start_in_background(ServerConfig::default()).unwrap();
-    s.add_reply("order arrive", LONG_SPACED_REPLY);
-    let output = Arc::new(DeviceOutput::open_default().unwrap());
-    let (engine, mut events) = engine::spawn(Conversation::default(), providers(&s), settings(), output.clone(), None);
+    let (_server, engine, mut events, output) = replying_engine();
     let recording = recorded_turn(&engine, &mut events).await;
     let (speaker, heard_frames) = listen_to_speaker();
     let reply = engine.ask(TurnInput::Text("When will my order arrive?".into()));
@@ -145,20 +158,14 @@ async fn a_replay_during_a_reply_stops_the_reply_which_keeps_only_what_was_heard
     let frames = common::frames(&heard_frames);
     let after: usize = frames.iter().filter(|(f, at)| *at > replay_at + Duration::from_millis(150) && loud(f)).count();
     let expected = question().chunks(320).filter(|f| loud(f)).count();
-    assert!(
-        after as f64 > expected as f64 * 0.85 && (after as f64) < expected as f64 * 1.15,
-        "{after} loud frames after the replay began, {expected} in the recording"
-    );
+    assert!(about(after, expected), "{after} loud frames after the replay began, {expected} in the recording");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_voice_preview_over_a_reply_plays_whole() {
     common::require_rig();
     let _one = DEVICES.lock().await;
-    let s = TestServer::start_in_background(ServerConfig::default()).unwrap();
-    s.add_reply("order arrive", LONG_SPACED_REPLY);
-    let output = Arc::new(DeviceOutput::open_default().unwrap());
-    let (engine, mut events) = engine::spawn(Conversation::default(), providers(&s), settings(), output.clone(), None);
+    let (_server, engine, mut events, output) = replying_engine();
     let (speaker, heard_frames) = listen_to_speaker();
     tokio::time::sleep(Duration::from_millis(300)).await;
     let reply = engine.ask(TurnInput::Text("When will my order arrive?".into()));
@@ -181,8 +188,5 @@ async fn a_voice_preview_over_a_reply_plays_whole() {
     let frames = common::frames(&heard_frames);
     let preview: usize = frames.iter().filter(|(f, at)| *at > asked && loud(f)).count();
     let expected = synthesize(sample, "onyx", 1.0).chunks(480).filter(|f| loud(f)).count();
-    assert!(
-        preview as f64 > expected as f64 * 0.85 && (preview as f64) < expected as f64 * 1.15,
-        "{preview} loud frames of the preview, {expected} in it"
-    );
+    assert!(about(preview, expected), "{preview} loud frames of the preview, {expected} in it");
 }

@@ -2,6 +2,8 @@
 //! default, and through that output being unplugged mid-reply (the rest of the
 //! reply goes on on the default speaker) and plugged in again, and the
 //! default device itself being unplugged.
+//!
+//! Runs only inside the rig (it checks `SORI_RIG`, see `common::require_rig`).
 
 mod common;
 

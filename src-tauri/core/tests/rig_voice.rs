@@ -2,6 +2,8 @@
 //! is heard (hands-free, or push-to-talk), answered by the test server, and the
 //! reply comes out of the virtual speaker (recorded from its monitor). Two
 //! turns in each mode.
+//!
+//! Runs only inside the rig (it checks `SORI_RIG`, see `common::require_rig`).
 
 mod common;
 

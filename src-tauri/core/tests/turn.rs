@@ -66,6 +66,11 @@ fn errors(events: &[Event]) -> Vec<(Stage, ErrorKind)> {
         .collect()
 }
 
+/// The message of the first error event.
+fn error_message(events: &[Event]) -> String {
+    events.iter().find_map(|e| if let Event::Error { message, .. } = e { Some(message.clone()) } else { None }).expect("an error was reported")
+}
+
 fn tone(seconds: f64) -> Vec<i16> {
     (0..(16_000.0 * seconds) as usize).map(|i| ((i as f64 * 0.05).sin() * 7000.0) as i16).collect()
 }
@@ -170,14 +175,7 @@ async fn a_failure_to_transcribe_ends_the_turn_with_its_error_not_with_didnt_cat
         assert_eq!((r.outcome.user_text.clone(), r.outcome.heard.as_str()), (None, ""));
         assert!(r.outcome.incomplete && !r.outcome.interrupted);
         assert_eq!(r.outcome.reason, Some(Incomplete::Failed));
-        let message = r
-            .events
-            .iter()
-            .find_map(|e| match e {
-                Event::Error { message, .. } => Some(message.clone()),
-                _ => None,
-            })
-            .unwrap();
+        let message = error_message(&r.events);
         if kind == ErrorKind::Auth {
             assert!(message.contains("Check the key"), "the next step is said: {message}");
         }
@@ -275,14 +273,7 @@ async fn a_rejected_key_is_reported_once_and_not_retried() {
     assert!(r.outcome.incomplete);
     assert_eq!(r.outcome.heard, "");
     assert_eq!(s.requests().iter().filter(|q| q.endpoint == Endpoint::Chat).count(), 1);
-    let message = r
-        .events
-        .iter()
-        .find_map(|e| match e {
-            Event::Error { message, .. } => Some(message.clone()),
-            _ => None,
-        })
-        .unwrap();
+    let message = error_message(&r.events);
     assert!(message.contains("Check the key"), "{message}");
 }
 
