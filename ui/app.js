@@ -85,6 +85,7 @@ async function start() {
   keyPanel.wire(() => settingsView.refreshModels());
   settingsView.wire((saved) => {
     talk.configure({ hotkey: saved.hotkey, handsFree: saved.input_mode === 'hands_free' });
+    if (!joined) joinSession();
   });
   history.wire((records) => {
     talk.clearTranscript();
@@ -111,8 +112,16 @@ async function start() {
   appInfo()
     .then((info) => { $('app-version').textContent = `${info.name} ${info.version} · engine ${info.engine_version}`; })
     .catch((e) => { $('app-version').textContent = String(e?.message ?? e); });
+  await joinSession();
+}
+
+let joined = false;
+/** Starts (or joins) the session; after a failure, saving the settings tries again. */
+async function joinSession() {
   try {
     const info = await startSession(onEvent);
+    joined = true;
+    notices.clear('session');
     if (info.hotkey_error) notices.show({ id: 'hotkey', kind: 'info', text: t('hotkeyUnavailable', { why: info.hotkey_error }) });
     talk.configure({ hotkey: info.hotkey ?? store.current().hotkey });
   } catch (e) {

@@ -88,6 +88,13 @@ impl Session {
         session
     }
 
+    /// Shows a warning in the window, if there is one.
+    pub fn notify(&self, warning: Option<Event>) {
+        if let Some(w) = warning {
+            let _ = self.events.send(w);
+        }
+    }
+
     /// A reloaded page takes over the events.
     pub fn attach(&self, channel: Channel<Event>) {
         *self.sink.lock().unwrap() = Some(channel);

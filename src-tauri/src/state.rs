@@ -4,7 +4,8 @@
 //! `tauri::State<AppState>`.
 
 use crate::session::Session;
-use sori_core::app::{build_providers, ProviderPlan, ProviderSetupError};
+use sori_core::app::{build_providers, Built, ProviderPlan, ProviderSetupError};
+use sori_core::event::{Event, WarningCode};
 use sori_core::history::History;
 use sori_core::provider::Providers;
 use sori_core::secrets::Keys;
@@ -30,6 +31,9 @@ pub struct App {
     pub history: Option<History>,
     /// The conversation, once the window has started it.
     pub session: Mutex<Option<Arc<Session>>>,
+    /// Held while a session starts (opening devices takes a while), so that
+    /// `session` itself is only ever locked for a moment.
+    pub starting: Mutex<()>,
     pub hotkey: Mutex<HotkeyState>,
 }
 
@@ -56,6 +60,7 @@ impl AppState {
             settings_warnings,
             history: History::default_location(),
             session: Mutex::default(),
+            starting: Mutex::default(),
             hotkey: Mutex::default(),
         }))
     }
@@ -79,9 +84,12 @@ impl App {
         self.session.lock().unwrap().clone()
     }
 
-    /// The providers the settings and keys ask for (blocking: the keychain).
-    pub fn providers(&self, settings: &Settings) -> Result<Providers, ProviderSetupError> {
-        build_providers(&ProviderPlan::from_settings(settings), self.keys())
+    /// The providers the settings and keys ask for (blocking: the keychain),
+    /// and the warning to show when the key could not be read.
+    pub fn providers(&self, settings: &Settings) -> Result<(Providers, Option<Event>), ProviderSetupError> {
+        let Built { providers, key_problem } = build_providers(&ProviderPlan::from_settings(settings), self.keys())?;
+        let warning = key_problem.map(|e| Event::warning(WarningCode::KeychainUnreadable, format!("{e} Sori goes on without the API key.")));
+        Ok((providers, warning))
     }
 
     /// Brings the running session up to date after settings or the key
@@ -89,7 +97,9 @@ impl App {
     pub fn apply_to_session(&self) -> Result<(), ProviderSetupError> {
         let Some(session) = self.session() else { return Ok(()) };
         let settings = self.settings();
-        session.apply(&settings, self.providers(&settings)?);
+        let (providers, warning) = self.providers(&settings)?;
+        session.apply(&settings, providers);
+        session.notify(warning);
         Ok(())
     }
 }

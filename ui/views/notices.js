@@ -82,6 +82,7 @@ const WARNING_TEXT = {
   no_speaker: () => t('noSpeaker'),
   no_speech: () => t('noSpeech'),
   history_not_saved: () => t('historyNotSaved'),
+  keychain_unreadable: () => t('keychainUnreadable'),
 };
 
 /** The notice for a `warning` event, by its stable code. */

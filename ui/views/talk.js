@@ -133,7 +133,9 @@ export function parseAccelerator(accelerator) {
   if (/^[a-z]$/i.test(key)) code = `Key${key.toUpperCase()}`;
   else if (/^[0-9]$/.test(key)) code = `Digit${key}`;
   else if (/^f([1-9]|1[0-9]|2[0-4])$/i.test(key)) code = key.toUpperCase();
-  else code = { space: 'Space', enter: 'Enter', return: 'Enter', tab: 'Tab', backquote: 'Backquote', '`': 'Backquote', minus: 'Minus', '-': 'Minus', equal: 'Equal', '=': 'Equal', comma: 'Comma', ',': 'Comma', period: 'Period', '.': 'Period', slash: 'Slash', '/': 'Slash', semicolon: 'Semicolon', ';': 'Semicolon', quote: 'Quote', insert: 'Insert', home: 'Home', end: 'End', pageup: 'PageUp', pagedown: 'PageDown', up: 'ArrowUp', down: 'ArrowDown', left: 'ArrowLeft', right: 'ArrowRight', arrowup: 'ArrowUp', arrowdown: 'ArrowDown', arrowleft: 'ArrowLeft', arrowright: 'ArrowRight' }[key.toLowerCase()];
+  // Already a key code (KeyA, Digit1, Numpad5, BracketLeft, …), as the global shortcut also reads them.
+  else if (/^(Key[A-Z]|Digit[0-9]|Numpad\w+|Bracket(Left|Right)|Backslash|Escape|Backspace|Delete)$/.test(key)) code = key;
+  else code = { escape: 'Escape', esc: 'Escape', backspace: 'Backspace', delete: 'Delete', '[': 'BracketLeft', ']': 'BracketRight', '\\': 'Backslash', plus: 'Equal',  space: 'Space', enter: 'Enter', return: 'Enter', tab: 'Tab', backquote: 'Backquote', '`': 'Backquote', minus: 'Minus', '-': 'Minus', equal: 'Equal', '=': 'Equal', comma: 'Comma', ',': 'Comma', period: 'Period', '.': 'Period', slash: 'Slash', '/': 'Slash', semicolon: 'Semicolon', ';': 'Semicolon', quote: 'Quote', insert: 'Insert', home: 'Home', end: 'End', pageup: 'PageUp', pagedown: 'PageDown', up: 'ArrowUp', down: 'ArrowDown', left: 'ArrowLeft', right: 'ArrowRight', arrowup: 'ArrowUp', arrowdown: 'ArrowDown', arrowleft: 'ArrowLeft', arrowright: 'ArrowRight' }[key.toLowerCase()];
   return code ? { ...mods, code } : null;
 }
 
@@ -192,20 +194,32 @@ function wirePtt() {
     if (event.key === ' ' || event.key === 'Enter') up();
   });
   // The configured shortcut also works inside the window (where the system
-  // has no global one); letting go of its key sends.
+  // has no global one); letting go of its key, or of one of its modifiers
+  // (some systems never report the key's own release while Cmd is down), or
+  // leaving the window, sends.
+  const MODIFIER_CODES = { ctrlKey: /^Control/, shiftKey: /^Shift/, altKey: /^Alt/, metaKey: /^(Meta|OS)/ };
+  const letGo = () => {
+    if (!heldByKey) return;
+    heldByKey = false;
+    if (talking && !toggled) release();
+  };
   window.addEventListener('keydown', (event) => {
-    if (isShortcut(event, parseAccelerator(hotkey)) && !event.repeat) {
+    const shortcut = parseAccelerator(hotkey);
+    const typing = event.target instanceof HTMLElement && event.target.matches('input, textarea, select');
+    const bare = shortcut && !shortcut.ctrlKey && !shortcut.shiftKey && !shortcut.altKey && !shortcut.metaKey;
+    if (isShortcut(event, shortcut) && !event.repeat && !(bare && typing)) {
       event.preventDefault();
       heldByKey = true;
       press();
     }
   });
   window.addEventListener('keyup', (event) => {
-    if (heldByKey && event.code === parseAccelerator(hotkey)?.code) {
-      heldByKey = false;
-      if (talking && !toggled) release();
-    }
+    const shortcut = parseAccelerator(hotkey);
+    if (!shortcut) return;
+    const modifier = Object.entries(MODIFIER_CODES).some(([m, re]) => shortcut[m] && re.test(event.code));
+    if (event.code === shortcut.code || modifier) letGo();
   });
+  window.addEventListener('blur', letGo);
 }
 
 export function wire(onAsked = () => {}) {

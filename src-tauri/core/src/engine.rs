@@ -228,6 +228,8 @@ pub fn spawn(
                     c = commands.recv() => c,
                     done = &mut r.task => {
                         let r = engine.running.take().expect("running");
+                        // Whatever the job started (a speaker still running after a panic) stops too.
+                        r.cancel.cancel();
                         engine.finished(r.kind, done);
                         continue;
                     }
@@ -244,10 +246,13 @@ pub fn spawn(
 
 impl Engine {
     async fn handle(&mut self, command: Command) {
-        if matches!(
-            command,
-            Command::Ask { .. } | Command::Replay(..) | Command::Preview { .. } | Command::Cancel | Command::ClearHistory | Command::Open(..)
-        ) {
+        let stops = match &command {
+            Command::Ask { .. } | Command::Preview { .. } | Command::Cancel | Command::ClearHistory | Command::Open(..) => true,
+            // Asking to replay a turn with no recording changes nothing.
+            Command::Replay(turn, _) => self.recordings.iter().any(|(t, _)| t == turn),
+            _ => false,
+        };
+        if stops {
             self.stop().await;
         }
         match command {

@@ -68,6 +68,8 @@ pub enum WarningCode {
     SettingsRecovered,
     /// A finished turn could not be written to the history.
     HistoryNotSaved,
+    /// The keychain could not be read: Sori runs without the provider's key.
+    KeychainUnreadable,
     /// No microphone at all: typing still works.
     NoMicrophone,
     /// The microphone went away.
@@ -236,6 +238,7 @@ mod tests {
         let codes = [
             WarningCode::SettingsRecovered,
             WarningCode::HistoryNotSaved,
+            WarningCode::KeychainUnreadable,
             WarningCode::NoMicrophone,
             WarningCode::MicrophoneLost,
             WarningCode::MicrophoneBack,
@@ -250,6 +253,7 @@ mod tests {
             [
                 r#""settings_recovered""#,
                 r#""history_not_saved""#,
+                r#""keychain_unreadable""#,
                 r#""no_microphone""#,
                 r#""microphone_lost""#,
                 r#""microphone_back""#,

@@ -35,14 +35,17 @@ fn session(state: &AppState) -> Result<Arc<Session>, CommandError> {
 pub async fn start_session(state: State<'_, AppState>, on_event: Channel<Event>) -> Result<SessionInfo, CommandError> {
     let app = state.inner().clone();
     let s = blocking(move || {
-        let mut slot = app.session.lock().unwrap();
-        if let Some(s) = slot.as_ref() {
+        // One start at a time; the session slot itself is locked only for a moment.
+        let _starting = app.starting.lock().unwrap();
+        if let Some(s) = app.session() {
             s.attach(on_event);
-            return Ok(s.clone());
+            return Ok(s);
         }
         let settings = app.settings();
-        let s = Session::start(&settings, app.providers(&settings)?, app.history.clone(), on_event);
-        *slot = Some(s.clone());
+        let (providers, warning) = app.providers(&settings)?;
+        let s = Session::start(&settings, providers, app.history.clone(), on_event);
+        s.notify(warning);
+        *app.session.lock().unwrap() = Some(s.clone());
         Ok::<_, CommandError>(s)
     })
     .await??;

@@ -29,8 +29,12 @@ pub async fn save_settings(app: tauri::AppHandle, state: State<'_, AppState>, se
         SaveError::Io(e) => CommandError::new(Failure::Io, format!("The settings could not be saved: {e}")),
     })?;
     *state.settings.lock().unwrap() = settings.clone();
-    crate::hotkey::apply(&app, &settings.hotkey);
-    let app_state = state.inner().clone();
-    blocking(move || app_state.apply_to_session()).await??;
+    let (app_state, hotkey) = (state.inner().clone(), settings.hotkey.clone());
+    // Registering the shortcut waits on the main thread; applying may reopen the microphone.
+    blocking(move || {
+        crate::hotkey::apply(&app, &hotkey);
+        app_state.apply_to_session()
+    })
+    .await??;
     Ok(settings)
 }

@@ -61,6 +61,17 @@ test('what is typed in settings survives the server’s model list arriving', as
   assert.equal(await page.locator('#model-list option').count(), 6);
 });
 
+test('a session that could not start starts once the settings are fixed', async () => {
+  const { page } = await browser.page({ stub: { start_session_refusals: 1 } });
+  const notice = page.locator('#notices .notice.error', { hasText: 'unencrypted' });
+  await notice.waitFor();
+  await notice.locator('button.action').click();
+  await page.click('#settings-save');
+  await page.locator('#settings-result', { hasText: 'Settings saved.' }).waitFor();
+  await notice.waitFor({ state: 'detached' });
+  assert.deepEqual(await page.evaluate(() => window.__SORI_CALLS__.filter((c) => c === 'start_session')), ['start_session', 'start_session']);
+});
+
 test('settings in Korean', async () => {
   const { page } = await browser.page({ lang: 'ko-KR' });
   await page.click('#tab-settings');

@@ -7,7 +7,7 @@ pub mod keys;
 pub mod providers;
 
 pub use keys::{check_key, KeyCheck};
-pub use providers::{build_providers, client_for, Endpoint, ProviderPlan, ProviderSetupError};
+pub use providers::{build_providers, client_for, Built, Endpoint, ProviderPlan, ProviderSetupError};
 
 use crate::settings::{Settings, SettingsFile};
 use std::path::Path;

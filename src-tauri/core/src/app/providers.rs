@@ -55,19 +55,30 @@ pub fn client_for(base_url: &str, keys: &Keys) -> Result<OpenAi, ProviderSetupEr
     OpenAi::new(base_url, key).map_err(|source| ProviderSetupError::BaseUrl { stage: Stage::Chat, source })
 }
 
-/// The providers for `plan`, all counting into one [`TransferStats`].
-pub fn build_providers(plan: &ProviderPlan, keys: &Keys) -> Result<Providers, ProviderSetupError> {
+/// Providers, and a key that could not be read (the keychain refused or is
+/// locked): its stage then runs without a key rather than not at all, and the
+/// front end tells the user.
+pub struct Built {
+    pub providers: Providers,
+    pub key_problem: Option<SecretError>,
+}
+
+/// The providers for `plan`, all counting into one [`TransferStats`]. Only a
+/// base URL that cannot be used is an error.
+pub fn build_providers(plan: &ProviderPlan, keys: &Keys) -> Result<Built, ProviderSetupError> {
     let transfer = Arc::new(TransferStats::default());
     let mut clients: Vec<(String, Arc<OpenAi>)> = Vec::new();
+    let mut key_problem = None;
     let mut client = |stage: Stage, endpoint: &Endpoint| -> Result<Arc<OpenAi>, ProviderSetupError> {
         let Endpoint::OpenAiCompatible { base_url } = endpoint;
         if let Some((_, c)) = clients.iter().find(|(url, _)| url == base_url) {
             return Ok(c.clone());
         }
-        let c = client_for(base_url, keys).map_err(|e| match e {
-            ProviderSetupError::BaseUrl { source, .. } => ProviderSetupError::BaseUrl { stage, source },
-            other => other,
-        })?;
+        let key = keys.resolve(base_url).unwrap_or_else(|e| {
+            key_problem = Some(e);
+            None
+        });
+        let c = OpenAi::new(base_url, key.map(|(k, _)| k)).map_err(|source| ProviderSetupError::BaseUrl { stage, source })?;
         let c = Arc::new(c.counting_in(transfer.clone()));
         clients.push((base_url.clone(), c.clone()));
         Ok(c)
@@ -75,7 +86,7 @@ pub fn build_providers(plan: &ProviderPlan, keys: &Keys) -> Result<Providers, Pr
     let stt = client(Stage::Transcription, &plan.stt)?;
     let chat = client(Stage::Chat, &plan.chat)?;
     let tts = client(Stage::Speech, &plan.tts)?;
-    Ok(Providers { stt, chat, tts, transfer })
+    Ok(Built { providers: Providers { stt, chat, tts, transfer }, key_problem })
 }
 
 #[cfg(test)]
@@ -90,7 +101,7 @@ mod tests {
         let server = |url: &str| Endpoint::OpenAiCompatible { base_url: url.into() };
         let plan =
             ProviderPlan { stt: server("https://stt.example/v1"), chat: server("http://127.0.0.1:9/v1"), tts: server("http://127.0.0.1:9/v1") };
-        assert!(build_providers(&plan, &keys).is_ok());
+        assert!(build_providers(&plan, &keys).is_ok_and(|b| b.key_problem.is_none()));
         // A key never goes unencrypted off this machine: that stage is named.
         keys.set("http://tts.lan/v1", ApiKey::new("k-tts-2222").unwrap(), false).unwrap();
         let plan = ProviderPlan { tts: server("http://tts.lan/v1"), ..plan };
@@ -101,5 +112,31 @@ mod tests {
             Err(e) => panic!("expected an insecure-key error, got {e}"),
             Ok(_) => panic!("expected an insecure-key error"),
         }
+    }
+
+    #[test]
+    fn a_keychain_that_cannot_be_read_leaves_the_stage_without_a_key_and_says_so() {
+        /// A keychain that refuses every read, as a locked one does.
+        struct Locked;
+        impl crate::secrets::SecretStore for Locked {
+            fn get(&self, _: &str) -> Result<Option<ApiKey>, SecretError> {
+                Err(SecretError::unavailable("the keychain is locked"))
+            }
+            fn set(&self, _: &str, _: &ApiKey) -> Result<(), SecretError> {
+                Err(SecretError::unavailable("the keychain is locked"))
+            }
+            fn delete(&self, _: &str) -> Result<(), SecretError> {
+                Ok(())
+            }
+            fn name(&self) -> &'static str {
+                "locked"
+            }
+            fn persistent(&self) -> bool {
+                true
+            }
+        }
+        let keys = Keys::new(Ok(Arc::new(Locked)), None);
+        let built = build_providers(&ProviderPlan::from_settings(&Settings::default()), &keys).expect("providers without a key");
+        assert!(matches!(built.key_problem, Some(SecretError::Unavailable { .. })));
     }
 }

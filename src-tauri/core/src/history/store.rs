@@ -54,7 +54,12 @@ impl History {
         std::fs::create_dir_all(&self.dir)?;
         let now = super::now_ms();
         let id = format!("{now}-{:04x}", std::process::id() as u16 ^ (now as u16).rotate_left(7));
-        self.resume(&id)
+        let log = self.resume(&id)?;
+        // The new file's name must reach the disk too.
+        if let Ok(dir) = File::open(&self.dir) {
+            let _ = dir.sync_all();
+        }
+        Ok(log)
     }
 
     /// Opens a conversation to add turns to it.

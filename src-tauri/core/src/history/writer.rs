@@ -52,7 +52,8 @@ impl HistoryWriter {
         rx.await.map_err(|_| io::Error::other("the history writer has stopped"))?
     }
 
-    /// Keeps `record` (numbered within its conversation) and then calls `then`.
+    /// Keeps `record` (numbered within its conversation) and then calls `then`:
+    /// once the record is synced, or once its failure was reported as a warning.
     pub fn append(&self, record: TurnRecord, then: impl FnOnce() + Send + 'static) {
         self.send(Job::Append(Box::new(record), Box::new(then)));
     }
@@ -97,7 +98,15 @@ fn keep(history: &History, log: &mut Option<ConversationLog>, record: &mut TurnR
     if log.is_none() {
         *log = Some(history.start()?);
     }
-    let log = log.as_mut().expect("just started");
-    record.turn = log.next_turn();
-    log.append(record)
+    let open = log.as_mut().expect("just started");
+    record.turn = open.next_turn();
+    let kept = open.append(record);
+    if kept.is_err() {
+        // A write that failed part-way may have left a torn line: reopening
+        // cuts it, so the next turn starts on a line of its own, with the
+        // number that follows what the file really holds.
+        let id = open.id.clone();
+        *log = history.resume(&id).ok();
+    }
+    kept
 }

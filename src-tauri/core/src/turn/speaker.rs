@@ -83,17 +83,21 @@ impl Speaker {
         let (playlist_tx, mut playlist) = mpsc::unbounded_channel::<(Line, Audio)>();
         let starter = tokio::spawn(self.clone().start_each(lines, playlist_tx, cancel.clone()));
         let mut spoken = Spoken::default();
+        // `biased`: a cancel wins over audio that is ready at the same moment,
+        // so nothing is counted as said after the user stopped it.
         'lines: while let Some((line, mut audio)) = tokio::select! {
-            next = playlist.recv() => next,
+            biased;
             _ = cancel.cancelled() => None,
+            next = playlist.recv() => next,
         } {
             let start = self.output.queued_samples();
             let index = spoken.lines.len();
             let mut started = false;
             let stop = loop {
                 let piece = tokio::select! {
-                    p = audio.recv() => p,
+                    biased;
                     _ = cancel.cancelled() => break true,
+                    p = audio.recv() => p,
                 };
                 match piece {
                     Some(Ok(pcm)) => {
@@ -113,7 +117,8 @@ impl Speaker {
                         spoken.error = Some(e);
                         break true;
                     }
-                    None => break false,
+                    // A line's audio also ends when its synthesis was cancelled.
+                    None => break cancel.is_cancelled(),
                 }
             };
             // The part of a line already queued may have been heard.

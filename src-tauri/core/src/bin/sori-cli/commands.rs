@@ -48,7 +48,11 @@ fn settings(args: &ProviderArgs) -> Settings {
 }
 
 fn providers(settings: &Settings) -> Result<Providers, String> {
-    app::build_providers(&ProviderPlan::from_settings(settings), &Keys::open()).map_err(|e| e.to_string())
+    let built = app::build_providers(&ProviderPlan::from_settings(settings), &Keys::open()).map_err(|e| e.to_string())?;
+    if let Some(problem) = built.key_problem {
+        eprintln!("warning: {problem} Going on without the key from the keychain.");
+    }
+    Ok(built.providers)
 }
 
 pub fn key(action: KeyAction, provider: ProviderArgs) -> i32 {

@@ -67,7 +67,8 @@ impl ChatModel for OpenAi {
         let response = self.send(self.post("chat/completions").header("content-type", "application/json").body(bytes), len).await?;
         let client = self.clone();
         let state =
-            Reader { body: Box::pin(response.bytes_stream()), parser: SseParser::new(), pending: VecDeque::new(), finish: None, done: false, client };
+            // Fused: the body is polled once more after it ended, to tell `[DONE]` from a cut.
+            Reader { body: Box::pin(response.bytes_stream().fuse()), parser: SseParser::new(), pending: VecDeque::new(), finish: None, done: false, client };
         Ok(Box::pin(futures_util::stream::unfold(state, |mut s| async move {
             let item = s.next_event().await?;
             Some((item, s))
@@ -149,7 +150,8 @@ impl Reader {
 #[serde(default)]
 struct Chunk {
     choices: Option<Vec<Choice>>,
-    error: Option<ErrorBody>,
+    /// An error in the stream: OpenAI's `{"message": …}`, or a bare string from some servers.
+    error: Option<Value>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -183,12 +185,6 @@ struct FunctionChunk {
     arguments: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct ErrorBody {
-    message: Option<String>,
-}
-
 #[derive(Debug, PartialEq)]
 enum Parsed {
     /// The events of a chunk, and its finish reason if it gave one.
@@ -203,8 +199,8 @@ fn parse_chunk(data: &str) -> Result<Parsed, ProviderError> {
         return Ok(Parsed::Done);
     }
     let chunk: Chunk = serde_json::from_str(data).map_err(|_| ProviderError::bad_response("a streamed chunk is not valid JSON"))?;
-    if let Some(error) = chunk.error {
-        let message = error.message.unwrap_or_else(|| "unknown error".into());
+    if let Some(error) = chunk.error.filter(|e| !e.is_null()) {
+        let message = error.as_str().or(error["message"].as_str()).unwrap_or("unknown error").to_string();
         return Err(ProviderError::new(ErrorKind::Server, format!("The provider stopped the reply: {message}")));
     }
     let mut events = Vec::new();
@@ -250,6 +246,8 @@ mod tests {
         assert_eq!(parse_chunk("[DONE]"), Ok(Parsed::Done));
         assert_eq!(parse_chunk(r#"{"id": "x", "choices": [{"#).unwrap_err().kind, ErrorKind::BadResponse);
         assert_eq!(parse_chunk(r#"{"error":{"message":"overloaded"}}"#).unwrap_err().kind, ErrorKind::Server);
+        let bare = parse_chunk(r#"{"error":"model crashed"}"#).unwrap_err();
+        assert_eq!((bare.kind, bare.message.contains("model crashed")), (ErrorKind::Server, true));
     }
 
     #[test]
