@@ -53,11 +53,6 @@ impl Conversation {
         self.turns.iter().flatten().cloned().collect()
     }
 
-    /// The finished turns, oldest first.
-    pub fn turns(&self) -> &[Vec<ChatMessage>] {
-        &self.turns
-    }
-
     /// The messages for a request that asks `user_text` now.
     pub fn messages_for(&self, user_text: &str) -> Vec<ChatMessage> {
         let mut budget = self.history_budget_chars;

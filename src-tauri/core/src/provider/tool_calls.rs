@@ -43,10 +43,6 @@ impl ToolCallAssembler {
         call.arguments.push_str(&delta.arguments);
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.calls.is_empty()
-    }
-
     /// The calls in the order they began; pieces that never named a tool are dropped.
     pub fn finish(self) -> Vec<ToolCall> {
         self.calls
