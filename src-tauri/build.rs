@@ -30,6 +30,10 @@ fn main() {
         "preview_voice",
         "list_models",
         "list_voices",
+        "local_models",
+        "install_model",
+        "cancel_model_install",
+        "remove_model",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest)).expect("tauri build script failed");
 }

@@ -13,6 +13,8 @@ import * as devices from './views/devices.js';
 import * as inspector from './views/inspector.js';
 import * as history from './views/history.js';
 import * as store from './views/store.js';
+import * as localModels from './views/models.js';
+import * as firstRun from './views/first-run.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -25,6 +27,8 @@ function renderAll() {
   voice.render();
   settingsView.render();
   keyPanel.render();
+  localModels.render();
+  firstRun.render();
   devices.refresh();
   inspector.render();
 }
@@ -41,7 +45,10 @@ function showTab(name, focus = false) {
     if (on && focus) tab.focus();
   }
   if (name === 'history') history.refresh();
-  if (name === 'settings') settingsView.refreshModels();
+  if (name === 'settings') {
+    settingsView.refreshModels();
+    localModels.refresh();
+  }
 }
 for (const n of TABS) {
   $(`tab-${n}`).addEventListener('click', () => showTab(n));
@@ -79,7 +86,10 @@ $('lang-toggle').addEventListener('click', () => {
 });
 
 async function start() {
-  talk.wire(inspector.markTyped);
+  talk.wire(inspector.markTyped, firstRun.guard);
+  localModels.wire();
+  firstRun.wire({ settings: () => showTab('settings', true) });
+  keyPanel.onStatus(firstRun.setKeyStatus);
   voice.wire();
   devices.wire();
   keyPanel.wire(() => settingsView.refreshModels());
@@ -104,7 +114,7 @@ async function start() {
   }
   const ui = store.current().ui_language;
   setLanguage(ui === 'ko' || ui === 'en' ? ui : systemLanguage());
-  await settingsView.refreshDevices();
+  await Promise.all([settingsView.refreshDevices(), localModels.refresh()]);
   renderAll();
   keyPanel.refresh();
   talk.configure({ hotkey: store.current().hotkey, handsFree: store.current().input_mode === 'hands_free' });

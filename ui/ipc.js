@@ -56,6 +56,17 @@ export const listModels = () => tauri().invoke('list_models');
 /** @returns {Promise<string[]>} */
 export const listVoices = (model) => tauri().invoke('list_voices', { model });
 
+/** @returns {Promise<{dir: string, espeak: boolean, models: object[]}>} the models Sori offers and which are here */
+export const localModels = () => tauri().invoke('local_models');
+/** Installs a model; `onProgress({id, done, total})` about ten times a second. */
+export function installModel(id, onProgress) {
+  const channel = new (window.__TAURI__.core.Channel)();
+  channel.onmessage = onProgress;
+  return tauri().invoke('install_model', { id, onProgress: channel });
+}
+export const cancelModelInstall = (id) => tauri().invoke('cancel_model_install', { id });
+export const removeModel = (id) => tauri().invoke('remove_model', { id });
+
 export const listConversations = () => tauri().invoke('list_conversations');
 export const openConversation = (id) => tauri().invoke('open_conversation', { id });
 /** @returns {Promise<string>} the conversation as Markdown or JSON text */

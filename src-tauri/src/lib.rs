@@ -57,6 +57,10 @@ pub fn run() {
             commands::session::preview_voice,
             commands::session::list_models,
             commands::session::list_voices,
+            commands::models::local_models,
+            commands::models::install_model,
+            commands::models::cancel_model_install,
+            commands::models::remove_model,
         ])
         .run(tauri::generate_context!())
         .expect("Sori could not start its window");

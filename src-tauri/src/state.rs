@@ -35,6 +35,8 @@ pub struct App {
     /// `session` itself is only ever locked for a moment.
     pub starting: Mutex<()>,
     pub hotkey: Mutex<HotkeyState>,
+    /// Model installs running now, by model id, to cancel them.
+    pub installs: Mutex<std::collections::HashMap<String, tokio_util::sync::CancellationToken>>,
 }
 
 #[derive(Clone)]
@@ -62,6 +64,7 @@ impl AppState {
             session: Mutex::default(),
             starting: Mutex::default(),
             hotkey: Mutex::default(),
+            installs: Mutex::default(),
         }))
     }
 }

@@ -10,8 +10,13 @@ let lastStatus = null;
 let pendingKey = null;
 let onChanged = () => {};
 
+const statusListeners = [];
+/** Calls `f(status)` whenever the key's status is known anew. */
+export const onStatus = (f) => statusListeners.push(f);
+
 export function render(status = lastStatus) {
   if (!status) return;
+  if (status !== lastStatus) statusListeners.forEach((f) => f(status));
   lastStatus = status;
   const where = status.source === 'environment' ? t('keyFromEnv') : status.store;
   $('key-status').textContent = status.set ? `${t('keySet')} · …${status.last4} · ${where}` : t('keyNone');

@@ -1,7 +1,7 @@
 // Messages users can act on: what happened, and a button for what to do.
 import { t } from '../i18n.js';
 
-const ERROR_TEXT = { auth: 'errAuth', rate_limited: 'errRateLimited', quota: 'errQuota', bad_request: 'errBadRequest', network: 'errNetwork', timeout: 'errTimeout', server: 'errServer', bad_response: 'errBadResponse' };
+const ERROR_TEXT = { auth: 'errAuth', rate_limited: 'errRateLimited', quota: 'errQuota', bad_request: 'errBadRequest', network: 'errNetwork', timeout: 'errTimeout', server: 'errServer', bad_response: 'errBadResponse', local: 'errLocal' };
 
 let actions = {};
 /** `go(name)` handlers for the actions notices offer (open settings, …). */
@@ -64,7 +64,7 @@ export function forError(e) {
   const kind = e.error?.kind;
   const base = t(ERROR_TEXT[kind] ?? 'errServer');
   const text = `${base} (${e.message})`;
-  if (kind === 'auth') return show({ id: 'error', kind: 'error', text, action: { label: 'openSettings', run: 'settings' } });
+  if (kind === 'auth' || kind === 'local') return show({ id: 'error', kind: 'error', text, action: { label: 'openSettings', run: 'settings' } });
   return show({ id: 'error', kind: 'error', text });
 }
 
@@ -96,6 +96,7 @@ export function forWarning(w) {
     return show({ id: 'mic', kind: 'info', text });
   }
   if (w.code === 'no_speech') return show({ id: 'no-speech', kind: 'info', text });
+  if (w.code === 'local_model') return show({ id: 'local-model', text: `${t('localModel')} (${w.message})`, action: { label: 'openSettings', run: 'settings' } });
   const id = w.code.startsWith('speaker_') ? 'speaker' : w.code;
   return show({ id, kind: 'info', text });
 }

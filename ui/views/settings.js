@@ -4,12 +4,21 @@
 import { t, fieldError } from '../i18n.js';
 import * as ipc from '../ipc.js';
 import * as store from './store.js';
+import * as localModels from './models.js';
 
 const $ = (id) => document.getElementById(id);
 
 // [section, field, kind, options]
+const WHERE = [['server', 'onServer'], ['local', 'onThisComputer']];
 const FIELDS = [
   ['providerSection', 'base_url', 'url'],
+  ['stagesSection', 'stt_provider', 'select', WHERE],
+  ['stagesSection', 'local_stt_model', 'localModel'],
+  ['stagesSection', 'stt_base_url', 'optionalUrl'],
+  ['stagesSection', 'chat_base_url', 'optionalUrl'],
+  ['stagesSection', 'tts_provider', 'select', WHERE],
+  ['stagesSection', 'local_voice', 'select', [['auto', 'voiceAuto'], ['ko', '한국어'], ['en-us', 'English']]],
+  ['stagesSection', 'tts_base_url', 'optionalUrl'],
   ['modelsSection', 'stt_model', 'model'],
   ['modelsSection', 'chat_model', 'model'],
   ['modelsSection', 'tts_model', 'model'],
@@ -30,24 +39,37 @@ const LABELS = {
   base_url: 'baseUrl', stt_model: 'sttModel', chat_model: 'chatModel', tts_model: 'ttsModel', language: 'language',
   ui_language: 'uiLanguage', persona: 'persona', input_mode: 'inputMode', voice_barge_in: 'bargeIn', hotkey: 'hotkey',
   vad_aggressiveness: 'vad', end_silence_ms: 'endSilence', input_device: 'inputDevice', output_device: 'outputDevice',
-  history_enabled: 'historyEnabled', max_reply_tokens: 'maxReplyTokens',
+  history_enabled: 'historyEnabled', max_reply_tokens: 'maxReplyTokens', stt_provider: 'sttProvider', tts_provider: 'ttsProvider',
+  local_stt_model: 'localSttModel', local_voice: 'localVoice', stt_base_url: 'sttBaseUrl', chat_base_url: 'chatBaseUrl', tts_base_url: 'ttsBaseUrl',
 };
 const label = (key) => (key in { '한국어': 1, English: 1 } ? key : t(key));
 let devices = { inputs: [], outputs: [] };
 let models = null;
+
+/** The catalogue's speech-to-text models as choices, marked when not installed yet. */
+function fillLocalModels(el, value) {
+  const stt = localModels.current().models.filter((m) => m.kind === 'speech_to_text');
+  const options = stt.map((m) => new Option(m.installed ? m.name : `${m.name} (${t('modelNotInstalled')})`, m.id));
+  if (value && !stt.some((m) => m.id === value)) options.unshift(new Option(value, value));
+  el.replaceChildren(...options);
+  el.value = value ?? '';
+}
 
 function control([, field, kind, options]) {
   let el;
   if (kind === 'textarea') {
     el = document.createElement('textarea');
     el.rows = 4;
+  } else if (kind === 'localModel') {
+    el = document.createElement('select');
+    fillLocalModels(el, store.current()[field]);
   } else if (kind === 'select' || kind === 'device') {
     el = document.createElement('select');
     const list = kind === 'device' ? [['', 'systemDefault'], ...(field === 'input_device' ? devices.inputs : devices.outputs).map((d) => [d.id ?? d.name, d.name])] : options;
     el.append(...list.map(([value, text]) => new Option(kind === 'device' && value ? text : label(text), value)));
   } else {
     el = document.createElement('input');
-    el.type = { url: 'url', checkbox: 'checkbox', range: 'range', number: 'number', tokens: 'number' }[kind] ?? 'text';
+    el.type = { url: 'url', optionalUrl: 'url', checkbox: 'checkbox', range: 'range', number: 'number', tokens: 'number' }[kind] ?? 'text';
     if (kind === 'model') el.setAttribute('list', 'model-list');
     if (kind === 'range') Object.assign(el, { min: 0, max: 3, step: 1 });
     if (kind === 'number') Object.assign(el, { min: 200, max: 2000, step: 50 });
@@ -125,6 +147,7 @@ function read() {
     if (kind === 'checkbox') out[field] = el.checked;
     else if (kind === 'range' || kind === 'number' || kind === 'tokens') out[field] = Number(el.value);
     else if (kind === 'device') out[field] = el.value || null;
+    else if (kind === 'optionalUrl') out[field] = el.value.trim() || null;
     else out[field] = el.value;
   }
   return out;
@@ -161,6 +184,11 @@ export async function refreshDevices() {
 
 export function wire(onSaved) {
   store.onChange((s) => render(s));
+  // New installs change the model choices in place, keeping whatever is being edited.
+  localModels.onChange(() => {
+    const el = $('set-local_stt_model');
+    if (el) fillLocalModels(el, el.value);
+  });
   $('settings-form').addEventListener('submit', async (event) => {
     event.preventDefault();
     try {

@@ -222,7 +222,7 @@ function wirePtt() {
   window.addEventListener('blur', letGo);
 }
 
-export function wire(onAsked = () => {}) {
+export function wire(onAsked = () => {}, canAsk = () => true) {
   wirePtt();
   $('stop').addEventListener('click', () => ipc.stop().catch((e) => notices.show({ id: 'stop', kind: 'error', text: e?.message ?? String(e) })));
   $('new-conversation').addEventListener('click', async () => {
@@ -233,7 +233,7 @@ export function wire(onAsked = () => {}) {
     event.preventDefault();
     const input = $('ask-input');
     const text = input.value.trim();
-    if (!text) return;
+    if (!text || !canAsk()) return;
     input.value = '';
     try {
       onAsked(await ipc.ask(text, $('speak-typed').checked));

@@ -7,15 +7,24 @@ import * as store from './store.js';
 const $ = (id) => document.getElementById(id);
 const PRESETS = ['presetCalm', 'presetWarm', 'presetBrisk'];
 
+/** The voices on this computer (espeak-ng): following the reply's language, or one fixed. */
+const LOCAL_VOICES = ['auto', 'ko', 'en-us'];
+const local = () => store.current().tts_provider === 'local';
+
 async function fillVoices(model, chosen) {
   let voices = [];
-  try {
-    voices = await ipc.listVoices(model);
-  } catch {
-    voices = [];
+  if (local()) {
+    voices = LOCAL_VOICES;
+  } else {
+    try {
+      voices = await ipc.listVoices(model);
+    } catch {
+      voices = [];
+    }
   }
   if (chosen && !voices.includes(chosen)) voices = [chosen, ...voices];
-  $('voice-select').replaceChildren(...voices.map((v) => new Option(v, v, false, v === chosen)));
+  const name = (v) => (local() && v === 'auto' ? t('voiceAuto') : v);
+  $('voice-select').replaceChildren(...voices.map((v) => new Option(name(v), v, false, v === chosen)));
 }
 
 export function render() {
@@ -36,13 +45,18 @@ export function render() {
 }
 
 function show(s) {
-  fillVoices(s.tts_model, s.voice);
+  fillVoices(s.tts_model, s.tts_provider === 'local' ? s.local_voice : s.voice);
+  $('style-local').hidden = s.tts_provider !== 'local';
   $('style-text').value = s.style ?? '';
   $('speed').value = s.speed ?? 1;
   $('speed-value').textContent = `${Number($('speed').value).toFixed(2)}×`;
 }
 
-const chosen = () => ({ voice: $('voice-select').value, style: $('style-text').value, speed: Number($('speed').value) });
+const chosen = () => ({
+  [local() ? 'local_voice' : 'voice']: $('voice-select').value,
+  style: $('style-text').value,
+  speed: Number($('speed').value),
+});
 
 export function wire() {
   store.onChange(show);
@@ -52,7 +66,8 @@ export function wire() {
   $('preview').addEventListener('click', async () => {
     $('voice-result').textContent = '…';
     try {
-      await ipc.previewVoice({ text: t('previewSentence'), model: store.current().tts_model, ...chosen() });
+      const c = chosen();
+      await ipc.previewVoice({ text: t('previewSentence'), model: store.current().tts_model, ...c, voice: c.voice ?? c.local_voice });
       $('voice-result').textContent = '';
     } catch (e) {
       $('voice-result').textContent = e?.message ?? String(e);

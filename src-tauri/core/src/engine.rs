@@ -202,6 +202,18 @@ struct Engine {
 
 /// Starts the engine on the current tokio runtime. It runs until every handle
 /// is dropped. With `history`, every finished turn is appended to disk.
+/// Loads what the stages need before the first turn (a local model takes a
+/// second or two); a model that cannot load is a warning now, not a surprise
+/// at the first question.
+fn warm_up(providers: &Providers, events: &mpsc::UnboundedSender<Event>) {
+    let (stt, events) = (providers.stt.clone(), events.clone());
+    tokio::spawn(async move {
+        if let Err(e) = stt.warm_up().await {
+            let _ = events.send(Event::warning(crate::event::WarningCode::LocalModel, e.message));
+        }
+    });
+}
+
 pub fn spawn(
     conversation: Conversation,
     providers: Providers,
@@ -220,6 +232,7 @@ pub fn spawn(
             None
         }
     });
+    warm_up(&providers, &events);
     let mut engine = Engine { conversation, settings, providers, output, phase, events, history, recordings: VecDeque::new(), running: None };
     tokio::spawn(async move {
         loop {
@@ -276,7 +289,10 @@ impl Engine {
             Command::UserSpeaking if self.running.is_none() => self.phase.set(Phase::Listening),
             Command::NoSpeech if self.phase.get() == Phase::Listening => self.phase.set(Phase::Idle),
             Command::UserSpeaking | Command::NoSpeech => {}
-            Command::Providers(p) => self.providers = *p,
+            Command::Providers(p) => {
+                warm_up(&p, &self.events);
+                self.providers = *p;
+            }
             Command::Persona(p) => self.conversation.set_persona(&p),
             Command::Settings(s) => self.settings = *s,
             Command::TurnAudio(id, tx) => drop(tx.send(self.recordings.iter().find(|(t, _)| *t == id).map(|(_, a)| a.clone()))),

@@ -84,6 +84,9 @@ pub enum WarningCode {
     SpeakerLost,
     /// Playing again, on `device`.
     SpeakerBack,
+    /// A stage that runs on this computer cannot start: its model is not
+    /// installed or does not load (the message says which and what to do).
+    LocalModel,
 }
 
 /// What a sound the engine plays that is not a reply is.

@@ -39,6 +39,7 @@ pub mod conversation;
 pub mod engine;
 pub mod event;
 pub mod history;
+pub mod models;
 pub mod phase;
 pub mod provider;
 pub mod secrets;

@@ -7,6 +7,7 @@
 pub mod app;
 pub mod devices;
 pub mod history;
+pub mod models;
 pub mod secrets;
 pub mod session;
 pub mod settings;
@@ -46,6 +47,13 @@ pub enum Failure {
     NoMicrophone,
     /// The provider failed; `error` says how (auth, rate limit, …).
     Provider,
+    /// A stage set to run on this computer cannot (its model is not
+    /// installed, or its engine is missing).
+    Local,
+    /// A model could not be installed or removed (the message says why).
+    Model,
+    /// The user cancelled.
+    Cancelled,
     HistoryOff,
     AudioDevices,
     Io,
@@ -108,6 +116,7 @@ impl From<ProviderSetupError> for CommandError {
         match e {
             ProviderSetupError::BaseUrl { source, .. } => source.into(),
             ProviderSetupError::Keychain(e) => e.into(),
+            e @ ProviderSetupError::Local { .. } => CommandError::new(Failure::Local, e),
         }
     }
 }

@@ -15,12 +15,16 @@
 //! - [`spec`]: the official OpenAPI spec; every request is validated against it.
 //! - [`audio`]: the speech synthesizer, encoders, and test-audio helpers (espeak-ng).
 //! - [`stream`]: paced, chunked bodies.
+//! - [`fixtures`]: where the real test models are.
+//! - [`mirror`]: a model mirror (files by model id, `Range`, download faults).
 
 pub mod audio;
 pub mod auth;
 pub mod errors;
 pub mod faults;
+pub mod fixtures;
 pub mod latency;
+pub mod mirror;
 pub mod routes;
 pub mod script;
 pub mod server;
@@ -30,4 +34,5 @@ pub mod stream;
 
 pub use faults::{Endpoint, Fault};
 pub use latency::LatencyModel;
+pub use mirror::{MirrorFault, ModelMirror};
 pub use server::{ServerConfig, TestServer, TEST_API_KEY};

@@ -5,13 +5,24 @@ use sori_testkit::{LatencyModel, ServerConfig, TestServer, TEST_API_KEY};
 use std::net::SocketAddr;
 
 const USAGE: &str = "usage: sori-testkit serve [--port N] [--api-key KEY | --no-auth] [--latency instant|typical]
+       sori-testkit mirror --root DIR [--port N]
 
 Serves /v1/models, /v1/chat/completions, /v1/audio/speech and
 /v1/audio/transcriptions on 127.0.0.1, plus /__testkit/{faults,latency,
-transcripts,replies,requests} to steer it. The default key is sori-test-key-0123.";
+transcripts,replies,requests} to steer it. The default key is sori-test-key-0123.
+`mirror` serves a folder of models as a model host does (<id>/<file>, Range).";
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("mirror") {
+        return match parse_mirror(&args[1..]) {
+            Ok((root, addr)) => mirror(root, addr),
+            Err(message) => {
+                eprintln!("{message}\n\n{USAGE}");
+                std::process::exit(2);
+            }
+        };
+    }
     match parse(&args) {
         Ok((addr, config)) => serve(addr, config),
         Err(message) => {
@@ -59,6 +70,35 @@ fn serve(addr: SocketAddr, config: ServerConfig) {
             }
         };
         println!("{}", server.base_url());
+        let _ = tokio::signal::ctrl_c().await;
+    });
+}
+
+fn parse_mirror(args: &[String]) -> Result<(std::path::PathBuf, SocketAddr), String> {
+    let (mut root, mut port) = (None, 0u16);
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let mut value = || it.next().cloned().ok_or(format!("{arg} needs a value"));
+        match arg.as_str() {
+            "--root" => root = Some(std::path::PathBuf::from(value()?)),
+            "--port" => port = value()?.parse().map_err(|_| "--port takes a number".to_string())?,
+            other => return Err(format!("unknown argument {other}")),
+        }
+    }
+    Ok((root.ok_or("--root is required")?, SocketAddr::from(([127, 0, 0, 1], port))))
+}
+
+fn mirror(root: std::path::PathBuf, addr: SocketAddr) {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
+    runtime.block_on(async move {
+        let mirror = match sori_testkit::ModelMirror::bind(root, addr).await {
+            Ok(m) => m,
+            Err(e) => {
+                eprintln!("sori-testkit: cannot listen on {addr}: {e}");
+                std::process::exit(1);
+            }
+        };
+        println!("{}", mirror.url());
         let _ = tokio::signal::ctrl_c().await;
     });
 }

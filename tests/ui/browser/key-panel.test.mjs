@@ -10,7 +10,7 @@ before(async () => { browser = await openBrowser(); });
 after(() => browser.close());
 
 test('a saved key shows as its last 4 characters and leaves the page', async () => {
-  const { page, errors } = await browser.page();
+  const { page, errors } = await browser.page({ stub: { key_set: false } });
   await page.click('#tab-settings');
   await page.locator('#key-status', { hasText: 'No key yet.' }).waitFor();
   assert.equal(await page.textContent('#provider-url'), 'https://api.openai.com/v1');
@@ -31,7 +31,7 @@ test('a saved key shows as its last 4 characters and leaves the page', async () 
 });
 
 test('without a keychain the user is told and chooses to keep it for the session', async () => {
-  const { page } = await browser.page({ stub: { keychain_available: false } });
+  const { page } = await browser.page({ stub: { keychain_available: false, key_set: false } });
   await page.click('#tab-settings');
   await page.fill('#key-input', 'session-key-9876');
   await page.click('#key-save');
@@ -48,7 +48,7 @@ test('without a keychain the user is told and chooses to keep it for the session
 });
 
 test('the panel speaks Korean, and a rejected key says so', async () => {
-  const { page } = await browser.page({ lang: 'ko-KR', stub: { check_key: { result: 'rejected', message: '키를 확인하세요.' } } });
+  const { page } = await browser.page({ lang: 'ko-KR', stub: { key_set: false, check_key: { result: 'rejected', message: '키를 확인하세요.' } } });
   await page.click('#tab-settings');
   await page.locator('#key-status', { hasText: '아직 키가 없어요.' }).waitFor();
   assert.equal(await page.textContent('#key-save'), '키 저장');

@@ -22,7 +22,8 @@ export async function openBrowser() {
       const page = await context.newPage();
       await page.route('**/__fixtures__/*.json', (route) => route.fulfill({ path: path.join(here, '../fixtures/recorded', path.basename(new URL(route.request().url()).pathname)), contentType: 'application/json' }));
       await page.route('**/ipc.js', (route) => route.fulfill({ path: path.join(here, '../fixtures/ipc-stub.js'), contentType: 'text/javascript' }));
-      await page.addInitScript((s) => { window.__SORI_STUB__ = s; }, stub);
+      // A user who has connected a provider, unless a test says otherwise (`key_set: false` plays a first run).
+      await page.addInitScript((s) => { window.__SORI_STUB__ = s; }, { key_set: true, ...stub });
       const errors = [];
       page.on('pageerror', (e) => errors.push(e));
       await page.goto(ui.url);

@@ -46,7 +46,12 @@ export async function newSession(base, application) {
       }
     },
     text: async (css) => call('GET', `${s}/element/${await session.find(css)}/text`),
-    click: async (css) => call('POST', `${s}/element/${await session.find(css)}/click`, {}),
+    /** Clicks `css`, scrolled into view first (WebKit's driver does not scroll a scrolled panel). */
+    async click(css) {
+      const id = await session.find(css);
+      await call('POST', `${s}/execute/sync`, { script: 'arguments[0].scrollIntoView({ block: "center" });', args: [{ [ELEMENT]: id }] });
+      return call('POST', `${s}/element/${id}/click`, {});
+    },
     /** Waits until the text of `css` satisfies `ok`, and returns it. */
     async waitForText(css, ok, { timeoutMs = 15000 } = {}) {
       const until = Date.now() + timeoutMs;

@@ -1,15 +1,17 @@
 //! Providers from settings and keys, in one place, per stage: each stage
-//! (speech-to-text, chat, speech) names where it is served, and stages served
-//! by the same server share one client (one connection pool). Today every
-//! stage is an OpenAI-compatible server; a local engine is one more kind of
-//! [`Endpoint`]. Each server gets its own key from the keychain, and keys go
-//! only over https or to this machine.
+//! (speech-to-text, chat, speech) names where it is served, an
+//! OpenAI-compatible server or an engine on this computer, and stages served
+//! by the same server share one client (one connection pool). Each server
+//! gets its own key from the keychain, and keys go only over https or to
+//! this machine.
 
 use crate::event::Stage;
+use crate::provider::local::{LocalStt, LocalTts};
 use crate::provider::openai::{BaseUrlError, OpenAi};
-use crate::provider::{Providers, TransferStats};
+use crate::provider::{ChatModel, ProviderError, Providers, SpeechToText, TextToSpeech, TransferStats};
 use crate::secrets::{Keys, SecretError};
-use crate::settings::Settings;
+use crate::settings::{Settings, StageProvider};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 /// Where one stage is served.
@@ -17,6 +19,9 @@ use std::sync::Arc;
 pub enum Endpoint {
     /// An OpenAI-compatible server at this base URL.
     OpenAiCompatible { base_url: String },
+    /// An engine on this computer; `model` is the folder of its installed
+    /// model (espeak-ng speech needs none).
+    Local { model: Option<PathBuf> },
 }
 
 /// Where each stage of a turn is served.
@@ -28,10 +33,31 @@ pub struct ProviderPlan {
 }
 
 impl ProviderPlan {
-    /// The stages the settings ask for (today: all at `base_url`).
+    /// The stages the settings ask for.
     pub fn from_settings(settings: &Settings) -> Self {
-        let server = Endpoint::OpenAiCompatible { base_url: settings.base_url.clone() };
-        ProviderPlan { stt: server.clone(), chat: server.clone(), tts: server }
+        let server = |stage| Endpoint::OpenAiCompatible { base_url: settings.server_for(stage).to_string() };
+        let stt = match settings.stt_provider {
+            StageProvider::Server => server(Stage::Transcription),
+            StageProvider::Local => Endpoint::Local { model: crate::models::model_dir(&settings.local_stt_model) },
+        };
+        let chat = match settings.chat_provider {
+            StageProvider::Server => server(Stage::Chat),
+            StageProvider::Local => Endpoint::Local { model: None },
+        };
+        let tts = match settings.tts_provider {
+            StageProvider::Server => server(Stage::Speech),
+            StageProvider::Local => Endpoint::Local { model: None },
+        };
+        ProviderPlan { stt, chat, tts }
+    }
+
+    /// Whether every stage runs on this computer or a loopback server, so
+    /// nothing of a conversation leaves the machine.
+    pub fn stays_on_this_computer(&self) -> bool {
+        [&self.stt, &self.chat, &self.tts].iter().all(|e| match e {
+            Endpoint::Local { .. } => true,
+            Endpoint::OpenAiCompatible { base_url } => crate::provider::openai::is_loopback_url(base_url),
+        })
     }
 }
 
@@ -46,6 +72,9 @@ pub enum ProviderSetupError {
     },
     #[error("The keychain could not be read: {0}")]
     Keychain(#[from] SecretError),
+    /// A stage set to run on this computer cannot.
+    #[error("{message}")]
+    Local { stage: Stage, message: String },
 }
 
 /// A client for one OpenAI-compatible server, with its key (none is fine
@@ -64,13 +93,13 @@ pub struct Built {
 }
 
 /// The providers for `plan`, all counting into one [`TransferStats`]. Only a
-/// base URL that cannot be used is an error.
+/// base URL that cannot be used, or a local engine that is not there, is an
+/// error; a local model is loaded on first use (or by a warm-up).
 pub fn build_providers(plan: &ProviderPlan, keys: &Keys) -> Result<Built, ProviderSetupError> {
     let transfer = Arc::new(TransferStats::default());
     let mut clients: Vec<(String, Arc<OpenAi>)> = Vec::new();
     let mut key_problem = None;
-    let mut client = |stage: Stage, endpoint: &Endpoint| -> Result<Arc<OpenAi>, ProviderSetupError> {
-        let Endpoint::OpenAiCompatible { base_url } = endpoint;
+    let mut client = |stage: Stage, base_url: &str| -> Result<Arc<OpenAi>, ProviderSetupError> {
         if let Some((_, c)) = clients.iter().find(|(url, _)| url == base_url) {
             return Ok(c.clone());
         }
@@ -80,12 +109,30 @@ pub fn build_providers(plan: &ProviderPlan, keys: &Keys) -> Result<Built, Provid
         });
         let c = OpenAi::new(base_url, key.map(|(k, _)| k)).map_err(|source| ProviderSetupError::BaseUrl { stage, source })?;
         let c = Arc::new(c.counting_in(transfer.clone()));
-        clients.push((base_url.clone(), c.clone()));
+        clients.push((base_url.to_string(), c.clone()));
         Ok(c)
     };
-    let stt = client(Stage::Transcription, &plan.stt)?;
-    let chat = client(Stage::Chat, &plan.chat)?;
-    let tts = client(Stage::Speech, &plan.tts)?;
+    let local = |stage: Stage, e: ProviderError| ProviderSetupError::Local { stage, message: e.message };
+    let stt: Arc<dyn SpeechToText> = match &plan.stt {
+        Endpoint::OpenAiCompatible { base_url } => client(Stage::Transcription, base_url)?,
+        Endpoint::Local { model: Some(dir) } => Arc::new(LocalStt::new(dir)),
+        Endpoint::Local { model: None } => {
+            return Err(local(Stage::Transcription, ProviderError::new(crate::provider::ErrorKind::Local, "Choose a speech-to-text model.")))
+        }
+    };
+    let chat: Arc<dyn ChatModel> = match &plan.chat {
+        Endpoint::OpenAiCompatible { base_url } => client(Stage::Chat, base_url)?,
+        Endpoint::Local { .. } => {
+            return Err(ProviderSetupError::Local {
+                stage: Stage::Chat,
+                message: "A chat model on this computer is not in this version yet: choose a server for chat (a local Ollama, llama.cpp or LM Studio server works).".into(),
+            })
+        }
+    };
+    let tts: Arc<dyn TextToSpeech> = match &plan.tts {
+        Endpoint::OpenAiCompatible { base_url } => client(Stage::Speech, base_url)?,
+        Endpoint::Local { .. } => Arc::new(LocalTts::espeak().map_err(|e| local(Stage::Speech, e))?),
+    };
     Ok(Built { providers: Providers { stt, chat, tts, transfer }, key_problem })
 }
 

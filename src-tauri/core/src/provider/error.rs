@@ -25,6 +25,9 @@ pub enum ErrorKind {
     Server,
     /// The reply arrived but is not what the API promises (bad JSON, bad SSE, bad audio).
     BadResponse,
+    /// An engine on this computer failed: its model is missing or damaged,
+    /// or a program it runs is not installed.
+    Local,
 }
 
 /// A provider failure with a message that is safe to show to the user.

@@ -6,6 +6,7 @@
 //! retries by itself: [`retry`] wraps the steps where a retry is safe.
 
 pub mod error;
+pub mod local;
 pub mod openai;
 pub mod retry;
 pub mod sse;
@@ -219,6 +220,12 @@ pub trait SpeechToText: Send + Sync {
     /// The text of an utterance (of any length, silence included); empty
     /// when nothing was said. Errors are the provider's failures only.
     async fn transcribe(&self, request: SttRequest<'_>) -> Result<String, ProviderError>;
+
+    /// Gets ready for the first utterance (a local engine loads its model);
+    /// a server needs nothing.
+    async fn warm_up(&self) -> Result<(), ProviderError> {
+        Ok(())
+    }
 }
 
 #[async_trait]
@@ -237,7 +244,7 @@ pub trait TextToSpeech: Send + Sync {
 }
 
 /// The services a turn uses, one per stage (each may be a different server,
-/// or later a local engine), and the transfer counters they share.
+/// or an engine on this computer), and the transfer counters they share.
 #[derive(Clone)]
 pub struct Providers {
     pub stt: Arc<dyn SpeechToText>,

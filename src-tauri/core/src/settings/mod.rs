@@ -32,12 +32,35 @@ pub enum InputMode {
     HandsFree,
 }
 
+/// Where one stage of a turn runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StageProvider {
+    /// An OpenAI-compatible server (the stage's own base URL, else `base_url`).
+    Server,
+    /// An engine on this computer: nothing leaves the machine.
+    Local,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Settings {
     pub version: u32,
     /// The provider's OpenAI-compatible base URL.
     pub base_url: String,
+    /// Where speech-to-text, chat and speech each run.
+    pub stt_provider: StageProvider,
+    pub chat_provider: StageProvider,
+    pub tts_provider: StageProvider,
+    /// A stage's own server, when it is not `base_url` (each server keeps its
+    /// own key in the keychain).
+    pub stt_base_url: Option<String>,
+    pub chat_base_url: Option<String>,
+    pub tts_base_url: Option<String>,
+    /// The installed model local speech-to-text uses (see `sori-cli models list`).
+    pub local_stt_model: String,
+    /// The voice local speech uses: `auto` follows the reply's language.
+    pub local_voice: String,
     /// `gpt-4o-transcribe`, `gpt-4o-mini-transcribe` or `whisper-1`.
     pub stt_model: String,
     pub chat_model: String,
@@ -79,6 +102,14 @@ impl Default for Settings {
         Settings {
             version: CURRENT_VERSION,
             base_url: "https://api.openai.com/v1".into(),
+            stt_provider: StageProvider::Server,
+            chat_provider: StageProvider::Server,
+            tts_provider: StageProvider::Server,
+            stt_base_url: None,
+            chat_base_url: None,
+            tts_base_url: None,
+            local_stt_model: crate::models::DEFAULT_STT_MODEL.into(),
+            local_voice: crate::provider::local::AUTO_VOICE.into(),
             stt_model: "gpt-4o-mini-transcribe".into(),
             chat_model: "gpt-4o-mini".into(),
             tts_model: "gpt-4o-mini-tts".into(),
@@ -109,6 +140,17 @@ impl Settings {
         Some(self.language.trim().to_string()).filter(|l| !l.is_empty() && l != "auto")
     }
 
+    /// The server a stage uses when it runs on a server.
+    pub fn server_for(&self, stage: crate::event::Stage) -> &str {
+        use crate::event::Stage;
+        let own = match stage {
+            Stage::Transcription => &self.stt_base_url,
+            Stage::Chat => &self.chat_base_url,
+            Stage::Speech | Stage::Playback => &self.tts_base_url,
+        };
+        own.as_deref().map(str::trim).filter(|u| !u.is_empty()).unwrap_or(&self.base_url)
+    }
+
     pub fn turn_settings(&self) -> TurnSettings {
         TurnSettings {
             stt_model: self.stt_model.clone(),
@@ -119,7 +161,7 @@ impl Settings {
             max_tokens: Some(self.max_reply_tokens),
             voice: Voice {
                 model: self.tts_model.clone(),
-                voice: self.voice.clone(),
+                voice: if self.tts_provider == StageProvider::Local { self.local_voice.clone() } else { self.voice.clone() },
                 style: Some(self.style.clone()).filter(|s| !s.trim().is_empty()),
                 speed: self.speed,
                 format: self.audio_format,

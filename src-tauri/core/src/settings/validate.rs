@@ -34,6 +34,26 @@ pub fn validate(s: &Settings) -> Vec<FieldError> {
     if !url_ok {
         errors.push(err("base_url", FieldCode::InvalidUrl, "Enter the provider's address, like https://api.openai.com/v1."));
     }
+    for (field, url) in [("stt_base_url", &s.stt_base_url), ("chat_base_url", &s.chat_base_url), ("tts_base_url", &s.tts_base_url)] {
+        if let Some(url) = url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+            if !reqwest::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some()) {
+                errors.push(err(field, FieldCode::InvalidUrl, "Enter the server's address, like http://127.0.0.1:11434/v1."));
+            }
+        }
+    }
+    if s.chat_provider == super::StageProvider::Local {
+        errors.push(err(
+            "chat_provider",
+            FieldCode::UnknownValue,
+            "A chat model on this computer is not in this version yet: choose a server (a local Ollama, llama.cpp or LM Studio server works).",
+        ));
+    }
+    if !crate::models::valid_id(&s.local_stt_model) {
+        errors.push(err("local_stt_model", FieldCode::UnknownValue, "Choose a speech-to-text model from the list."));
+    }
+    if !s.local_voice.chars().all(|c| c.is_ascii_alphanumeric() || "-_+".contains(c)) || s.local_voice.is_empty() {
+        errors.push(err("local_voice", FieldCode::UnknownValue, "Choose a voice from the list."));
+    }
     for (field, value) in
         [("stt_model", &s.stt_model), ("chat_model", &s.chat_model), ("tts_model", &s.tts_model), ("voice", &s.voice), ("hotkey", &s.hotkey)]
     {

@@ -11,7 +11,7 @@ use sori_core::conversation::Conversation;
 use sori_core::event::{Event, Stage, TurnMetrics};
 use sori_core::provider::Providers;
 use sori_core::secrets::{ApiKey, Keys};
-use sori_core::settings::Settings;
+use sori_core::settings::{Settings, StageProvider};
 use sori_core::turn::speaker::speak_text;
 use sori_core::turn::{run_turn, Emitter, TurnInput, TurnOutcome};
 use std::io::Write;
@@ -41,14 +41,38 @@ fn settings(args: &ProviderArgs) -> Settings {
     set(&mut s.voice, &args.voice);
     set(&mut s.style, &args.style);
     set(&mut s.language, &args.language);
+    set(&mut s.local_stt_model, &args.local_stt_model);
+    set(&mut s.local_voice, &args.local_voice);
     if let Some(speed) = args.speed {
         s.speed = speed;
     }
+    if args.offline {
+        s.stt_provider = StageProvider::Local;
+        s.tts_provider = StageProvider::Local;
+    }
+    let stage = |provider: &mut StageProvider, url: &mut Option<String>, value: &Option<String>| match value.as_deref() {
+        Some("local") => *provider = StageProvider::Local,
+        Some(u) => {
+            *provider = StageProvider::Server;
+            *url = Some(u.to_string());
+        }
+        None => {}
+    };
+    stage(&mut s.stt_provider, &mut s.stt_base_url, &args.stt);
+    stage(&mut s.chat_provider, &mut s.chat_base_url, &args.chat);
+    stage(&mut s.tts_provider, &mut s.tts_base_url, &args.tts);
     s
 }
 
-fn providers(settings: &Settings) -> Result<Providers, String> {
-    let built = app::build_providers(&ProviderPlan::from_settings(settings), &Keys::open()).map_err(|e| e.to_string())?;
+fn providers(settings: &Settings, offline: bool) -> Result<Providers, String> {
+    let plan = ProviderPlan::from_settings(settings);
+    if offline && !plan.stays_on_this_computer() {
+        return Err(format!(
+            "--offline keeps everything on this computer, but chat is set to {}: start a local server (Ollama, llama.cpp, LM Studio) and pass --chat http://127.0.0.1:PORT/v1",
+            settings.server_for(Stage::Chat)
+        ));
+    }
+    let built = app::build_providers(&plan, &Keys::open()).map_err(|e| e.to_string())?;
     if let Some(problem) = built.key_problem {
         eprintln!("warning: {problem} Going on without the key from the keychain.");
     }
@@ -181,7 +205,7 @@ pub fn ask(audio: Option<std::path::PathBuf>, text: Option<String>, out: OutputA
         (None, Some(text)) => TurnInput::Text(text),
         (None, None) => return fail("give --audio or --text"),
     };
-    let providers = match providers(&settings) {
+    let providers = match providers(&settings, provider.offline) {
         Ok(p) => p,
         Err(e) => return fail(&e),
     };
@@ -203,7 +227,7 @@ pub fn ask(audio: Option<std::path::PathBuf>, text: Option<String>, out: OutputA
 /// Speaks `text` directly in the configured voice: no turn, no model.
 pub fn say(text: String, out: OutputArgs, provider: ProviderArgs) -> i32 {
     let settings = settings(&provider);
-    let providers = match providers(&settings) {
+    let providers = match providers(&settings, provider.offline) {
         Ok(p) => p,
         Err(e) => return fail(&e),
     };

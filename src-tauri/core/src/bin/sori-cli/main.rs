@@ -3,6 +3,7 @@
 //! are in `commands.rs`, on top of `sori-core`.
 
 mod commands;
+mod models;
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -39,6 +40,11 @@ enum Command {
     },
     /// Lists the sound devices.
     Devices,
+    /// The speech models on this computer (in the OS data folder, or $SORI_MODELS_DIR).
+    Models {
+        #[command(subcommand)]
+        action: ModelAction,
+    },
     /// Manages the provider's API key in the OS keychain.
     Key {
         #[command(subcommand)]
@@ -62,6 +68,22 @@ pub enum KeyAction {
     Clear,
     /// Tries the key with a cheap call to the provider.
     Check,
+}
+
+#[derive(Subcommand)]
+pub enum ModelAction {
+    /// Lists the models Sori offers, their sizes and licences, and which are installed.
+    List {
+        /// One JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Downloads and installs a model (resumes an unfinished download; Ctrl+C keeps what is downloaded).
+    Install { id: String },
+    /// Installs a model from a folder that already holds its files (checked against the catalogue).
+    Import { id: String, path: PathBuf },
+    /// Removes an installed model.
+    Remove { id: String },
 }
 
 #[derive(Args, Clone)]
@@ -102,6 +124,25 @@ pub struct ProviderArgs {
     /// auto, ko, en, …
     #[arg(long)]
     pub language: Option<String>,
+    /// Nothing leaves this computer: speech-to-text and speech run here, and
+    /// chat must be a server on this machine (Ollama, llama.cpp, LM Studio).
+    #[arg(long)]
+    pub offline: bool,
+    /// Where speech-to-text runs: `local`, or a server's base URL.
+    #[arg(long, value_name = "local|URL")]
+    pub stt: Option<String>,
+    /// Where chat runs: a server's base URL.
+    #[arg(long, value_name = "URL")]
+    pub chat: Option<String>,
+    /// Where speech runs: `local`, or a server's base URL.
+    #[arg(long, value_name = "local|URL")]
+    pub tts: Option<String>,
+    /// The installed speech-to-text model local speech-to-text uses.
+    #[arg(long, value_name = "ID")]
+    pub local_stt_model: Option<String>,
+    /// The local voice (`auto`, `ko`, `en-us`, …).
+    #[arg(long)]
+    pub local_voice: Option<String>,
 }
 
 fn main() {
@@ -110,6 +151,7 @@ fn main() {
         Command::Ask { audio, text, out, provider } => commands::ask(audio, text, out, provider),
         Command::Say { text, out, provider } => commands::say(text, out, provider),
         Command::Devices => commands::devices(),
+        Command::Models { action } => models::models(action),
         Command::Key { action, provider } => commands::key(action, provider),
     };
     std::process::exit(code);

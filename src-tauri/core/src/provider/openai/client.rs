@@ -31,6 +31,11 @@ impl std::fmt::Debug for OpenAi {
     }
 }
 
+/// Whether `base_url` names a server on this machine.
+pub fn is_loopback_url(base_url: &str) -> bool {
+    Url::parse(base_url.trim()).is_ok_and(|u| is_loopback(&u))
+}
+
 /// Whether a URL's host is this machine.
 fn is_loopback(url: &Url) -> bool {
     let host = url.host_str().unwrap_or_default().trim_start_matches('[').trim_end_matches(']');

@@ -6,4 +6,4 @@ pub mod client;
 pub mod stt;
 pub mod tts;
 
-pub use client::{BaseUrlError, OpenAi};
+pub use client::{is_loopback_url, BaseUrlError, OpenAi};

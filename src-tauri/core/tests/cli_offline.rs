@@ -1,0 +1,100 @@
+//! `sori-cli` on this computer: `ask --offline` transcribes a real spoken
+//! question with the installed Whisper model and speaks the reply with
+//! espeak-ng, with chat on a loopback server; `--offline` refuses a chat
+//! server elsewhere; a missing model says how to install it; `models list`.
+
+use serde_json::Value;
+use sori_testkit::audio::test_audio::espeak_wav;
+use sori_testkit::{fixtures, Endpoint, ServerConfig, TestServer};
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn temp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("sori-cli-offline-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+/// The models folder: the fixture cache itself holds `whisper-base/` as installed.
+fn cli(models: &std::path::Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sori-cli"))
+        .args(args)
+        .env("SORI_MODELS_DIR", models)
+        .env("XDG_CONFIG_HOME", temp("no-config"))
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("OPENAI_BASE_URL")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn ask_offline_hears_a_spoken_question_and_speaks_the_reply() {
+    fixtures::model("whisper-base");
+    let s = TestServer::start_in_background(ServerConfig { api_key: None, ..ServerConfig::default() }).unwrap();
+    s.add_reply("order", "Your order arrives tomorrow.");
+    let question = temp("question.wav");
+    std::fs::write(&question, espeak_wav("When will my order arrive?", "en-us", 0.2, 0.2).unwrap()).unwrap();
+    let reply = temp("reply.wav");
+    let args = [
+        "ask",
+        "--offline",
+        "--chat",
+        &s.base_url(),
+        "--language",
+        "en",
+        "--audio",
+        question.to_str().unwrap(),
+        "--out",
+        reply.to_str().unwrap(),
+        "--json",
+    ];
+    let out = cli(&fixtures::models_root(), &args);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let m: Value = serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().last().unwrap()).unwrap();
+    let heard = m["user_text"].as_str().unwrap().to_lowercase();
+    assert!(heard.contains("order") && heard.contains("arrive"), "Whisper heard {heard:?}");
+    assert_eq!(m["reply"], "Your order arrives tomorrow.");
+    // espeak-ng's voice: 22.05 kHz, about a second and a half of speech.
+    let r = hound::WavReader::open(&reply).unwrap();
+    let seconds = r.duration() as f64 / r.spec().sample_rate as f64;
+    assert!((0.8..6.0).contains(&seconds), "{seconds} s of reply");
+    let recorded = s.requests();
+    assert!(
+        !recorded.is_empty() && recorded.iter().all(|r| r.endpoint == Endpoint::Chat),
+        "only chat went to the server: {:?}",
+        recorded.iter().map(|r| r.endpoint).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn offline_refuses_a_chat_server_on_another_machine() {
+    let out = cli(&fixtures::models_root(), &["ask", "--offline", "--chat", "https://api.openai.com/v1", "--text", "hi"]);
+    assert_eq!(out.status.code(), Some(2), "a setup error, before any turn");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--offline keeps everything on this computer") && stderr.contains("api.openai.com"), "{stderr}");
+}
+
+#[test]
+fn a_model_that_is_not_installed_says_how_to_install_it() {
+    let s = TestServer::start_in_background(ServerConfig { api_key: None, ..ServerConfig::default() }).unwrap();
+    let empty = temp("no-models");
+    std::fs::create_dir_all(&empty).unwrap();
+    let question = temp("q2.wav");
+    std::fs::write(&question, espeak_wav("Hello there.", "en-us", 0.1, 0.1).unwrap()).unwrap();
+    let out = cli(&empty, &["ask", "--offline", "--chat", &s.base_url(), "--audio", question.to_str().unwrap(), "--json"]);
+    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_ne!(out.status.code(), Some(0), "{all}");
+    assert!(all.contains("whisper-base is not installed") && all.contains("sori-cli models install whisper-base"), "{all}");
+}
+
+#[test]
+fn models_list_shows_the_catalogue_and_what_is_installed() {
+    let out = cli(&fixtures::models_root(), &["models", "list", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let list: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let base = list.as_array().unwrap().iter().find(|m| m["id"] == "whisper-base").expect("whisper-base listed");
+    assert_eq!((base["installed"].as_bool(), base["size"].as_u64(), base["licence"].as_str()), (Some(true), Some(147_882_941), Some("MIT")));
+    let out = cli(&temp("none"), &["models", "list"]);
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("whisper-base") && table.contains("not installed") && table.contains("148 MB"), "{table}");
+}

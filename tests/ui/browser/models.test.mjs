@@ -1,0 +1,120 @@
+// The first run and the models on this computer, in Chromium with the
+// engine's catalogue: the chooser instead of a network error, installing the
+// default model with a visible progress bar, then local stages saved; the
+// models panel (install, cancel, remove, starter and experimental tags);
+// stages chosen per step in Settings. Both languages.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { openBrowser, screenshotDir } from '../lib/browser.mjs';
+
+let browser;
+before(async () => {
+  browser = await openBrowser();
+  await mkdir(screenshotDir, { recursive: true });
+});
+after(() => browser.close());
+
+test('first run: two ways in, and "use this computer" installs the model with progress', async () => {
+  const { page, errors } = await browser.page({ stub: { key_set: false, install_step_ms: 150 } });
+  await page.locator('#first-run').waitFor();
+  assert.equal(await page.isHidden('#empty'), true);
+  assert.match(await page.textContent('#first-run-sizes'), /Whisper Base \(148 MB\)/);
+  // A typed question says what to do next instead of failing on the network.
+  await page.fill('#ask-input', 'Where is my order?');
+  await page.click('#ask-send');
+  await page.locator('#first-run-error', { hasText: 'First choose how Sori works' }).waitFor();
+  assert.equal(await page.inputValue('#ask-input'), 'Where is my order?', 'nothing typed is lost');
+  assert.equal((await page.evaluate(() => window.__SORI_ASKED__ ?? [])).length, 0);
+  await page.screenshot({ path: path.join(screenshotDir, 'first-run-en.png'), fullPage: true });
+
+  await page.click('#first-run-local');
+  await page.locator('#first-run-progress').waitFor();
+  const seen = [];
+  for (let i = 0; i < 4; i++) {
+    seen.push(await page.evaluate(() => document.getElementById('first-run-progress').value));
+    await page.waitForTimeout(160);
+  }
+  assert.ok(seen.some((v) => v > 0) && seen.some((v, i) => i > 0 && v > seen[i - 1]), `the bar moves: ${seen}`);
+  assert.match(await page.textContent('#first-run-progress-text'), /MB of 148 MB/);
+  await page.locator('#first-run').waitFor({ state: 'hidden' });
+  await page.locator('#notices [data-id="first-run"]', { hasText: 'Ready. Press and speak.' }).waitFor();
+  const saved = (await page.evaluate(() => window.__SORI_SAVED__)).at(-1);
+  assert.deepEqual([saved.stt_provider, saved.tts_provider, saved.chat_base_url], ['local', 'local', 'http://127.0.0.1:11434/v1']);
+  assert.ok((await page.evaluate(() => window.__SORI_CALLS__)).includes('install_model:whisper-base'));
+  // Now a typed question goes through.
+  await page.click('#ask-send');
+  await page.waitForFunction(() => (window.__SORI_ASKED__ ?? []).length === 1);
+  assert.deepEqual(errors, []);
+});
+
+test('first run in Korean; a failed install says why and keeps the chooser', async () => {
+  const { page } = await browser.page({ lang: 'ko-KR', stub: { key_set: false, install_fails: '다운로드가 끊겼어요' } });
+  await page.locator('#first-run-title', { hasText: '소리를 어떻게 쓸까요?' }).waitFor();
+  assert.match(await page.textContent('#first-run-sizes'), /받을 모델: Whisper Base \(148 MB\)/);
+  await page.click('#first-run-local');
+  await page.locator('#first-run-error', { hasText: '다운로드가 끊겼어요' }).waitFor();
+  assert.equal(await page.isVisible('#first-run'), true);
+  assert.equal(await page.evaluate(() => (window.__SORI_SAVED__ ?? []).length), 0, 'nothing is switched to a model that is not there');
+  await page.screenshot({ path: path.join(screenshotDir, 'first-run-ko.png'), fullPage: true });
+  // "Connect a provider" opens Settings.
+  await page.click('#first-run-cloud');
+  await page.locator('#view-settings').waitFor();
+});
+
+test('no chooser once a provider key is set', async () => {
+  const { page } = await browser.page();
+  await page.locator('#key-status[data-set="true"]').waitFor({ state: 'attached' });
+  assert.equal(await page.isHidden('#first-run'), true);
+  assert.equal(await page.isVisible('#empty'), true);
+});
+
+test('models panel: tags, install with a bar, cancel keeps nothing installed, remove', async () => {
+  const { page, errors } = await browser.page({ stub: { install_step_ms: 200, settings: { stt_provider: 'local', tts_provider: 'local' }, models_installed: ['whisper-base'] } });
+  await page.click('#tab-settings');
+  const base = page.locator('[data-model="whisper-base"]');
+  const small = page.locator('[data-model="whisper-small"]');
+  await base.locator('.model-state', { hasText: 'Installed' }).waitFor();
+  assert.match(await base.textContent(), /148 MB · ko · en.*MIT · recommended · small starter model/);
+  assert.equal(await page.isVisible('#models-starter'), true, 'a starter model in use is said to be one');
+  await small.locator('button', { hasText: 'Install' }).click();
+  await small.locator('progress').waitFor();
+  await page.waitForFunction(() => document.querySelector('[data-model="whisper-small"] progress')?.value > 0);
+  await page.screenshot({ path: path.join(screenshotDir, 'models-en.png'), fullPage: true });
+  await small.locator('button', { hasText: 'Cancel' }).click();
+  await small.locator('.model-state', { hasText: 'Not installed' }).waitFor();
+  assert.equal(await small.locator('.field-error').textContent(), '', 'a cancel is not an error');
+  await small.locator('button', { hasText: 'Install' }).click();
+  await small.locator('.model-state', { hasText: 'Installed' }).waitFor({ timeout: 5000 });
+  assert.equal(await page.isHidden('#models-starter'), true);
+  await base.locator('button', { hasText: 'Remove' }).click();
+  await base.locator('.model-state', { hasText: 'Not installed' }).waitFor();
+  assert.deepEqual(errors, []);
+});
+
+test('settings: each step on a server or on this computer, saved with its own server', async () => {
+  const { page } = await browser.page({ stub: { models_installed: ['whisper-base'] } });
+  await page.click('#tab-settings');
+  await page.locator('#set-stt_provider').waitFor();
+  assert.deepEqual(await page.locator('#set-stt_provider option').allTextContents(), ['An OpenAI-compatible server', 'On this computer']);
+  assert.deepEqual(await page.locator('#set-local_stt_model option').allTextContents(), ['Whisper Base', 'Whisper Small (Not installed)']);
+  await page.selectOption('#set-stt_provider', 'local');
+  await page.fill('#set-chat_base_url', 'not a url');
+  await page.click('#settings-save');
+  await page.locator('#err-chat_base_url', { hasText: 'http://127.0.0.1:11434/v1' }).waitFor();
+  await page.fill('#set-chat_base_url', 'http://127.0.0.1:11434/v1');
+  await page.selectOption('#set-local_voice', 'ko');
+  await page.click('#settings-save');
+  await page.locator('#settings-result', { hasText: 'Settings saved.' }).waitFor();
+  const saved = (await page.evaluate(() => window.__SORI_SAVED__)).at(-1);
+  assert.deepEqual([saved.stt_provider, saved.tts_provider, saved.chat_base_url, saved.stt_base_url, saved.local_voice], ['local', 'server', 'http://127.0.0.1:11434/v1', null, 'ko']);
+  // The voice view lists the local voices once speech runs here, and says style is not followed.
+  await page.selectOption('#set-tts_provider', 'local');
+  await page.click('#settings-save');
+  await page.locator('#settings-result', { hasText: 'Settings saved.' }).waitFor();
+  await page.click('#tab-voice');
+  await page.waitForFunction(() => document.querySelectorAll('#voice-select option').length === 3);
+  assert.deepEqual(await page.locator('#voice-select option').allTextContents(), ['Follow the reply’s language', 'ko', 'en-us']);
+  assert.equal(await page.isVisible('#style-local'), true);
+});
