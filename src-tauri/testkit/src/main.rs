@@ -59,18 +59,31 @@ fn parse(args: &[String]) -> Result<(SocketAddr, ServerConfig), String> {
     Ok((SocketAddr::from(([127, 0, 0, 1], port)), config))
 }
 
-fn serve(addr: SocketAddr, config: ServerConfig) {
+/// Runs `start` on a two-worker runtime, prints the URL it gives, and serves
+/// until Ctrl+C; a failed start exits with its error.
+fn run_until_ctrl_c<S, F>(addr: SocketAddr, start: F)
+where
+    F: std::future::Future<Output = std::io::Result<(S, String)>>,
+{
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
     runtime.block_on(async move {
-        let server = match TestServer::bind(config, addr).await {
-            Ok(s) => s,
+        let (_running, url) = match start.await {
+            Ok(started) => started,
             Err(e) => {
                 eprintln!("sori-testkit: cannot listen on {addr}: {e}");
                 std::process::exit(1);
             }
         };
-        println!("{}", server.base_url());
+        println!("{url}");
         let _ = tokio::signal::ctrl_c().await;
+    });
+}
+
+fn serve(addr: SocketAddr, config: ServerConfig) {
+    run_until_ctrl_c(addr, async move {
+        let server = TestServer::bind(config, addr).await?;
+        let url = server.base_url();
+        Ok((server, url))
     });
 }
 
@@ -89,16 +102,9 @@ fn parse_mirror(args: &[String]) -> Result<(std::path::PathBuf, SocketAddr), Str
 }
 
 fn mirror(root: std::path::PathBuf, addr: SocketAddr) {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
-    runtime.block_on(async move {
-        let mirror = match sori_testkit::ModelMirror::bind(root, addr).await {
-            Ok(m) => m,
-            Err(e) => {
-                eprintln!("sori-testkit: cannot listen on {addr}: {e}");
-                std::process::exit(1);
-            }
-        };
-        println!("{}", mirror.url());
-        let _ = tokio::signal::ctrl_c().await;
+    run_until_ctrl_c(addr, async move {
+        let mirror = sori_testkit::ModelMirror::bind(root, addr).await?;
+        let url = mirror.url();
+        Ok((mirror, url))
     });
 }

@@ -46,11 +46,24 @@ export async function newSession(base, application) {
       }
     },
     text: async (css) => call('GET', `${s}/element/${await session.find(css)}/text`),
-    /** Clicks `css`, scrolled into view first (WebKit's driver does not scroll a scrolled panel). */
-    async click(css) {
-      const id = await session.find(css);
-      await call('POST', `${s}/execute/sync`, { script: 'arguments[0].scrollIntoView({ block: "center" });', args: [{ [ELEMENT]: id }] });
-      return call('POST', `${s}/element/${id}/click`, {});
+    /**
+     * Clicks `css`, scrolled into view first (WebKit's driver does not scroll
+     * a scrolled panel). Right after the window opens WebKit can answer
+     * "element not interactable" for a moment (seen once in CI on the first
+     * click of a run), so that answer is retried for a few seconds.
+     */
+    async click(css, { timeoutMs = 5000 } = {}) {
+      const until = Date.now() + timeoutMs;
+      for (;;) {
+        const id = await session.find(css);
+        try {
+          await call('POST', `${s}/execute/sync`, { script: 'arguments[0].scrollIntoView({ block: "center" });', args: [{ [ELEMENT]: id }] });
+          return await call('POST', `${s}/element/${id}/click`, {});
+        } catch (e) {
+          if (!/not interactable/.test(e.message) || Date.now() > until) throw e;
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      }
     },
     /** Waits until the text of `css` satisfies `ok`, and returns it. */
     async waitForText(css, ok, { timeoutMs = 15000 } = {}) {
