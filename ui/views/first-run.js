@@ -30,10 +30,10 @@ export function needed(s = store.current()) {
   return !local && !keySet && !loopback(chat ?? '');
 }
 
-/** The models "Use this computer" installs: the chosen speech-to-text model. */
+/** The models "Use this computer" installs: the chosen speech-to-text model and the recommended voice. */
 function wanted() {
   const id = store.current().local_stt_model;
-  return localModels.current().models.filter((m) => m.id === id);
+  return localModels.current().models.filter((m) => m.id === id || (m.kind === 'speech' && m.recommended));
 }
 
 export function render() {

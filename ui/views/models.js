@@ -65,7 +65,8 @@ function row(m) {
   const tags = [m.recommended && t('modelRecommended'), m.starter && t('modelStarter'), !m.tested && t('modelExperimental')].filter(Boolean);
   const meta = document.createElement('span');
   meta.className = 'muted';
-  meta.textContent = [mb(m.size), m.languages.join(' · '), m.licence, ...tags].join(' · ');
+  const kind = { speech_to_text: 'modelKindStt', speech: 'modelKindSpeech', chat: 'modelKindChat' }[m.kind];
+  meta.textContent = [kind && t(kind), mb(m.size), m.languages.join(' · '), m.licence, ...tags].filter(Boolean).join(' · ');
   const stateText = document.createElement('span');
   stateText.className = 'model-state';
   const actions = document.createElement('span');

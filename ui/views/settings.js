@@ -17,7 +17,7 @@ const FIELDS = [
   ['stagesSection', 'stt_base_url', 'optionalUrl'],
   ['stagesSection', 'chat_base_url', 'optionalUrl'],
   ['stagesSection', 'tts_provider', 'select', WHERE],
-  ['stagesSection', 'local_voice', 'select', [['auto', 'voiceAuto'], ['ko', '한국어'], ['en-us', 'English']]],
+  ['stagesSection', 'local_voice', 'localVoice'],
   ['stagesSection', 'tts_base_url', 'optionalUrl'],
   ['modelsSection', 'stt_model', 'model'],
   ['modelsSection', 'chat_model', 'model'],
@@ -55,6 +55,20 @@ function fillLocalModels(el, value) {
   el.value = value ?? '';
 }
 
+/** Local voices: follow the language, espeak-ng's Korean and English, then the catalogue's neural voices. */
+function fillLocalVoices(el, value) {
+  const neural = localModels.current().models.filter((m) => m.kind === 'speech');
+  const options = [
+    new Option(t(neural.some((m) => m.installed) ? 'voiceAutoNeural' : 'voiceAuto'), 'auto'),
+    new Option('espeak-ng 한국어', 'ko'),
+    new Option('espeak-ng English', 'en-us'),
+    ...neural.map((m) => new Option(m.installed ? m.name : `${m.name} (${t('modelNotInstalled')})`, m.id)),
+  ];
+  if (value && !options.some((o) => o.value === value)) options.unshift(new Option(value, value));
+  el.replaceChildren(...options);
+  el.value = value ?? 'auto';
+}
+
 function control([, field, kind, options]) {
   let el;
   if (kind === 'textarea') {
@@ -63,6 +77,9 @@ function control([, field, kind, options]) {
   } else if (kind === 'localModel') {
     el = document.createElement('select');
     fillLocalModels(el, store.current()[field]);
+  } else if (kind === 'localVoice') {
+    el = document.createElement('select');
+    fillLocalVoices(el, store.current()[field]);
   } else if (kind === 'select' || kind === 'device') {
     el = document.createElement('select');
     const list = kind === 'device' ? [['', 'systemDefault'], ...(field === 'input_device' ? devices.inputs : devices.outputs).map((d) => [d.id ?? d.name, d.name])] : options;
@@ -188,6 +205,8 @@ export function wire(onSaved) {
   localModels.onChange(() => {
     const el = $('set-local_stt_model');
     if (el) fillLocalModels(el, el.value);
+    const voice = $('set-local_voice');
+    if (voice) fillLocalVoices(voice, voice.value);
   });
   $('settings-form').addEventListener('submit', async (event) => {
     event.preventDefault();

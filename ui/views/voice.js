@@ -3,18 +3,21 @@
 import { t, fieldError } from '../i18n.js';
 import * as ipc from '../ipc.js';
 import * as store from './store.js';
+import * as localModels from './models.js';
 
 const $ = (id) => document.getElementById(id);
 const PRESETS = ['presetCalm', 'presetWarm', 'presetBrisk'];
 
-/** The voices on this computer (espeak-ng): following the reply's language, or one fixed. */
-const LOCAL_VOICES = ['auto', 'ko', 'en-us'];
+/** The espeak-ng voices on this computer, after "follow the reply's language". */
+const ESPEAK_VOICES = ['auto', 'ko', 'en-us'];
 const local = () => store.current().tts_provider === 'local';
+/** Installed neural voices (Piper), by id. */
+const neuralVoices = () => localModels.current().models.filter((m) => m.kind === 'speech' && m.installed);
 
 async function fillVoices(model, chosen) {
   let voices = [];
   if (local()) {
-    voices = LOCAL_VOICES;
+    voices = [...ESPEAK_VOICES, ...neuralVoices().map((m) => m.id)];
   } else {
     try {
       voices = await ipc.listVoices(model);
@@ -23,7 +26,11 @@ async function fillVoices(model, chosen) {
     }
   }
   if (chosen && !voices.includes(chosen)) voices = [chosen, ...voices];
-  const name = (v) => (local() && v === 'auto' ? t('voiceAuto') : v);
+  const name = (v) => {
+    if (!local()) return v;
+    if (v === 'auto') return t(neuralVoices().length ? 'voiceAutoNeural' : 'voiceAuto');
+    return neuralVoices().find((m) => m.id === v)?.name ?? `espeak-ng ${v}`;
+  };
   $('voice-select').replaceChildren(...voices.map((v) => new Option(name(v), v, false, v === chosen)));
 }
 
@@ -60,6 +67,8 @@ const chosen = () => ({
 
 export function wire() {
   store.onChange(show);
+  // A voice installed or removed under Models shows up here at once.
+  localModels.onChange(() => local() && show(store.current()));
   $('speed').addEventListener('input', () => {
     $('speed-value').textContent = `${Number($('speed').value).toFixed(2)}×`;
   });

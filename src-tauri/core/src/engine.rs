@@ -206,9 +206,10 @@ struct Engine {
 /// second or two); a model that cannot load is a warning now, not a surprise
 /// at the first question.
 fn warm_up(providers: &Providers, events: &mpsc::UnboundedSender<Event>) {
-    let (stt, events) = (providers.stt.clone(), events.clone());
+    let (stt, tts, events) = (providers.stt.clone(), providers.tts.clone(), events.clone());
     tokio::spawn(async move {
-        if let Err(e) = stt.warm_up().await {
+        let (heard, spoken) = tokio::join!(stt.warm_up(), tts.warm_up());
+        for e in [heard.err(), spoken.err()].into_iter().flatten() {
             let _ = events.send(Event::warning(crate::event::WarningCode::LocalModel, e.message));
         }
     });

@@ -1,7 +1,8 @@
 //! A whole spoken turn on this computer: English speech played into the rig's
 //! virtual microphone is transcribed by Whisper (the real model), answered by
-//! the test server over loopback, and spoken by espeak-ng out of the virtual
-//! speaker, all inside a network namespace that has no network but loopback.
+//! the test server over loopback, and spoken by the Piper voice (the real
+//! model, on ONNX Runtime) out of the virtual speaker, all inside a network
+//! namespace that has no network but loopback.
 //!
 //! Runs only inside the rig (it checks `SORI_RIG`, see `common::require_rig`).
 
@@ -67,9 +68,12 @@ async fn turn() {
     let plan = ProviderPlan {
         stt: Endpoint::Local { model: Some(fixtures::model("whisper-base")) },
         chat: Endpoint::OpenAiCompatible { base_url: server.base_url() },
-        tts: Endpoint::Local { model: None },
+        tts: Endpoint::Local { model: Some(fixtures::model("piper-en-us-joe")) },
     };
     assert!(plan.stays_on_this_computer());
+    if std::env::var_os("SORI_ONNXRUNTIME").is_none() {
+        std::env::set_var("SORI_ONNXRUNTIME", fixtures::onnx_runtime());
+    }
     let keys = Keys::new(Ok(Arc::new(MemoryStore::default())), None);
     let providers = build_providers(&plan, &keys).expect("local providers").providers;
     let mut settings = common::settings();
@@ -102,6 +106,8 @@ async fn turn() {
                 first_audio = metrics.ttfa_ms;
             }
             Event::Error { message, .. } => panic!("the turn failed: {message}"),
+            // A model that cannot load (Whisper, or the Piper voice) is a warning at warm-up.
+            Event::Warning { message, .. } => panic!("a warning: {message}"),
             _ => {}
         }
     }
@@ -113,7 +119,7 @@ async fn turn() {
     assert_eq!(heard.as_deref(), Some(REPLY));
     let frames = common::frames(&heard_frames);
     let spoken = frames.iter().filter(|(f, t)| *t > asked && common::loud(f)).count();
-    // espeak-ng says the reply in about 2 s: most of its 20 ms frames are voiced.
+    // Piper says the reply in about 2 s: most of its 20 ms frames are voiced.
     assert!(spoken > 40, "only {spoken} loud 20 ms frames came out of the speaker");
     eprintln!("offline turn: heard {transcript:?}, first audio {first_audio:?} ms after the end of speech, {spoken} loud frames");
     let _ = std::fs::remove_dir_all(&dir);

@@ -61,13 +61,18 @@ impl Espeak {
             .collect())
     }
 
-    /// `text` spoken by `voice` at `speed` (1.0 is normal): mono samples and
-    /// their rate. Blocks until espeak-ng is done (a clause takes tens of ms).
-    pub fn synthesize(&self, text: &str, voice: &str, speed: f32) -> Result<(Vec<i16>, u32), LocalError> {
-        let wpm = (BASE_WPM * speed.clamp(0.25, 4.0)).round().clamp(80.0, 450.0) as u32;
+    /// The IPA phonemes of `text` as `voice` says them, one line per clause,
+    /// with no separators (what Piper voices were trained on).
+    pub fn ipa(&self, text: &str, voice: &str) -> Result<String, LocalError> {
+        let out = self.run(&["-q", "--ipa", "-v", voice], text)?;
+        Ok(String::from_utf8_lossy(&out).into_owned())
+    }
+
+    /// espeak-ng with `args`, `text` on stdin: what it wrote to stdout.
+    fn run(&self, args: &[&str], text: &str) -> Result<Vec<u8>, LocalError> {
         // Text on stdin, not argv: no length limit, nothing in the process list.
         let mut child = Command::new(&self.program)
-            .args(["-v", voice, "-s", &wpm.to_string(), "--stdout", "-b", "1"])
+            .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -81,7 +86,15 @@ impl Espeak {
         if !out.status.success() {
             return Err(engine(String::from_utf8_lossy(&out.stderr).trim().to_string()));
         }
-        let reader = hound::WavReader::new(std::io::Cursor::new(out.stdout)).map_err(|e| engine(format!("its audio was not a WAV file: {e}")))?;
+        Ok(out.stdout)
+    }
+
+    /// `text` spoken by `voice` at `speed` (1.0 is normal): mono samples and
+    /// their rate. Blocks until espeak-ng is done (a clause takes tens of ms).
+    pub fn synthesize(&self, text: &str, voice: &str, speed: f32) -> Result<(Vec<i16>, u32), LocalError> {
+        let wpm = (BASE_WPM * speed.clamp(0.25, 4.0)).round().clamp(80.0, 450.0) as u32;
+        let out = self.run(&["-v", voice, "-s", &wpm.to_string(), "--stdout", "-b", "1"], text)?;
+        let reader = hound::WavReader::new(std::io::Cursor::new(out)).map_err(|e| engine(format!("its audio was not a WAV file: {e}")))?;
         let spec = reader.spec();
         if spec.bits_per_sample != 16 || spec.sample_format != hound::SampleFormat::Int {
             return Err(engine(format!("it wrote {}-bit audio", spec.bits_per_sample)));

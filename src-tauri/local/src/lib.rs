@@ -1,12 +1,17 @@
 //! Speech engines that run on this computer, with no network: Whisper
-//! speech-to-text through CTranslate2, and espeak-ng speech. This crate holds
+//! speech-to-text through CTranslate2, Piper neural voices through ONNX
+//! Runtime, and espeak-ng speech (the voice that is always there). This crate holds
 //! the heavy native builds and knows nothing of Sori's engine; `sori-core`
 //! adapts these to its provider traits (threads, cancellation, events).
 
 pub mod espeak;
+pub mod onnx;
+pub mod phonemes;
+pub mod piper;
 pub mod whisper;
 
 pub use espeak::{Espeak, EspeakVoice};
+pub use piper::PiperVoice;
 pub use whisper::{WhisperModel, WhisperSettings};
 
 /// Why a local engine could not do its work, in words for the user.

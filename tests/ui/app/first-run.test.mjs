@@ -1,8 +1,9 @@
 // The first run in the real app: a fresh user (no key, no models) sees the
-// chooser; "Use this computer" downloads Whisper base from a model mirror
-// (the testkit's, serving the real model over loopback) with a moving
-// progress bar, then a spoken question is transcribed on this computer and
-// the reply is spoken by the local voice out of the virtual speaker.
+// chooser; "Use this computer" downloads Whisper base and the Piper voice
+// from a model mirror (the testkit's, serving the real models over loopback)
+// with a moving progress bar, then a spoken question is transcribed on this
+// computer and the reply is spoken by the Piper voice out of the virtual
+// speaker.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
@@ -56,7 +57,7 @@ const run = (script) => app.get().executeAsync(`const done = arguments[arguments
 
 test('a fresh user chooses this computer: the model downloads with progress, then a spoken turn runs here', async () => {
   await app.get().waitForText('#first-run-title', (t) => t === 'How should Sori work?');
-  assert.match(await app.get().text('#first-run-sizes'), /Whisper Base \(148 MB\)/);
+  assert.match(await app.get().text('#first-run-sizes'), /Whisper Base \(148 MB\), Piper Joe \(English, US\) \(63 MB\)/);
   await run(`document.getElementById('first-run-chat').value = ${JSON.stringify(chatUrl)}; done();`);
   await app.get().click('#first-run-local');
   // The bar moves while the model downloads (sampled from the page itself).
@@ -88,5 +89,9 @@ test('a fresh user chooses this computer: the model downloads with progress, the
   assert.deepEqual([...new Set(requests.map((r) => r.endpoint))], ['chat'], 'speech-to-text and speech never went to the server');
   await app.get().click('#tab-settings');
   await app.get().waitForText('[data-model="whisper-base"] .model-state', (t) => t === 'Installed');
+  await app.get().waitForText('[data-model="piper-en-us-joe"] .model-state', (t) => t === 'Installed');
+  // The voice loaded (a voice that cannot load is a warning at once).
+  const warnings = await run(`done([...document.querySelectorAll('#notices .notice.warning, #notices .notice.error')].map((n) => n.textContent))`);
+  assert.deepEqual(warnings, [], 'no model warning');
   execFileSync('import', ['-window', 'root', path.join(screenshotDir, 'app-models.png')]);
 });

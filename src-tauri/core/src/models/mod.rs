@@ -48,6 +48,9 @@ impl ModelError {
 /// The speech-to-text model a fresh install uses.
 pub const DEFAULT_STT_MODEL: &str = "whisper-base";
 
+/// The Piper voice local speech prefers for English when it is installed.
+pub const DEFAULT_VOICE_MODEL: &str = "piper-en-us-joe";
+
 /// The folder that holds installed models: `$SORI_MODELS_DIR`, else the OS
 /// data folder's `sori/models`.
 pub fn models_dir() -> PathBuf {
@@ -67,6 +70,18 @@ pub fn valid_id(id: &str) -> bool {
 /// an id that is not a model name.
 pub fn model_dir(id: &str) -> Option<PathBuf> {
     valid_id(id).then(|| models_dir().join(id))
+}
+
+/// The Piper voice folder local speech keeps ready for the voice setting
+/// `voice`: the speech model it names, else the first installed speech model
+/// of the catalogue (best first), so `auto` and a preview of any installed
+/// voice both find it. `None` when no voice is installed: espeak-ng speaks.
+pub fn voice_dir(voice: &str) -> Option<PathBuf> {
+    let speech = || CATALOGUE.iter().filter(|m| m.kind == ModelKind::Speech);
+    if let Some(named) = speech().find(|m| m.id == voice.trim()) {
+        return model_dir(named.id);
+    }
+    speech().map(|m| models_dir().join(m.id)).find(|d| d.is_dir())
 }
 
 #[cfg(test)]

@@ -241,6 +241,12 @@ pub trait TextToSpeech: Send + Sync {
     /// Starts synthesizing `text`; audio comes through the stream as it is
     /// made, each piece mono at its own rate (pieces of one stream may differ).
     async fn synthesize(&self, request: SpeechRequest<'_>) -> Result<ProviderStream<Pcm>, ProviderError>;
+
+    /// Gets ready for the first reply (a local voice loads its model); a
+    /// server needs nothing.
+    async fn warm_up(&self) -> Result<(), ProviderError> {
+        Ok(())
+    }
 }
 
 /// The services a turn uses, one per stage (each may be a different server,

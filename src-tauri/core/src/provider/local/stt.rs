@@ -1,21 +1,16 @@
-//! Speech on this computer as providers: Whisper speech-to-text and
-//! espeak-ng speech from `sori-local`, adapted to [`SpeechToText`] and
-//! [`TextToSpeech`]. Both run on blocking threads so the async workers never
-//! wait on a decode; a model is loaded once per process and shared (a new
-//! session after a settings change finds it warm).
+//! Whisper speech-to-text on this computer (from `sori-local`) as a
+//! [`SpeechToText`] provider: decodes run on blocking threads so the async
+//! workers never wait on one, and a model is loaded once per process and
+//! shared (a new session after a settings change finds it warm).
 
-use super::{ErrorKind, ProviderError, ProviderStream, SpeechRequest, SpeechToText, SttRequest, TextToSpeech};
+use super::local_error;
 use crate::audio::resample::To16k;
-use crate::audio::Pcm;
+use crate::provider::{ErrorKind, ProviderError, SpeechToText, SttRequest};
 use async_trait::async_trait;
-use sori_local::{Espeak, LocalError, WhisperModel, WhisperSettings};
+use sori_local::{WhisperModel, WhisperSettings};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
-
-fn local_error(e: LocalError) -> ProviderError {
-    ProviderError::new(ErrorKind::Local, e.to_string())
-}
 
 /// Loaded Whisper models by folder, kept while any session uses them.
 fn loaded() -> &'static Mutex<HashMap<PathBuf, Weak<WhisperModel>>> {
@@ -109,58 +104,9 @@ impl SpeechToText for LocalStt {
     }
 }
 
-/// The voice id that follows the text's language.
-pub const AUTO_VOICE: &str = "auto";
-
-/// espeak-ng speech: the local voice that is always there.
-pub struct LocalTts {
-    espeak: Espeak,
-}
-
-impl LocalTts {
-    /// espeak-ng from `PATH`; an error says it is not installed.
-    pub fn espeak() -> Result<Self, ProviderError> {
-        Espeak::find().map(|espeak| LocalTts { espeak }).map_err(local_error)
-    }
-}
-
-/// The espeak-ng voice for `text` when the voice is [`AUTO_VOICE`]: Korean
-/// when the text has Hangul, else English.
-pub fn voice_for(voice: &str, text: &str) -> String {
-    match voice.trim() {
-        "" | AUTO_VOICE => {
-            let hangul = text.chars().any(|c| ('\u{AC00}'..='\u{D7A3}').contains(&c) || ('\u{1100}'..='\u{11FF}').contains(&c));
-            if hangul { "ko" } else { "en-us" }.to_string()
-        }
-        v => v.to_string(),
-    }
-}
-
-#[async_trait]
-impl TextToSpeech for LocalTts {
-    async fn synthesize(&self, request: SpeechRequest<'_>) -> Result<ProviderStream<Pcm>, ProviderError> {
-        let espeak = self.espeak.clone();
-        let (text, voice, speed) = (request.text.to_string(), voice_for(request.voice, request.text), request.speed);
-        // Style instructions are not something espeak-ng can follow; the
-        // window says so next to the style field.
-        let (samples, sample_rate) = tokio::task::spawn_blocking(move || espeak.synthesize(&text, &voice, speed))
-            .await
-            .map_err(|e| ProviderError::new(ErrorKind::Local, format!("Speech stopped: {e}")))?
-            .map_err(local_error)?;
-        Ok(Box::pin(futures_util::stream::iter([Ok(Pcm { samples, sample_rate })])))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_auto_voice_follows_the_script() {
-        assert_eq!(voice_for("auto", "주문하신 상품은 내일 도착합니다."), "ko");
-        assert_eq!(voice_for("", "Your order arrives tomorrow."), "en-us");
-        assert_eq!(voice_for("en-gb", "안녕하세요"), "en-gb");
-    }
 
     #[test]
     fn other_rates_are_resampled_to_16k_without_losing_the_end() {
