@@ -19,9 +19,11 @@ const LIBRARY: &str = "libonnxruntime.so";
 /// `dirs` that holds it (a versioned name such as `libonnxruntime.so.1.32.0`
 /// counts).
 pub fn find_runtime(dirs: &[PathBuf]) -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("SORI_ONNXRUNTIME").filter(|p| !p.is_empty()) {
-        return Some(PathBuf::from(path));
-    }
+    std::env::var_os("SORI_ONNXRUNTIME").filter(|p| !p.is_empty()).map(PathBuf::from).or_else(|| find_in(dirs))
+}
+
+/// The library in the first of `dirs` that holds it.
+fn find_in(dirs: &[PathBuf]) -> Option<PathBuf> {
     dirs.iter().find_map(|dir| {
         let exact = dir.join(LIBRARY);
         if exact.is_file() {
@@ -59,13 +61,13 @@ mod tests {
     fn a_versioned_library_is_found_and_the_newest_wins() {
         let dir = std::env::temp_dir().join(format!("sori-onnx-find-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        assert_eq!(find_runtime(std::slice::from_ref(&dir)), None);
+        assert_eq!(find_in(std::slice::from_ref(&dir)), None);
         for name in [format!("{LIBRARY}.1.31.0"), format!("{LIBRARY}.1.32.0"), "other.so".into()] {
             std::fs::write(dir.join(name), b"").unwrap();
         }
-        if std::env::var_os("SORI_ONNXRUNTIME").is_none() {
-            assert_eq!(find_runtime(&[dir.join("missing"), dir.clone()]), Some(dir.join(format!("{LIBRARY}.1.32.0"))));
-        }
+        assert_eq!(find_in(&[dir.join("missing"), dir.clone()]), Some(dir.join(format!("{LIBRARY}.1.32.0"))));
+        std::fs::write(dir.join(LIBRARY), b"").unwrap();
+        assert_eq!(find_in(std::slice::from_ref(&dir)), Some(dir.join(LIBRARY)), "the plain name first");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -10,7 +10,56 @@ pub use tts::{runtime_dirs, LocalTts, VoiceChoice, AUTO_VOICE};
 
 use crate::provider::{ErrorKind, ProviderError};
 use sori_local::LocalError;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 fn local_error(e: LocalError) -> ProviderError {
     ProviderError::new(ErrorKind::Local, e.to_string())
+}
+
+/// "Not installed", with how to install it: `what` (a speech-to-text model, a
+/// voice) in the folder `dir`, whose name is the model's id.
+fn not_installed(what: &str, dir: &Path) -> ProviderError {
+    let id = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    ProviderError::new(
+        ErrorKind::Local,
+        format!("The {what} {id} is not installed: install it under Models in Settings (or run `sori-cli models install {id}`)."),
+    )
+}
+
+/// Models loaded on this computer, by folder: shared by every session that
+/// uses one (a new session after a settings change finds it warm) and freed
+/// when none does.
+struct Loaded<T: 'static> {
+    table: OnceLock<Mutex<HashMap<PathBuf, Weak<T>>>>,
+}
+
+impl<T: Send + Sync + 'static> Loaded<T> {
+    const fn new() -> Self {
+        Loaded { table: OnceLock::new() }
+    }
+
+    /// The model in `dir`: the one a session already holds, else what
+    /// `load(threads)` gives, run on a blocking thread (loading takes a
+    /// second or so). `what` names it if loading stops.
+    async fn get(
+        &'static self,
+        dir: &Path,
+        what: &str,
+        load: impl FnOnce(usize) -> Result<T, LocalError> + Send + 'static,
+    ) -> Result<Arc<T>, ProviderError> {
+        let table = self.table.get_or_init(Default::default);
+        if let Some(model) = table.lock().expect("model table").get(dir).and_then(Weak::upgrade) {
+            return Ok(model);
+        }
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).min(4);
+        let model = tokio::task::spawn_blocking(move || load(threads))
+            .await
+            .map_err(|e| ProviderError::new(ErrorKind::Local, format!("Loading {what} stopped: {e}")))?
+            .map_err(local_error)?;
+        let model = Arc::new(model);
+        table.lock().expect("model table").insert(dir.to_path_buf(), Arc::downgrade(&model));
+        Ok(model)
+    }
 }

@@ -3,20 +3,15 @@
 //! workers never wait on one, and a model is loaded once per process and
 //! shared (a new session after a settings change finds it warm).
 
-use super::local_error;
+use super::{local_error, not_installed, Loaded};
 use crate::audio::resample::To16k;
 use crate::provider::{ErrorKind, ProviderError, SpeechToText, SttRequest};
 use async_trait::async_trait;
 use sori_local::{WhisperModel, WhisperSettings};
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::sync::Arc;
 
-/// Loaded Whisper models by folder, kept while any session uses them.
-fn loaded() -> &'static Mutex<HashMap<PathBuf, Weak<WhisperModel>>> {
-    static LOADED: OnceLock<Mutex<HashMap<PathBuf, Weak<WhisperModel>>>> = OnceLock::new();
-    LOADED.get_or_init(Default::default)
-}
+static WHISPER: Loaded<WhisperModel> = Loaded::new();
 
 /// Whisper from the model folder `dir`, loaded on first use (or by [`LocalStt::warm_up`]).
 pub struct LocalStt {
@@ -35,32 +30,18 @@ impl LocalStt {
     }
 
     async fn model(&self) -> Result<Arc<WhisperModel>, ProviderError> {
-        let dir = self.dir.clone();
-        if !dir.is_dir() {
-            let id = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            return Err(ProviderError::new(
-                ErrorKind::Local,
-                format!(
-                    "The speech-to-text model {id} is not installed: install it under Models in Settings (or run `sori-cli models install {id}`)."
-                ),
-            ));
+        if !self.dir.is_dir() {
+            return Err(not_installed("speech-to-text model", &self.dir));
         }
+        let dir = self.dir.clone();
         self.model
             .get_or_try_init(|| async move {
-                if let Some(m) = loaded().lock().expect("model table").get(&dir).and_then(Weak::upgrade) {
-                    return Ok(m);
-                }
-                let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).min(4);
-                let model = tokio::task::spawn_blocking({
-                    let dir = dir.clone();
-                    move || WhisperModel::load(&dir, WhisperSettings { threads, ..WhisperSettings::default() })
-                })
-                .await
-                .map_err(|e| ProviderError::new(ErrorKind::Local, format!("Loading the speech-to-text model stopped: {e}")))?
-                .map_err(local_error)?;
-                let model = Arc::new(model);
-                loaded().lock().expect("model table").insert(dir, Arc::downgrade(&model));
-                Ok(model)
+                let key = dir.clone();
+                WHISPER
+                    .get(&key, "the speech-to-text model", move |threads| {
+                        WhisperModel::load(&dir, WhisperSettings { threads, ..WhisperSettings::default() })
+                    })
+                    .await
             })
             .await
             .cloned()

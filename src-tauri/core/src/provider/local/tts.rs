@@ -5,14 +5,13 @@
 //! threads; a Piper voice hands over each sentence as it is made, and stops
 //! when the turn that asked no longer listens.
 
-use super::local_error;
+use super::{local_error, not_installed, Loaded};
 use crate::audio::Pcm;
 use crate::provider::{ErrorKind, ProviderError, ProviderStream, SpeechRequest, TextToSpeech};
 use async_trait::async_trait;
 use sori_local::{Espeak, PiperVoice};
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::sync::Arc;
 
 /// The voice id that follows the text's language.
 pub const AUTO_VOICE: &str = "auto";
@@ -58,11 +57,7 @@ pub fn runtime_dirs() -> Vec<PathBuf> {
     dirs
 }
 
-/// Loaded Piper voices by folder, kept while any session uses them.
-fn loaded() -> &'static Mutex<HashMap<PathBuf, Weak<PiperVoice>>> {
-    static LOADED: OnceLock<Mutex<HashMap<PathBuf, Weak<PiperVoice>>>> = OnceLock::new();
-    LOADED.get_or_init(Default::default)
-}
+static PIPER: Loaded<PiperVoice> = Loaded::new();
 
 /// A Piper voice folder, loaded on first use.
 struct PiperSlot {
@@ -103,34 +98,19 @@ impl LocalTts {
     async fn piper(&self) -> Result<Arc<PiperVoice>, ProviderError> {
         let slot = self.piper.as_ref().ok_or_else(|| ProviderError::new(ErrorKind::Local, "No Piper voice is set."))?;
         if !slot.dir.is_dir() {
-            return Err(ProviderError::new(
-                ErrorKind::Local,
-                format!("The voice {0} is not installed: install it under Models in Settings (or run `sori-cli models install {0}`).", slot.id),
-            ));
+            return Err(not_installed("voice", &slot.dir));
         }
         let (dir, espeak) = (slot.dir.clone(), self.espeak.clone());
         slot.voice
             .get_or_try_init(|| async move {
-                if let Some(v) = loaded().lock().expect("voice table").get(&dir).and_then(Weak::upgrade) {
-                    return Ok(v);
-                }
                 let runtime = sori_local::onnx::find_runtime(&runtime_dirs()).ok_or_else(|| {
                     ProviderError::new(
                         ErrorKind::Local,
                         "Piper voices need ONNX Runtime, which is not installed: run `bash .ci/setup` in Sori's folder (or set SORI_ONNXRUNTIME to libonnxruntime's path).",
                     )
                 })?;
-                let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).min(4);
-                let voice = tokio::task::spawn_blocking({
-                    let dir = dir.clone();
-                    move || PiperVoice::load(&dir, &runtime, espeak, threads)
-                })
-                .await
-                .map_err(|e| ProviderError::new(ErrorKind::Local, format!("Loading the voice stopped: {e}")))?
-                .map_err(local_error)?;
-                let voice = Arc::new(voice);
-                loaded().lock().expect("voice table").insert(dir, Arc::downgrade(&voice));
-                Ok(voice)
+                let key = dir.clone();
+                PIPER.get(&key, "the voice", move |threads| PiperVoice::load(&dir, &runtime, espeak, threads)).await
             })
             .await
             .cloned()
