@@ -1,5 +1,7 @@
 //! Whisper on real speech: English from espeak-ng within a 20 % word error
-//! rate, Korean decoded deterministically, silence and nothing as empty text.
+//! rate, an utterance longer than the model's window cut at its pauses with
+//! nothing lost, Korean decoded deterministically, silence and nothing as
+//! empty text.
 
 mod common;
 
@@ -41,6 +43,23 @@ fn english_speech_is_transcribed_within_a_fifth_of_its_words() {
     let wer = errors as f64 / total as f64;
     eprintln!("word error rate {:.1}% over {} sentences ({total} words)", wer * 100.0, ENGLISH.len());
     assert!(wer <= 0.20, "word error rate {:.1}% is above 20%", wer * 100.0);
+}
+
+#[test]
+fn an_utterance_longer_than_the_window_is_heard_whole() {
+    // Six sentences with short pauses: about 14 s, more than the 10 s window.
+    let pause = vec![0.0f32; 16_000 * 4 / 10];
+    let mut audio = Vec::new();
+    for sentence in &ENGLISH[..6] {
+        audio.extend(espeak_16k(sentence, "en-us"));
+        audio.extend(&pause);
+    }
+    assert!(audio.len() > model().window() + 16_000, "{} s is not longer than the window", audio.len() / 16_000);
+    let heard = model().transcribe(&audio, Some("en")).expect("transcribes");
+    let reference = words(&ENGLISH[..6].join(" "));
+    let errors = word_errors(&reference, &words(&heard));
+    eprintln!("{} s -> {heard:?} ({errors} errors)", audio.len() / 16_000);
+    assert!(errors * 5 <= reference.len(), "{errors} errors in {} words: {heard:?}", reference.len());
 }
 
 #[test]

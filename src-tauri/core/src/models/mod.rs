@@ -72,6 +72,25 @@ pub fn model_dir(id: &str) -> Option<PathBuf> {
     valid_id(id).then(|| models_dir().join(id))
 }
 
+/// Brings the files Sori writes into the model folder `dir` (settings the
+/// model's source keeps elsewhere) up to this version of Sori, so a model
+/// installed by an older version loads as this one expects. Folders that are
+/// not a catalogue model are left alone.
+pub fn refresh_written(dir: &std::path::Path) -> std::io::Result<()> {
+    let Some(info) = dir.file_name().and_then(|n| n.to_str()).and_then(catalogue::find) else {
+        return Ok(());
+    };
+    for written in info.written {
+        let path = dir.join(written.name);
+        if std::fs::read(&path).ok().as_deref() != Some(written.contents.as_bytes()) {
+            let fresh = dir.join(format!(".{}.new", written.name));
+            std::fs::write(&fresh, written.contents)?;
+            std::fs::rename(&fresh, &path)?;
+        }
+    }
+    Ok(())
+}
+
 /// The Piper voice folder local speech keeps ready for the voice setting
 /// `voice`: the speech model it names, else the first installed speech model
 /// of the catalogue (best first), so `auto` and a preview of any installed
@@ -87,6 +106,22 @@ pub fn voice_dir(voice: &str) -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn files_sori_writes_follow_this_version_and_other_folders_are_left_alone() {
+        let root = std::env::temp_dir().join(format!("sori-written-{}", std::process::id()));
+        let (base, other) = (root.join("whisper-base"), root.join("my-model"));
+        std::fs::create_dir_all(&base).unwrap();
+        std::fs::create_dir_all(&other).unwrap();
+        std::fs::write(base.join("preprocessor_config.json"), r#"{"n_samples": 480000}"#).unwrap();
+        std::fs::write(other.join("preprocessor_config.json"), "mine").unwrap();
+        refresh_written(&base).unwrap();
+        refresh_written(&other).unwrap();
+        let written = std::fs::read_to_string(base.join("preprocessor_config.json")).unwrap();
+        assert!(written.contains(r#""n_samples": 160000"#), "{written}");
+        assert_eq!(std::fs::read_to_string(other.join("preprocessor_config.json")).unwrap(), "mine");
+        std::fs::remove_dir_all(&root).unwrap();
+    }
 
     #[test]
     fn model_ids_never_leave_the_models_folder() {

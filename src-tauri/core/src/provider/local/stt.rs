@@ -7,7 +7,7 @@ use super::{local_error, not_installed, Loaded};
 use crate::audio::resample::To16k;
 use crate::provider::{ErrorKind, ProviderError, SpeechToText, SttRequest};
 use async_trait::async_trait;
-use sori_local::{WhisperModel, WhisperSettings};
+use sori_local::{LocalError, WhisperModel, WhisperSettings};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -39,6 +39,11 @@ impl LocalStt {
                 let key = dir.clone();
                 WHISPER
                     .get(&key, "the speech-to-text model", move |threads| {
+                        // A model installed by an older Sori gets this one's settings (its window).
+                        crate::models::refresh_written(&dir).map_err(|e| LocalError::Model {
+                            path: dir.display().to_string(),
+                            reason: format!("its settings could not be written ({e})"),
+                        })?;
                         WhisperModel::load(&dir, WhisperSettings { threads, ..WhisperSettings::default() })
                     })
                     .await
