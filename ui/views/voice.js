@@ -1,6 +1,6 @@
 // Voice and style: the provider's voices, style presets (Korean and English)
 // or free text, speed, and a preview that speaks a sample sentence.
-import { t, fieldError } from '../i18n.js';
+import { t, fieldError, language, STRINGS } from '../i18n.js';
 import * as ipc from '../ipc.js';
 import * as store from './store.js';
 import * as localModels from './models.js';
@@ -65,6 +65,12 @@ const chosen = () => ({
   speed: Number($('speed').value),
 });
 
+/** The preview sentence, in the voice's own language when it is a neural voice that cannot speak the window's. */
+function previewText(voice) {
+  const lang = neuralVoices().find((m) => m.id === voice)?.languages?.[0];
+  return lang && lang !== language() && STRINGS[lang] ? STRINGS[lang].previewSentence : t('previewSentence');
+}
+
 export function wire() {
   store.onChange(show);
   // A voice installed or removed under Models shows up here at once.
@@ -76,7 +82,7 @@ export function wire() {
     $('voice-result').textContent = '…';
     try {
       const c = chosen();
-      await ipc.previewVoice({ text: t('previewSentence'), model: store.current().tts_model, ...c, voice: c.voice ?? c.local_voice });
+      await ipc.previewVoice({ text: previewText(c.local_voice), model: store.current().tts_model, ...c, voice: c.voice ?? c.local_voice });
       $('voice-result').textContent = '';
     } catch (e) {
       $('voice-result').textContent = e?.message ?? String(e);

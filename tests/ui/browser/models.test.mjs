@@ -129,3 +129,20 @@ test('settings: each step on a server or on this computer, saved with its own se
   assert.equal((await page.evaluate(() => window.__SORI_SAVED__)).at(-1).local_voice, 'piper-en-us-joe');
   assert.equal(await page.isVisible('#style-local'), true);
 });
+
+test('a neural voice previews in its own language when the window speaks another', async () => {
+  const { page } = await browser.page({ lang: 'ko-KR', stub: { settings: { tts_provider: 'local' }, models_installed: ['whisper-base', 'piper-en-us-joe'] } });
+  await page.click('#tab-voice');
+  await page.waitForFunction(() => document.querySelectorAll('#voice-select option').length === 4);
+  assert.equal(await page.locator('#voice-select option').first().textContent(), '답변 언어를 따라가기 (영어는 신경망 음성)');
+  await page.selectOption('#voice-select', 'piper-en-us-joe');
+  await page.click('#preview');
+  await page.waitForFunction(() => (window.__SORI_PREVIEWS__ ?? []).length === 1);
+  const preview = (await page.evaluate(() => window.__SORI_PREVIEWS__))[0];
+  assert.deepEqual([preview.voice, preview.text], ['piper-en-us-joe', "Hi, I'm Sori. How can I help you today?"]);
+  // An espeak-ng voice previews in the window's language.
+  await page.selectOption('#voice-select', 'ko');
+  await page.click('#preview');
+  await page.waitForFunction(() => (window.__SORI_PREVIEWS__ ?? []).length === 2);
+  assert.equal((await page.evaluate(() => window.__SORI_PREVIEWS__))[1].text, '안녕하세요, 소리입니다. 무엇을 도와드릴까요?');
+});

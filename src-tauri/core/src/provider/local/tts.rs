@@ -32,12 +32,14 @@ fn has_hangul(text: &str) -> bool {
 /// Who speaks `text` for the voice setting `voice`, when `piper` (the id of
 /// the Piper voice in use, if any) is there: `auto` gives Korean to
 /// espeak-ng's Korean voice and the rest to Piper, or to espeak-ng's English
-/// without one; a voice id that names the Piper voice picks it; any other
-/// id is an espeak-ng voice.
+/// without one; a voice id that names the Piper voice picks it, except for
+/// Korean text, which the English-only Piper voices cannot say; any other id
+/// is an espeak-ng voice.
 pub fn choose(voice: &str, text: &str, piper: Option<&str>) -> VoiceChoice {
     match voice.trim() {
         "" | AUTO_VOICE if has_hangul(text) => VoiceChoice::Espeak("ko".into()),
         "" | AUTO_VOICE => piper.map_or(VoiceChoice::Espeak("en-us".into()), |_| VoiceChoice::Piper),
+        v if Some(v) == piper && has_hangul(text) => VoiceChoice::Espeak("ko".into()),
         v if Some(v) == piper => VoiceChoice::Piper,
         v => VoiceChoice::Espeak(v.to_string()),
     }
@@ -180,6 +182,7 @@ mod tests {
         assert_eq!(choose("", "Your order arrives tomorrow.", None), espeak("en-us"));
         assert_eq!(choose("auto", "Your order arrives tomorrow.", Some("piper-en-us-joe")), VoiceChoice::Piper);
         assert_eq!(choose("piper-en-us-joe", "Hello", Some("piper-en-us-joe")), VoiceChoice::Piper);
+        assert_eq!(choose("piper-en-us-joe", "안녕하세요", Some("piper-en-us-joe")), espeak("ko"), "an English voice cannot say Korean");
         assert_eq!(choose("en-gb", "안녕하세요", Some("piper-en-us-joe")), espeak("en-gb"));
     }
 }
