@@ -131,11 +131,6 @@ impl PiperVoice {
         self.sample_rate
     }
 
-    /// The espeak-ng voice that phonemizes for this voice (`en-us`).
-    pub fn espeak_voice(&self) -> &str {
-        &self.espeak_voice
-    }
-
     /// `text` spoken at `speed` (1.0 is the voice's own pace): mono samples at
     /// [`PiperVoice::sample_rate`]. Each sentence is its own run of the model,
     /// loudness-normalized as Piper does, with a short pause between.

@@ -48,9 +48,6 @@ impl ModelError {
 /// The speech-to-text model a fresh install uses.
 pub const DEFAULT_STT_MODEL: &str = "whisper-base";
 
-/// The Piper voice local speech prefers for English when it is installed.
-pub const DEFAULT_VOICE_MODEL: &str = "piper-en-us-joe";
-
 /// The folder that holds installed models: `$SORI_MODELS_DIR`, else the OS
 /// data folder's `sori/models`.
 pub fn models_dir() -> PathBuf {

@@ -6,7 +6,7 @@ mod stt;
 mod tts;
 
 pub use stt::LocalStt;
-pub use tts::{runtime_dirs, LocalTts, VoiceChoice, AUTO_VOICE};
+pub use tts::{LocalTts, AUTO_VOICE};
 
 use crate::provider::{ErrorKind, ProviderError};
 use sori_local::LocalError;

@@ -18,7 +18,7 @@ pub const AUTO_VOICE: &str = "auto";
 
 /// Who speaks one text.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum VoiceChoice {
+enum VoiceChoice {
     /// The installed Piper voice.
     Piper,
     /// espeak-ng with this voice (`ko`, `en-us`).
@@ -35,7 +35,7 @@ fn has_hangul(text: &str) -> bool {
 /// without one; a voice id that names the Piper voice picks it, except for
 /// Korean text, which the English-only Piper voices cannot say; any other id
 /// is an espeak-ng voice.
-pub fn choose(voice: &str, text: &str, piper: Option<&str>) -> VoiceChoice {
+fn choose(voice: &str, text: &str, piper: Option<&str>) -> VoiceChoice {
     match voice.trim() {
         "" | AUTO_VOICE if has_hangul(text) => VoiceChoice::Espeak("ko".into()),
         "" | AUTO_VOICE => piper.map_or(VoiceChoice::Espeak("en-us".into()), |_| VoiceChoice::Piper),
@@ -47,7 +47,7 @@ pub fn choose(voice: &str, text: &str, piper: Option<&str>) -> VoiceChoice {
 
 /// Where Sori looks for ONNX Runtime's library (which Piper voices need):
 /// beside its own program, then in its data folder's `runtime`.
-pub fn runtime_dirs() -> Vec<PathBuf> {
+fn runtime_dirs() -> Vec<PathBuf> {
     let mut dirs = Vec::new();
     if let Some(exe_dir) = std::env::current_exe().ok().and_then(|e| e.parent().map(Path::to_path_buf)) {
         dirs.push(exe_dir.join("runtime"));
@@ -75,11 +75,6 @@ pub struct LocalTts {
 }
 
 impl LocalTts {
-    /// espeak-ng from `PATH` alone; an error says it is not installed.
-    pub fn espeak() -> Result<Self, ProviderError> {
-        Self::new(None)
-    }
-
     /// espeak-ng, and the Piper voice in folder `piper` (its folder name is
     /// its voice id). espeak-ng is needed either way: it is Piper's phonemizer.
     pub fn new(piper: Option<PathBuf>) -> Result<Self, ProviderError> {
@@ -125,12 +120,12 @@ impl LocalTts {
             let result = espeak.synthesize(&text, &voice, speed).map(|(samples, sample_rate)| Pcm { samples, sample_rate }).map_err(local_error);
             let _ = tx.send(result);
         });
-        Box::pin(tokio_stream(rx))
+        Box::pin(receiver_stream(rx))
     }
 }
 
 /// A stream of what arrives on `rx`, until its senders are gone.
-fn tokio_stream<T: Send + 'static>(mut rx: tokio::sync::mpsc::UnboundedReceiver<T>) -> impl futures_util::Stream<Item = T> + Send {
+fn receiver_stream<T: Send + 'static>(mut rx: tokio::sync::mpsc::UnboundedReceiver<T>) -> impl futures_util::Stream<Item = T> + Send {
     futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
 }
 
@@ -166,7 +161,7 @@ impl TextToSpeech for LocalTts {
                 let _ = tx.send(Err(local_error(e)));
             }
         });
-        Ok(Box::pin(tokio_stream(rx)))
+        Ok(Box::pin(receiver_stream(rx)))
     }
 }
 
