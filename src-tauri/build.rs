@@ -34,6 +34,8 @@ fn main() {
         "install_model",
         "cancel_model_install",
         "remove_model",
+        "import_gguf",
+        "local_servers",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest)).expect("tauri build script failed");
 }

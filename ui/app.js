@@ -15,6 +15,7 @@ import * as history from './views/history.js';
 import * as store from './views/store.js';
 import * as localModels from './views/models.js';
 import * as firstRun from './views/first-run.js';
+import * as servers from './views/servers.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -88,6 +89,7 @@ $('lang-toggle').addEventListener('click', () => {
 async function start() {
   talk.wire(inspector.markTyped, firstRun.guard);
   localModels.wire();
+  servers.wire();
   firstRun.wire({ settings: () => showTab('settings', true) });
   keyPanel.onStatus(firstRun.setKeyStatus);
   voice.wire();

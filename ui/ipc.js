@@ -56,7 +56,7 @@ export const listModels = () => tauri().invoke('list_models');
 /** @returns {Promise<string[]>} */
 export const listVoices = (model) => tauri().invoke('list_voices', { model });
 
-/** @returns {Promise<{dir: string, espeak: boolean, models: object[]}>} the models Sori offers and which are here */
+/** @returns {Promise<{dir: string, espeak: boolean, models: object[], imported: object[], suggested_chat: string, active_chat: ?string, chat_speed: ?object}>} the models Sori offers and which are here */
 export const localModels = () => tauri().invoke('local_models');
 /** Installs a model; `onProgress({id, done, total})` about ten times a second. */
 export function installModel(id, onProgress) {
@@ -66,6 +66,10 @@ export function installModel(id, onProgress) {
 }
 export const cancelModelInstall = (id) => tauri().invoke('cancel_model_install', { id });
 export const removeModel = (id) => tauri().invoke('remove_model', { id });
+/** Copies a GGUF chat model file into Sori's models. @returns {Promise<string>} its id */
+export const importGguf = (path) => tauri().invoke('import_gguf', { path });
+/** @returns {Promise<{kind: string, base_url: string, models: string[]}[]>} chat servers running on this computer */
+export const localServers = () => tauri().invoke('local_servers');
 
 export const listConversations = () => tauri().invoke('list_conversations');
 export const openConversation = (id) => tauri().invoke('open_conversation', { id });

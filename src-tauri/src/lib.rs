@@ -61,6 +61,8 @@ pub fn run() {
             commands::models::install_model,
             commands::models::cancel_model_install,
             commands::models::remove_model,
+            commands::models::import_gguf,
+            commands::models::local_servers,
         ])
         .run(tauri::generate_context!())
         .expect("Sori could not start its window");

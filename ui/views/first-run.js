@@ -1,7 +1,8 @@
 // The first run: with no key and nothing on this computer chosen, the talk
 // view offers two ways in instead of failing on the network: "Use Sori on
-// this computer" (install the default models, with their sizes shown, then
-// talk) or "Connect a provider" (address and key, in Settings).
+// this computer" (install the three default models, speech-to-text, chat
+// and voice, with their sizes shown, then talk with no account and no
+// network) or "Connect a provider" (address and key, in Settings).
 import { t } from '../i18n.js';
 import * as ipc from '../ipc.js';
 import * as store from './store.js';
@@ -9,8 +10,6 @@ import * as localModels from './models.js';
 import * as notices from './notices.js';
 
 const $ = (id) => document.getElementById(id);
-/** Ollama's usual address; llama.cpp (8080) and LM Studio (1234) work the same way. */
-const DEFAULT_CHAT = 'http://127.0.0.1:11434/v1';
 let keySet = false;
 let openSettings = () => {};
 
@@ -25,15 +24,21 @@ const loopback = (url) => {
 
 /** Whether Sori has no way to answer yet: no key for a remote server, and nothing local chosen. */
 export function needed(s = store.current()) {
-  const local = s.stt_provider === 'local' || s.tts_provider === 'local';
+  const local = s.stt_provider === 'local' || s.chat_provider === 'local' || s.tts_provider === 'local';
   const chat = s.chat_base_url || s.base_url;
   return !local && !keySet && !loopback(chat ?? '');
 }
 
-/** The models "Use this computer" installs: the chosen speech-to-text model and the recommended voice. */
+/**
+ * The models "Use this computer" installs: the chosen speech-to-text model,
+ * the recommended voice, and the chat model `auto` runs (the one installed,
+ * else the one suggested for this computer's memory).
+ */
 function wanted() {
+  const state = localModels.current();
   const id = store.current().local_stt_model;
-  return localModels.current().models.filter((m) => m.id === id || (m.kind === 'speech' && m.recommended));
+  const chat = state.active_chat ?? state.suggested_chat;
+  return state.models.filter((m) => m.id === id || (m.kind === 'speech' && m.recommended) || (m.kind === 'chat' && m.id === chat));
 }
 
 export function render() {
@@ -47,7 +52,6 @@ export function render() {
   $('first-run-sizes').textContent = missing.length
     ? t('firstRunSizes', { models: missing.map((m) => `${m.name} (${mb(m.size)})`).join(', '), total: mb(missing.reduce((n, m) => n + m.size, 0)) })
     : t('firstRunSizesDone', { models: names });
-  if (!$('first-run-chat').value) $('first-run-chat').value = DEFAULT_CHAT;
 }
 
 /** Tells the chooser whether a key is set (from the key panel's status). */
@@ -71,7 +75,7 @@ async function useThisComputer() {
         $('first-run-progress-text').textContent = t('modelProgress', { done: mb(p.done), total: mb(p.total), pct: Math.floor((100 * p.done) / (p.total || 1)) });
       });
     }
-    await store.save({ stt_provider: 'local', tts_provider: 'local', chat_base_url: $('first-run-chat').value.trim() || null });
+    await store.save({ stt_provider: 'local', chat_provider: 'local', tts_provider: 'local' });
     $('first-run-progress-text').textContent = '';
     notices.show({ id: 'first-run', kind: 'info', text: t('firstRunDone') });
   } catch (e) {

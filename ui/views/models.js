@@ -6,7 +6,7 @@ import * as ipc from '../ipc.js';
 import * as store from './store.js';
 
 const $ = (id) => document.getElementById(id);
-let state = { dir: '', models: [], espeak: true };
+let state = { dir: '', models: [], espeak: true, imported: [], suggested_chat: '', active_chat: null, chat_speed: null };
 const running = new Map(); // id -> {done, total}
 const listeners = [];
 
@@ -21,7 +21,7 @@ export async function refresh() {
   try {
     state = await ipc.localModels();
   } catch (e) {
-    state = { dir: '', models: [], espeak: false, error: e?.message ?? String(e) };
+    state = { dir: '', models: [], espeak: false, imported: [], error: e?.message ?? String(e) };
   }
   render();
   listeners.forEach((f) => f(state));
@@ -62,7 +62,8 @@ function row(m) {
   li.dataset.model = m.id;
   const name = document.createElement('strong');
   name.textContent = m.name;
-  const tags = [m.recommended && t('modelRecommended'), m.starter && t('modelStarter'), !m.tested && t('modelExperimental')].filter(Boolean);
+  const suggested = m.kind === 'chat' ? m.id === state.suggested_chat : m.recommended;
+  const tags = [suggested && t(m.kind === 'chat' ? 'modelSuggested' : 'modelRecommended'), m.starter && t('modelStarter'), !m.tested && t('modelExperimental')].filter(Boolean);
   const meta = document.createElement('span');
   meta.className = 'muted';
   const kind = { speech_to_text: 'modelKindStt', speech: 'modelKindSpeech', chat: 'modelKindChat' }[m.kind];
@@ -108,7 +109,8 @@ function row(m) {
 export function render() {
   const list = $('model-rows');
   if (!list) return;
-  list.replaceChildren(...state.models.map(row));
+  const imported = (state.imported ?? []).map((m) => ({ ...m, kind: 'chat', languages: [], licence: t('modelImported'), tested: true, installed: true }));
+  list.replaceChildren(...state.models.map(row), ...imported.map(row));
   for (const id of running.keys()) showProgress(id);
   $('models-dir').textContent = state.dir ? t('modelsDir', { dir: state.dir }) : state.error ?? '';
   $('espeak-missing').hidden = state.espeak !== false || !!state.error;
@@ -118,6 +120,24 @@ export function render() {
   $('models-starter').hidden = !(s.stt_provider === 'local' && active?.starter && state.models.some((m) => !m.starter && !m.installed));
 }
 
+/** Copies the GGUF file at the typed path into Sori's models. */
+async function importGguf(event) {
+  event.preventDefault();
+  const result = $('import-gguf-result');
+  const path = $('import-gguf-path').value.trim();
+  if (!path) return;
+  result.textContent = '';
+  try {
+    const id = await ipc.importGguf(path);
+    result.textContent = t('importedAs', { id });
+    $('import-gguf-path').value = '';
+    await refresh();
+  } catch (e) {
+    result.textContent = e?.message ?? String(e);
+  }
+}
+
 export function wire() {
   $('refresh-local-models')?.addEventListener('click', refresh);
+  $('import-gguf')?.addEventListener('submit', importGguf);
 }

@@ -15,6 +15,8 @@ const FIELDS = [
   ['stagesSection', 'stt_provider', 'select', WHERE],
   ['stagesSection', 'local_stt_model', 'localModel'],
   ['stagesSection', 'stt_base_url', 'optionalUrl'],
+  ['stagesSection', 'chat_provider', 'select', WHERE],
+  ['stagesSection', 'local_chat_model', 'localChat'],
   ['stagesSection', 'chat_base_url', 'optionalUrl'],
   ['stagesSection', 'tts_provider', 'select', WHERE],
   ['stagesSection', 'local_voice', 'localVoice'],
@@ -40,7 +42,7 @@ const LABELS = {
   ui_language: 'uiLanguage', persona: 'persona', input_mode: 'inputMode', voice_barge_in: 'bargeIn', hotkey: 'hotkey',
   vad_aggressiveness: 'vad', end_silence_ms: 'endSilence', input_device: 'inputDevice', output_device: 'outputDevice',
   history_enabled: 'historyEnabled', max_reply_tokens: 'maxReplyTokens', stt_provider: 'sttProvider', tts_provider: 'ttsProvider',
-  local_stt_model: 'localSttModel', local_voice: 'localVoice', stt_base_url: 'sttBaseUrl', chat_base_url: 'chatBaseUrl', tts_base_url: 'ttsBaseUrl',
+  local_stt_model: 'localSttModel', local_voice: 'localVoice', chat_provider: 'chatProvider', local_chat_model: 'localChatModel', stt_base_url: 'sttBaseUrl', chat_base_url: 'chatBaseUrl', tts_base_url: 'ttsBaseUrl',
 };
 const label = (key) => (key in { '한국어': 1, English: 1 } ? key : t(key));
 let devices = { inputs: [], outputs: [] };
@@ -53,6 +55,31 @@ function fillLocalModels(el, value) {
   if (value && !stt.some((m) => m.id === value)) options.unshift(new Option(value, value));
   el.replaceChildren(...options);
   el.value = value ?? '';
+}
+
+/** Local chat models: `auto` (naming what it runs now), the catalogue's, then imported GGUF files. */
+function fillLocalChat(el, value) {
+  const state = localModels.current();
+  const chat = state.models.filter((m) => m.kind === 'chat');
+  const active = [...chat, ...(state.imported ?? [])].find((m) => m.id === state.active_chat);
+  const options = [
+    new Option(active ? t('chatAuto', { name: active.name }) : t('chatAutoNone'), 'auto'),
+    ...chat.map((m) => new Option(m.installed ? m.name : `${m.name} (${t('modelNotInstalled')})`, m.id)),
+    ...(state.imported ?? []).map((m) => new Option(`${m.name} (${t('modelImported')})`, m.id)),
+  ];
+  if (value && !options.some((o) => o.value === value)) options.unshift(new Option(value, value));
+  el.replaceChildren(...options);
+  el.value = value ?? 'auto';
+}
+
+/** How fast the local chat model answered here, under its field. */
+function showChatSpeed() {
+  const el = $('chat-speed');
+  if (!el) return;
+  const speed = localModels.current().chat_speed;
+  el.textContent = speed
+    ? t('chatSpeed', { tps: speed.tokens_per_second.toFixed(1), ms: Math.round(speed.first_token_ms) })
+    : t('chatSpeedUnknown');
 }
 
 /** Local voices: follow the language, espeak-ng's Korean and English, then the catalogue's neural voices. */
@@ -80,6 +107,9 @@ function control([, field, kind, options]) {
   } else if (kind === 'localVoice') {
     el = document.createElement('select');
     fillLocalVoices(el, store.current()[field]);
+  } else if (kind === 'localChat') {
+    el = document.createElement('select');
+    fillLocalChat(el, store.current()[field]);
   } else if (kind === 'select' || kind === 'device') {
     el = document.createElement('select');
     const list = kind === 'device' ? [['', 'systemDefault'], ...(field === 'input_device' ? devices.inputs : devices.outputs).map((d) => [d.id ?? d.name, d.name])] : options;
@@ -128,6 +158,12 @@ export function render(s = store.current()) {
     err.className = 'field-error';
     err.setAttribute('role', 'alert');
     row.append(l, input, err);
+    if (field === 'local_chat_model') {
+      const speed = document.createElement('p');
+      speed.id = 'chat-speed';
+      speed.className = 'muted';
+      row.append(speed);
+    }
     parts.push(row);
   }
   const list = document.createElement('datalist');
@@ -148,6 +184,7 @@ export function render(s = store.current()) {
   actions.append(save, result);
   form.replaceChildren(...parts, list, hint, actions);
   showModels();
+  showChatSpeed();
 }
 
 /** The server's models as choices for the model fields, leaving what the user typed alone. */
@@ -207,6 +244,9 @@ export function wire(onSaved) {
     if (el) fillLocalModels(el, el.value);
     const voice = $('set-local_voice');
     if (voice) fillLocalVoices(voice, voice.value);
+    const chat = $('set-local_chat_model');
+    if (chat) fillLocalChat(chat, chat.value);
+    showChatSpeed();
   });
   $('settings-form').addEventListener('submit', async (event) => {
     event.preventDefault();

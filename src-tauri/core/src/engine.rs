@@ -13,7 +13,7 @@ use crate::conversation::Conversation;
 use crate::event::{Event, Incomplete, Phase, Sound, TurnId};
 use crate::history::{now_ms, History, HistoryWriter, TurnRecord};
 use crate::phase::PhaseCell;
-use crate::provider::{ProviderError, Providers};
+use crate::provider::{ChatMessage, ProviderError, Providers, Role};
 use crate::turn::speaker::{self, Voice};
 use crate::turn::{run_turn, Emitter, TurnInput, TurnOutcome, TurnSettings};
 use std::collections::VecDeque;
@@ -205,11 +205,12 @@ struct Engine {
 /// Loads what the stages need before the first turn (a local model takes a
 /// second or two); a model that cannot load is a warning now, not a surprise
 /// at the first question.
-fn warm_up(providers: &Providers, events: &mpsc::UnboundedSender<Event>) {
-    let (stt, tts, events) = (providers.stt.clone(), providers.tts.clone(), events.clone());
+fn warm_up(providers: &Providers, persona: &str, events: &mpsc::UnboundedSender<Event>) {
+    let (stt, chat, tts, events) = (providers.stt.clone(), providers.chat.clone(), providers.tts.clone(), events.clone());
+    let start = [ChatMessage::new(Role::System, persona)];
     tokio::spawn(async move {
-        let (heard, spoken) = tokio::join!(stt.warm_up(), tts.warm_up());
-        for e in [heard.err(), spoken.err()].into_iter().flatten() {
+        let (heard, answered, spoken) = tokio::join!(stt.warm_up(), chat.warm_up(&start), tts.warm_up());
+        for e in [heard.err(), answered.err(), spoken.err()].into_iter().flatten() {
             let _ = events.send(Event::warning(crate::event::WarningCode::LocalModel, e.message));
         }
     });
@@ -233,7 +234,7 @@ pub fn spawn(
             None
         }
     });
-    warm_up(&providers, &events);
+    warm_up(&providers, &conversation.persona, &events);
     let mut engine = Engine { conversation, settings, providers, output, phase, events, history, recordings: VecDeque::new(), running: None };
     tokio::spawn(async move {
         loop {
@@ -291,7 +292,7 @@ impl Engine {
             Command::NoSpeech if self.phase.get() == Phase::Listening => self.phase.set(Phase::Idle),
             Command::UserSpeaking | Command::NoSpeech => {}
             Command::Providers(p) => {
-                warm_up(&p, &self.events);
+                warm_up(&p, &self.conversation.persona, &self.events);
                 self.providers = *p;
             }
             Command::Persona(p) => self.conversation.set_persona(&p),

@@ -1,7 +1,9 @@
-//! `sori-cli` on this computer: `ask --offline` transcribes a real spoken
-//! question with the installed Whisper model and speaks the reply with
-//! espeak-ng, with chat on a loopback server; `--offline` refuses a chat
-//! server elsewhere; a missing model says how to install it; `models list`.
+//! `sori-cli` on this computer: `ask --offline` answers with no network at
+//! all (Whisper, the chat model in process, and a local voice), in English
+//! and Korean; it transcribes a real spoken question with the installed
+//! Whisper model, with chat on a loopback server when one is named;
+//! `--offline` refuses a chat server elsewhere; a missing model says how to
+//! install it; `models list`.
 
 use serde_json::Value;
 use sori_testkit::audio::test_audio::espeak_wav;
@@ -64,6 +66,38 @@ fn ask_offline_hears_a_spoken_question_and_speaks_the_reply() {
         "only chat went to the server: {:?}",
         recorded.iter().map(|r| r.endpoint).collect::<Vec<_>>()
     );
+}
+
+/// `sori-cli` in a network namespace of its own: no network at all.
+fn cli_without_network(models: &std::path::Path, args: &[&str]) -> Output {
+    let root = Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+    Command::new("unshare")
+        .args(if root { &["--net"][..] } else { &["--user", "--map-root-user", "--net"][..] })
+        .arg(env!("CARGO_BIN_EXE_sori-cli"))
+        .args(args)
+        .env("SORI_MODELS_DIR", models)
+        .env("XDG_CONFIG_HOME", temp("no-config"))
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("OPENAI_BASE_URL")
+        .output()
+        .expect("unshare (util-linux)")
+}
+
+#[test]
+fn ask_offline_answers_with_no_network_at_all_in_english_and_korean() {
+    fixtures::model("smollm2-135m-instruct");
+    for (question, language) in [("What are your opening hours?", "en"), ("배송은 얼마나 걸리나요?", "ko")] {
+        let reply = temp(&format!("offline-{language}.wav"));
+        let args = ["ask", "--offline", "--text", question, "--language", language, "--out", reply.to_str().unwrap(), "--json"];
+        let out = cli_without_network(&fixtures::models_root(), &args);
+        assert_eq!(out.status.code(), Some(0), "{language}: {}", String::from_utf8_lossy(&out.stderr));
+        let m: Value = serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().last().unwrap()).unwrap();
+        let answer = m["reply"].as_str().unwrap();
+        assert!(!answer.trim().is_empty(), "{language}: no answer");
+        assert!(m["llm_first_token_ms"].as_f64().is_some_and(|t| t > 0.0), "{language}: the first token is timed: {m}");
+        let r = hound::WavReader::open(&reply).unwrap();
+        assert!(r.duration() as f64 / r.spec().sample_rate as f64 > 0.3, "{language}: the answer was spoken");
+    }
 }
 
 #[test]

@@ -40,6 +40,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
     let api = Router::new()
         .route("/v1/models", get(models::list))
         .route("/v1/models/{id}", get(models::get))
+        .route("/api/tags", get(models::ollama_tags))
         .route("/v1/chat/completions", post(chat::completions))
         .route("/v1/audio/speech", post(speech::speech))
         .route("/v1/audio/transcriptions", post(transcriptions::transcriptions))
@@ -165,6 +166,11 @@ impl TestServer {
 
     /// Makes chat replies run past `max_tokens`, as some servers do; `false`
     /// restores the limit (the reply is cut there, `finish_reason: "length"`).
+    /// Answers Ollama's own model list too (`GET /api/tags`), as Ollama does.
+    pub fn set_ollama_tags(&self, on: bool) {
+        *self.shared.ollama_tags.lock().unwrap() = on;
+    }
+
     pub fn set_ignores_max_tokens(&self, ignores: bool) {
         *self.shared.ignores_max_tokens.lock().unwrap() = ignores;
     }

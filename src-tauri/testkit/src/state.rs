@@ -36,6 +36,8 @@ pub struct Shared {
     pub speech_only_format: Mutex<Option<crate::audio::AudioFormat>>,
     /// Like servers that generate past `max_tokens`, when set.
     pub ignores_max_tokens: Mutex<bool>,
+    /// Also answers Ollama's own model list (`GET /api/tags`), like Ollama.
+    pub ollama_tags: Mutex<bool>,
 }
 
 /// A request under way: when it started (latency is counted from here) and the
@@ -57,6 +59,7 @@ impl Shared {
             log: Mutex::default(),
             speech_only_format: Mutex::default(),
             ignores_max_tokens: Mutex::default(),
+            ollama_tags: Mutex::default(),
         }
     }
 

@@ -4,6 +4,7 @@
 //! front end reads. Front ends only parse their input and call in here.
 
 pub mod keys;
+pub mod local_servers;
 pub mod providers;
 
 pub use keys::{check_key, KeyCheck};

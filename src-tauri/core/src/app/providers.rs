@@ -6,7 +6,7 @@
 //! this machine.
 
 use crate::event::Stage;
-use crate::provider::local::{LocalStt, LocalTts};
+use crate::provider::local::{LocalChat, LocalStt, LocalTts};
 use crate::provider::openai::{BaseUrlError, OpenAi};
 use crate::provider::{ChatModel, ProviderError, Providers, SpeechToText, TextToSpeech, TransferStats};
 use crate::secrets::{Keys, SecretError};
@@ -20,7 +20,8 @@ pub enum Endpoint {
     /// An OpenAI-compatible server at this base URL.
     OpenAiCompatible { base_url: String },
     /// An engine on this computer; `model` is the folder of its installed
-    /// model (for speech, a Piper voice; espeak-ng needs none).
+    /// model (for speech, a Piper voice, and espeak-ng needs none; for chat,
+    /// the folder of a GGUF file).
     Local { model: Option<PathBuf> },
 }
 
@@ -42,7 +43,7 @@ impl ProviderPlan {
         };
         let chat = match settings.chat_provider {
             StageProvider::Server => server(Stage::Chat),
-            StageProvider::Local => Endpoint::Local { model: None },
+            StageProvider::Local => Endpoint::Local { model: crate::models::chat::chat_dir(&settings.local_chat_model) },
         };
         let tts = match settings.tts_provider {
             StageProvider::Server => server(Stage::Speech),
@@ -122,11 +123,15 @@ pub fn build_providers(plan: &ProviderPlan, keys: &Keys) -> Result<Built, Provid
     };
     let chat: Arc<dyn ChatModel> = match &plan.chat {
         Endpoint::OpenAiCompatible { base_url } => client(Stage::Chat, base_url)?,
-        Endpoint::Local { .. } => {
+        Endpoint::Local { model: Some(dir) } => Arc::new(LocalChat::new(dir)),
+        Endpoint::Local { model: None } => {
+            let suggested = crate::models::chat::suggested(crate::models::chat::total_memory()).id;
             return Err(ProviderSetupError::Local {
                 stage: Stage::Chat,
-                message: "A chat model on this computer is not in this version yet: choose a server for chat (a local Ollama, llama.cpp or LM Studio server works).".into(),
-            })
+                message: format!(
+                    "No chat model is installed on this computer: install one under Models in Settings (or run `sori-cli models install {suggested}`), or choose a server for chat."
+                ),
+            });
         }
     };
     let tts: Arc<dyn TextToSpeech> = match &plan.tts {

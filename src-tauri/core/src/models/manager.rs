@@ -196,19 +196,32 @@ impl ModelManager {
         Ok(target)
     }
 
-    /// Removes model `id` and any unfinished download of it.
+    /// Chat models imported from GGUF files.
+    pub fn imported(&self) -> Vec<super::chat::ImportedModel> {
+        super::chat::imported_in(&self.dir)
+    }
+
+    /// Copies a GGUF chat model file in; returns the id it is chosen by.
+    pub fn import_gguf(&self, file: &Path) -> Result<String, ModelError> {
+        super::chat::import_gguf_in(&self.dir, file)
+    }
+
+    /// Removes model `id` (from the catalogue, or imported) and any
+    /// unfinished download of it.
     pub fn remove(&self, id: &str) -> Result<bool, ModelError> {
-        let info = catalogue::find(id).ok_or_else(|| ModelError::Unknown(id.to_string()))?;
-        let was = self.installed_dir(info.id).is_dir();
+        if catalogue::find(id).is_none() && !self.imported().iter().any(|m| m.id == id) {
+            return Err(ModelError::Unknown(id.to_string()));
+        }
+        let was = self.installed_dir(id).is_dir();
         // Renamed away first, so a half-removed model is never loaded.
         if was {
-            let doomed = self.dir.join(".partial").join(format!("{}.removing", info.id));
+            let doomed = self.dir.join(".partial").join(format!("{}.removing", id));
             let _ = std::fs::remove_dir_all(&doomed);
             std::fs::create_dir_all(self.dir.join(".partial"))?;
-            std::fs::rename(self.installed_dir(info.id), &doomed)?;
+            std::fs::rename(self.installed_dir(id), &doomed)?;
             std::fs::remove_dir_all(&doomed)?;
         }
-        let _ = std::fs::remove_dir_all(self.partial_dir(info.id));
+        let _ = std::fs::remove_dir_all(self.partial_dir(id));
         Ok(was)
     }
 }

@@ -3,6 +3,7 @@
 //! those Sori offers, and the manager that installs them.
 
 pub mod catalogue;
+pub mod chat;
 pub mod download;
 pub mod manager;
 

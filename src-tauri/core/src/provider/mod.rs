@@ -234,6 +234,14 @@ pub trait ChatModel: Send + Sync {
     /// later ones come through the stream, which then ends. A stream that
     /// ends without an error has yielded `Done` last.
     async fn stream_chat(&self, request: ChatRequest<'_>) -> Result<ProviderStream<ChatEvent>, ProviderError>;
+
+    /// Gets ready for the first reply, whose request will begin with
+    /// `start` (the persona): a local model loads and reads it into its
+    /// cache; a server needs nothing.
+    async fn warm_up(&self, start: &[ChatMessage]) -> Result<(), ProviderError> {
+        let _ = start;
+        Ok(())
+    }
 }
 
 #[async_trait]

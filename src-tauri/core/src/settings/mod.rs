@@ -61,6 +61,10 @@ pub struct Settings {
     pub local_stt_model: String,
     /// The voice local speech uses: `auto` follows the reply's language.
     pub local_voice: String,
+    /// The installed chat model local chat uses: `auto` takes the best one
+    /// installed for this computer's memory; else a model id (an imported
+    /// GGUF file's too).
+    pub local_chat_model: String,
     /// `gpt-4o-transcribe`, `gpt-4o-mini-transcribe` or `whisper-1`.
     pub stt_model: String,
     pub chat_model: String,
@@ -110,6 +114,7 @@ impl Default for Settings {
             tts_base_url: None,
             local_stt_model: crate::models::DEFAULT_STT_MODEL.into(),
             local_voice: crate::provider::local::AUTO_VOICE.into(),
+            local_chat_model: crate::models::chat::AUTO.into(),
             stt_model: "gpt-4o-mini-transcribe".into(),
             chat_model: "gpt-4o-mini".into(),
             tts_model: "gpt-4o-mini-tts".into(),

@@ -41,12 +41,8 @@ pub fn validate(s: &Settings) -> Vec<FieldError> {
             }
         }
     }
-    if s.chat_provider == super::StageProvider::Local {
-        errors.push(err(
-            "chat_provider",
-            FieldCode::UnknownValue,
-            "A chat model on this computer is not in this version yet: choose a server (a local Ollama, llama.cpp or LM Studio server works).",
-        ));
+    if s.local_chat_model.trim() != crate::models::chat::AUTO && !crate::models::valid_id(s.local_chat_model.trim()) {
+        errors.push(err("local_chat_model", FieldCode::UnknownValue, "Choose a chat model from the list."));
     }
     if !crate::models::valid_id(&s.local_stt_model) {
         errors.push(err("local_stt_model", FieldCode::UnknownValue, "Choose a speech-to-text model from the list."));

@@ -1,4 +1,5 @@
-//! `GET /v1/models` and `GET /v1/models/{id}`: what this server pretends to serve.
+//! `GET /v1/models` and `GET /v1/models/{id}`: what this server pretends to
+//! serve; and, when asked to act as Ollama, Ollama's own `GET /api/tags`.
 
 use crate::errors::ApiError;
 use crate::faults::Endpoint;
@@ -37,4 +38,23 @@ pub async fn get(State(shared): State<Arc<Shared>>, headers: HeaderMap, Path(id)
         return Err(ApiError::model_not_found(&id));
     }
     Ok(json_reply(&ctx, model(&id)).await)
+}
+
+/// Ollama's model list (its `/api/tags` shape), only when the server acts as Ollama.
+pub async fn ollama_tags(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Result<Response, ApiError> {
+    if !*shared.ollama_tags.lock().unwrap() {
+        let mut e = ApiError::invalid_request("Invalid URL (GET /api/tags)".to_string(), None);
+        e.status = StatusCode::NOT_FOUND;
+        return Err(e);
+    }
+    shared.record(Endpoint::Models, &headers, Value::Null);
+    let ctx = shared.begin(Endpoint::Models).await?;
+    let models: Vec<Value> = ["llama3.2:3b", "qwen2.5:1.5b"]
+        .iter()
+        .map(|name| {
+            json!({ "name": name, "model": name, "modified_at": "2026-11-30T09:00:00Z", "size": 1_929_912_432u64,
+            "digest": "a80c4f17acd55265feec403c7aef86be0c25983ab279d83f3bcd3abbcb5b8b72", "details": { "format": "gguf", "family": "llama" } })
+        })
+        .collect();
+    Ok(json_reply(&ctx, json!({ "models": models })).await)
 }

@@ -43,11 +43,13 @@ fn settings(args: &ProviderArgs) -> Settings {
     set(&mut s.language, &args.language);
     set(&mut s.local_stt_model, &args.local_stt_model);
     set(&mut s.local_voice, &args.local_voice);
+    set(&mut s.local_chat_model, &args.local_chat_model);
     if let Some(speed) = args.speed {
         s.speed = speed;
     }
     if args.offline {
         s.stt_provider = StageProvider::Local;
+        s.chat_provider = StageProvider::Local;
         s.tts_provider = StageProvider::Local;
     }
     let stage = |provider: &mut StageProvider, url: &mut Option<String>, value: &Option<String>| match value.as_deref() {
@@ -68,7 +70,7 @@ fn providers(settings: &Settings, offline: bool) -> Result<Providers, String> {
     let plan = ProviderPlan::from_settings(settings);
     if offline && !plan.stays_on_this_computer() {
         return Err(format!(
-            "--offline keeps everything on this computer, but chat is set to {}: start a local server (Ollama, llama.cpp, LM Studio) and pass --chat http://127.0.0.1:PORT/v1",
+            "--offline keeps everything on this computer, but chat is set to {}: leave out --chat (the chat model on this computer answers) or pass a server on this machine, --chat http://127.0.0.1:PORT/v1",
             settings.server_for(Stage::Chat)
         ));
     }

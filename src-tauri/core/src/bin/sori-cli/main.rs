@@ -40,7 +40,7 @@ enum Command {
     },
     /// Lists the sound devices.
     Devices,
-    /// The speech models on this computer (in the OS data folder, or $SORI_MODELS_DIR).
+    /// The speech and chat models on this computer (in the OS data folder, or $SORI_MODELS_DIR).
     Models {
         #[command(subcommand)]
         action: ModelAction,
@@ -82,6 +82,8 @@ pub enum ModelAction {
     Install { id: String },
     /// Installs a model from a folder that already holds its files (checked against the catalogue).
     Import { id: String, path: PathBuf },
+    /// Copies any GGUF chat model file into Sori's models and prints the id to choose it by.
+    ImportGguf { file: PathBuf },
     /// Removes an installed model.
     Remove { id: String },
 }
@@ -124,15 +126,16 @@ pub struct ProviderArgs {
     /// auto, ko, en, …
     #[arg(long)]
     pub language: Option<String>,
-    /// Nothing leaves this computer: speech-to-text and speech run here, and
-    /// chat must be a server on this machine (Ollama, llama.cpp, LM Studio).
+    /// Nothing leaves this computer: all three stages run here (chat may
+    /// instead be a server on this machine: Ollama, llama.cpp, LM Studio,
+    /// with --chat http://127.0.0.1:PORT/v1).
     #[arg(long)]
     pub offline: bool,
     /// Where speech-to-text runs: `local`, or a server's base URL.
     #[arg(long, value_name = "local|URL")]
     pub stt: Option<String>,
-    /// Where chat runs: a server's base URL.
-    #[arg(long, value_name = "URL")]
+    /// Where chat runs: `local`, or a server's base URL.
+    #[arg(long, value_name = "local|URL")]
     pub chat: Option<String>,
     /// Where speech runs: `local`, or a server's base URL.
     #[arg(long, value_name = "local|URL")]
@@ -140,6 +143,9 @@ pub struct ProviderArgs {
     /// The installed speech-to-text model local speech-to-text uses.
     #[arg(long, value_name = "ID")]
     pub local_stt_model: Option<String>,
+    /// The installed chat model local chat uses (`auto` picks one).
+    #[arg(long, value_name = "ID")]
+    pub local_chat_model: Option<String>,
     /// The local voice (`auto`, `ko`, `en-us`, …).
     #[arg(long)]
     pub local_voice: Option<String>,

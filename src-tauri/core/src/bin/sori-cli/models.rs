@@ -33,9 +33,22 @@ pub fn models(action: ModelAction) -> i32 {
             } else {
                 println!("models in {}", manager.dir().display());
                 list.iter().for_each(|m| println!("{}", line(m)));
+                for m in manager.imported() {
+                    println!("{:<16} {:<15} {:>7}  {:<24} your GGUF file  installed (imported)", m.id, m.name, mb(m.size), "");
+                }
             }
             0
         }
+        ModelAction::ImportGguf { file } => match manager.import_gguf(&file) {
+            Ok(id) => {
+                println!("imported {} as {id}; choose it with --local-chat-model {id} or under Models in Settings", file.display());
+                0
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                1
+            }
+        },
         ModelAction::Install { id } => {
             let bar = ProgressBar::new(0);
             bar.set_style(

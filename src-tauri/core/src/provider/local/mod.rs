@@ -1,10 +1,12 @@
-//! Speech on this computer as providers: Whisper speech-to-text, and Piper
-//! or espeak-ng speech, from `sori-local`, adapted to [`SpeechToText`] and
-//! [`TextToSpeech`](crate::provider::TextToSpeech).
+//! Engines on this computer as providers: Whisper speech-to-text, and Piper
+//! or espeak-ng speech, from `sori-local`, and a llama.cpp chat model from
+//! `sori-llama`, adapted to the provider traits.
 
+mod chat;
 mod stt;
 mod tts;
 
+pub use chat::{chat_model_file, measured_speed, LocalChat, Measured};
 pub use stt::LocalStt;
 pub use tts::{LocalTts, AUTO_VOICE};
 
@@ -43,11 +45,11 @@ impl<T: Send + Sync + 'static> Loaded<T> {
     /// The model in `dir`: the one a session already holds, else what
     /// `load(threads)` gives, run on a blocking thread (loading takes a
     /// second or so). `what` names it if loading stops.
-    async fn get(
+    async fn get<E: std::fmt::Display + Send + 'static>(
         &'static self,
         dir: &Path,
         what: &str,
-        load: impl FnOnce(usize) -> Result<T, LocalError> + Send + 'static,
+        load: impl FnOnce(usize) -> Result<T, E> + Send + 'static,
     ) -> Result<Arc<T>, ProviderError> {
         let table = self.table.get_or_init(Default::default);
         if let Some(model) = table.lock().expect("model table").get(dir).and_then(Weak::upgrade) {
@@ -57,7 +59,7 @@ impl<T: Send + Sync + 'static> Loaded<T> {
         let model = tokio::task::spawn_blocking(move || load(threads))
             .await
             .map_err(|e| ProviderError::new(ErrorKind::Local, format!("Loading {what} stopped: {e}")))?
-            .map_err(local_error)?;
+            .map_err(|e| ProviderError::new(ErrorKind::Local, e.to_string()))?;
         let model = Arc::new(model);
         table.lock().expect("model table").insert(dir.to_path_buf(), Arc::downgrade(&model));
         Ok(model)

@@ -1,0 +1,206 @@
+//! A chat model on this computer (llama.cpp, from `sori-llama`) as a
+//! [`ChatModel`]: the model loads once per process and keeps the
+//! conversation in its cache between turns; a reply streams token by token
+//! and dropping its stream stops sampling at the next token.
+
+use super::{not_installed, Loaded};
+use crate::provider::{ChatEvent, ChatMessage, ChatModel, ChatRequest, ErrorKind, FinishReason, ProviderError, ProviderStream, Role};
+use async_trait::async_trait;
+use sori_llama::{Event, Finish, LocalLlm, Message, Options, Request, Stats};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+static LLAMA: Loaded<LocalLlm> = Loaded::new();
+
+/// The speed of the last local reply, by model folder: shown in settings.
+static MEASURED: std::sync::Mutex<Option<(PathBuf, Measured)>> = std::sync::Mutex::new(None);
+
+/// How fast a chat model answered on this computer.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Measured {
+    pub tokens_per_second: f64,
+    pub first_token_ms: f64,
+    /// Prompt tokens the cache already held, of all the prompt's.
+    pub reused_tokens: usize,
+    pub prompt_tokens: usize,
+}
+
+/// How fast the model in `dir` answered last, if it has answered in this process.
+pub fn measured_speed(dir: &Path) -> Option<Measured> {
+    MEASURED.lock().expect("measured").as_ref().filter(|(d, _)| d == dir).map(|(_, m)| *m)
+}
+
+fn record(dir: &Path, stats: &Stats) {
+    if stats.generated_tokens > 1 {
+        let measured = Measured {
+            tokens_per_second: stats.tokens_per_second,
+            first_token_ms: stats.first_token_ms,
+            reused_tokens: stats.reused_tokens,
+            prompt_tokens: stats.prompt_tokens,
+        };
+        *MEASURED.lock().expect("measured") = Some((dir.to_path_buf(), measured));
+    }
+}
+
+/// The context window Sori gives a local model: a persona, a few turns of
+/// spoken conversation and a reply fit in 4096 tokens, and more only costs
+/// memory (the history budget keeps older turns out).
+const WINDOW: u32 = 4096;
+
+/// The model file in the folder `dir`: its first `.gguf` file.
+pub fn chat_model_file(dir: &Path) -> Option<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("gguf")) && p.is_file())
+        .collect();
+    files.sort();
+    files.into_iter().next()
+}
+
+/// The GGUF chat model in the folder `dir`, loaded on first use (or by a warm-up).
+pub struct LocalChat {
+    dir: PathBuf,
+    /// CPU threads; `None` takes the measured default.
+    threads: Option<usize>,
+    model: tokio::sync::OnceCell<Arc<LocalLlm>>,
+}
+
+impl LocalChat {
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        LocalChat { dir: dir.into(), threads: None, model: tokio::sync::OnceCell::new() }
+    }
+
+    /// Runs on `threads` CPU threads (the benchmark compares counts).
+    pub fn with_threads(mut self, threads: usize) -> Self {
+        self.threads = Some(threads);
+        self
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The loaded model.
+    pub async fn model(&self) -> Result<Arc<LocalLlm>, ProviderError> {
+        let Some(file) = chat_model_file(&self.dir) else {
+            return Err(not_installed("chat model", &self.dir));
+        };
+        let chosen = self.threads;
+        self.model
+            .get_or_try_init(|| async move {
+                let key = file.clone();
+                LLAMA
+                    .get(&key, "the chat model", move |available| {
+                        LocalLlm::load(&file, Options { threads: chosen.unwrap_or_else(|| default_threads(available)), window: WINDOW })
+                    })
+                    .await
+            })
+            .await
+            .cloned()
+    }
+
+    /// What the last reply cost on this computer (tokens per second and so on).
+    pub fn last_stats(&self) -> Option<Stats> {
+        self.model.get().and_then(|m| m.last_stats())
+    }
+}
+
+/// Threads for generation: one per core, up to four. Measured on a 2-core
+/// machine, 2 threads sampled 1.6x as fast as 1 (`cargo bench --bench
+/// local_chat`); past four, memory bandwidth, not cores, limits sampling.
+fn default_threads(available: usize) -> usize {
+    available.clamp(1, 4)
+}
+
+/// The conversation as the model takes it. Tool calls and their results are
+/// not something these models were taught, so they are left out.
+fn messages(request: &ChatRequest<'_>) -> Vec<Message> {
+    request
+        .messages
+        .iter()
+        .filter_map(|m| {
+            let role = match m.role {
+                Role::System => sori_llama::Role::System,
+                Role::User => sori_llama::Role::User,
+                Role::Assistant if !m.content.trim().is_empty() => sori_llama::Role::Assistant,
+                Role::Assistant | Role::Tool => return None,
+            };
+            Some(Message::new(role, m.content.clone()))
+        })
+        .collect()
+}
+
+/// Sets the cancel flag when the reply's stream is dropped (barge-in).
+struct CancelOnDrop(Arc<AtomicBool>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+#[async_trait]
+impl ChatModel for LocalChat {
+    async fn stream_chat(&self, request: ChatRequest<'_>) -> Result<ProviderStream<ChatEvent>, ProviderError> {
+        let llm = self.model().await?;
+        let wanted = Request {
+            messages: messages(&request),
+            max_tokens: request.max_tokens.unwrap_or(512),
+            temperature: request.temperature.unwrap_or(0.7),
+            seed: rand_seed(),
+        };
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let cancel = Arc::new(AtomicBool::new(false));
+        let dir = self.dir.clone();
+        llm.reply(wanted, cancel.clone(), move |event| {
+            if let Event::Done(_, stats) = &event {
+                record(&dir, stats);
+            }
+            let item = match event {
+                Event::Text(text) => Ok(ChatEvent::Text(text)),
+                Event::Done(Finish::Stop, _) => Ok(ChatEvent::Done { finish_reason: Some(FinishReason::Stop) }),
+                Event::Done(Finish::Length, _) => Ok(ChatEvent::Done { finish_reason: Some(FinishReason::Length) }),
+                Event::Done(Finish::Cancelled, _) => return false,
+                Event::Error(e) => Err(ProviderError::new(ErrorKind::Local, e.to_string())),
+            };
+            tx.send(item).is_ok()
+        });
+        let guard = CancelOnDrop(cancel);
+        Ok(Box::pin(futures_util::stream::poll_fn(move |cx| {
+            let _ = &guard;
+            rx.poll_recv(cx)
+        })))
+    }
+
+    /// Loads the model now (a second or so) and reads the persona into its
+    /// cache (seconds more on a small CPU), so the first reply waits for
+    /// neither: every request starts with the same tokens.
+    async fn warm_up(&self, start: &[ChatMessage]) -> Result<(), ProviderError> {
+        let llm = self.model().await?;
+        if start.is_empty() {
+            return Ok(());
+        }
+        let request = ChatRequest { max_tokens: Some(1), temperature: Some(0.0), ..ChatRequest::new("", start) };
+        let prime = Request { messages: messages(&request), max_tokens: 1, temperature: 0.0, seed: 0 };
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let mut tx = Some(tx);
+        llm.reply(prime, Arc::new(AtomicBool::new(false)), move |event| {
+            if let Event::Done(..) | Event::Error(_) = event {
+                let result = if let Event::Error(e) = event { Err(ProviderError::new(ErrorKind::Local, e.to_string())) } else { Ok(()) };
+                if let Some(tx) = tx.take() {
+                    let _ = tx.send(result);
+                }
+            }
+            true
+        });
+        rx.await.unwrap_or(Ok(()))
+    }
+}
+
+/// A seed that differs between replies (sampling is random above temperature 0).
+fn rand_seed() -> u32 {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    nanos ^ std::process::id()
+}
