@@ -31,13 +31,13 @@ export function needed(s = store.current()) {
 
 /**
  * The models "Use this computer" installs: the chosen speech-to-text model,
- * the recommended voice, and the chat model `auto` runs (the one installed,
- * else the one suggested for this computer's memory).
+ * the recommended voice, and the chosen chat model, or for `auto` the one
+ * it runs (the one installed, else the one suggested for this computer's memory).
  */
 function wanted() {
   const state = localModels.current();
-  const id = store.current().local_stt_model;
-  const chat = state.active_chat ?? state.suggested_chat;
+  const { local_stt_model: id, local_chat_model: chosen } = store.current();
+  const chat = chosen && chosen !== 'auto' ? chosen : state.active_chat ?? state.suggested_chat;
   return state.models.filter((m) => m.id === id || (m.kind === 'speech' && m.recommended) || (m.kind === 'chat' && m.id === chat));
 }
 

@@ -117,7 +117,8 @@ export function render() {
   // Where only the small starter set could be installed, say so and point at the better ones.
   const s = store.current();
   const active = state.models.find((m) => m.id === s.local_stt_model);
-  $('models-starter').hidden = !(s.stt_provider === 'local' && active?.starter && state.models.some((m) => !m.starter && !m.installed));
+  const better = state.models.some((m) => m.kind === 'speech_to_text' && !m.starter && !m.installed);
+  $('models-starter').hidden = !(s.stt_provider === 'local' && active?.starter && better);
 }
 
 /** Copies the GGUF file at the typed path into Sori's models. */

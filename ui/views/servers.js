@@ -17,7 +17,9 @@ function row(server) {
   name.textContent = `${NAMES[server.kind] ?? server.kind} · ${server.base_url}`;
   const meta = document.createElement('span');
   meta.className = 'muted';
-  meta.textContent = t('serverModels', { n: server.models.length, models: server.models.slice(0, 6).join(', ') });
+  meta.textContent = server.models.length
+    ? t('serverModels', { n: server.models.length, models: server.models.slice(0, 6).join(', ') })
+    : t('serverNoModels');
   const use = document.createElement('button');
   use.type = 'button';
   use.textContent = t('useServer');

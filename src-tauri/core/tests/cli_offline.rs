@@ -68,8 +68,9 @@ fn ask_offline_hears_a_spoken_question_and_speaks_the_reply() {
     );
 }
 
-/// `sori-cli` in a network namespace of its own: no network at all.
-fn cli_without_network(models: &std::path::Path, args: &[&str]) -> Output {
+/// `sori-cli` in a network namespace of its own: no network at all, with
+/// its history in `data`.
+fn cli_without_network(models: &std::path::Path, data: &std::path::Path, args: &[&str]) -> Output {
     let root = Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0\n"));
     Command::new("unshare")
         .args(if root { &["--net"][..] } else { &["--user", "--map-root-user", "--net"][..] })
@@ -77,6 +78,7 @@ fn cli_without_network(models: &std::path::Path, args: &[&str]) -> Output {
         .args(args)
         .env("SORI_MODELS_DIR", models)
         .env("XDG_CONFIG_HOME", temp("no-config"))
+        .env("XDG_DATA_HOME", data)
         .env_remove("OPENAI_API_KEY")
         .env_remove("OPENAI_BASE_URL")
         .output()
@@ -84,12 +86,15 @@ fn cli_without_network(models: &std::path::Path, args: &[&str]) -> Output {
 }
 
 #[test]
-fn ask_offline_answers_with_no_network_at_all_in_english_and_korean() {
+fn ask_offline_holds_a_conversation_with_no_network_at_all_in_english_and_korean() {
     fixtures::model("smollm2-135m-instruct");
-    for (question, language) in [("What are your opening hours?", "en"), ("배송은 얼마나 걸리나요?", "ko")] {
+    let data = temp("offline-data");
+    let _ = std::fs::remove_dir_all(&data);
+    let questions = [("Hi, I am Minji. What are your opening hours?", "en"), ("Can I return a gift?", "en"), ("배송은 얼마나 걸리나요?", "ko")];
+    for (question, language) in questions {
         let reply = temp(&format!("offline-{language}.wav"));
-        let args = ["ask", "--offline", "--text", question, "--language", language, "--out", reply.to_str().unwrap(), "--json"];
-        let out = cli_without_network(&fixtures::models_root(), &args);
+        let args = ["ask", "--offline", "--continue", "--text", question, "--language", language, "--out", reply.to_str().unwrap(), "--json"];
+        let out = cli_without_network(&fixtures::models_root(), &data, &args);
         assert_eq!(out.status.code(), Some(0), "{language}: {}", String::from_utf8_lossy(&out.stderr));
         let m: Value = serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().last().unwrap()).unwrap();
         let answer = m["reply"].as_str().unwrap();
@@ -98,6 +103,43 @@ fn ask_offline_answers_with_no_network_at_all_in_english_and_korean() {
         let r = hound::WavReader::open(&reply).unwrap();
         assert!(r.duration() as f64 / r.spec().sample_rate as f64 > 0.3, "{language}: the answer was spoken");
     }
+    // One conversation in history, with the three turns in order.
+    let history = sori_core::history::History::at(data.join("sori").join("history"));
+    let conversations = history.list().unwrap();
+    assert_eq!(conversations.len(), 1, "{conversations:?}");
+    let turns: Vec<String> = history.open(&conversations[0].id).unwrap().into_iter().map(|t| t.user).collect();
+    assert_eq!(turns, questions.map(|(q, _)| q.to_string()));
+}
+
+#[test]
+fn ask_continue_sends_the_earlier_turns_to_the_model() {
+    let s = TestServer::start_in_background(ServerConfig { api_key: None, ..ServerConfig::default() }).unwrap();
+    s.add_reply("order", "Your order arrives tomorrow.");
+    let data = temp("continue-data");
+    let _ = std::fs::remove_dir_all(&data);
+    for question in ["Where is my order?", "And can I change the address?"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_sori-cli"))
+            .args(["ask", "--continue", "--offline", "--chat", &s.base_url(), "--text", question, "--json"])
+            .env("SORI_MODELS_DIR", fixtures::models_root())
+            .env("XDG_CONFIG_HOME", temp("no-config"))
+            .env("XDG_DATA_HOME", &data)
+            .env_remove("OPENAI_API_KEY")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let chats: Vec<_> = s.requests().into_iter().filter(|r| r.endpoint == Endpoint::Chat).collect();
+    assert_eq!(chats.len(), 2);
+    let said: Vec<(String, String)> = chats[1].body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["role"].as_str().unwrap().to_string(), m["content"].as_str().unwrap().to_string()))
+        .collect();
+    assert_eq!(said.len(), 4, "persona, the first turn, the new question: {said:?}");
+    assert_eq!(said[1], ("user".into(), "Where is my order?".into()));
+    assert_eq!(said[2], ("assistant".into(), "Your order arrives tomorrow.".into()));
+    assert_eq!(said[3], ("user".into(), "And can I change the address?".into()));
 }
 
 #[test]

@@ -23,7 +23,7 @@ process.env.SORI_MODEL_MIRROR = `http://127.0.0.1:${mirrorPort}`;
 // computer's memory (the mirror serves only the registry-shipped models).
 const settingsFile = path.join(process.env.XDG_CONFIG_HOME ?? path.join(os.homedir(), '.config'), 'sori', 'settings.json');
 await mkdir(path.dirname(settingsFile), { recursive: true });
-await writeFile(settingsFile, JSON.stringify({ local_chat_model: 'smollm2-135m-instruct', max_reply_tokens: 48 }));
+await writeFile(settingsFile, JSON.stringify({ version: 1, local_chat_model: 'smollm2-135m-instruct', max_reply_tokens: 48 }));
 const app = appSession({ before, after });
 let mirror;
 

@@ -1,8 +1,10 @@
 // The first run and the models on this computer, in Chromium with the
 // engine's catalogue: the chooser instead of a network error, installing the
-// default model with a visible progress bar, then local stages saved; the
-// models panel (install, cancel, remove, starter and experimental tags);
-// stages chosen per step in Settings. Both languages.
+// three default models with a visible progress bar, then all three stages
+// saved as local; the models panel (install, cancel, remove, starter and
+// suggested tags, GGUF import); stages chosen per step in Settings with the
+// local chat model and its measured speed; chat servers found on this
+// computer. Both languages.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
@@ -20,7 +22,10 @@ test('first run: two ways in, and "use this computer" installs the model with pr
   const { page, errors } = await browser.page({ stub: { key_set: false, install_step_ms: 150 } });
   await page.locator('#first-run').waitFor();
   assert.equal(await page.isHidden('#empty'), true);
-  assert.equal(await page.textContent('#first-run-sizes'), 'Models to download: Whisper Base (148 MB), Piper Joe (English, US) (63 MB) (211 MB in all)');
+  assert.equal(
+    await page.textContent('#first-run-sizes'),
+    'Models to download: Whisper Base (148 MB), Piper Joe (English, US) (63 MB), Qwen2.5 1.5B Instruct (1117 MB) (1328 MB in all)',
+  );
   // A typed question says what to do next instead of failing on the network.
   await page.fill('#ask-input', 'Where is my order?');
   await page.click('#ask-send');
@@ -41,9 +46,9 @@ test('first run: two ways in, and "use this computer" installs the model with pr
   await page.locator('#first-run').waitFor({ state: 'hidden' });
   await page.locator('#notices [data-id="first-run"]', { hasText: 'Ready. Press and speak.' }).waitFor();
   const saved = (await page.evaluate(() => window.__SORI_SAVED__)).at(-1);
-  assert.deepEqual([saved.stt_provider, saved.tts_provider, saved.chat_base_url], ['local', 'local', 'http://127.0.0.1:11434/v1']);
+  assert.deepEqual([saved.stt_provider, saved.chat_provider, saved.tts_provider], ['local', 'local', 'local']);
   const calls = await page.evaluate(() => window.__SORI_CALLS__);
-  assert.ok(calls.includes('install_model:whisper-base') && calls.includes('install_model:piper-en-us-joe'), `${calls}`);
+  for (const id of ['whisper-base', 'piper-en-us-joe', 'qwen2.5-1.5b-instruct']) assert.ok(calls.includes(`install_model:${id}`), `${id}: ${calls}`);
   // Now a typed question goes through.
   await page.click('#ask-send');
   await page.waitForFunction(() => (window.__SORI_ASKED__ ?? []).length === 1);
@@ -53,7 +58,7 @@ test('first run: two ways in, and "use this computer" installs the model with pr
 test('first run in Korean; a failed install says why and keeps the chooser', async () => {
   const { page } = await browser.page({ lang: 'ko-KR', stub: { key_set: false, install_fails: '다운로드가 끊겼어요' } });
   await page.locator('#first-run-title', { hasText: '소리를 어떻게 쓸까요?' }).waitFor();
-  assert.match(await page.textContent('#first-run-sizes'), /받을 모델: Whisper Base \(148 MB\)/);
+  assert.match(await page.textContent('#first-run-sizes'), /받을 모델: Whisper Base \(148 MB\), Piper Joe \(English, US\) \(63 MB\), Qwen2.5 1.5B Instruct \(1117 MB\)/);
   await page.click('#first-run-local');
   await page.locator('#first-run-error', { hasText: '다운로드가 끊겼어요' }).waitFor();
   assert.equal(await page.isVisible('#first-run'), true);
@@ -91,7 +96,62 @@ test('models panel: tags, install with a bar, cancel keeps nothing installed, re
   assert.equal(await page.isHidden('#models-starter'), true);
   await base.locator('button', { hasText: 'Remove' }).click();
   await base.locator('.model-state', { hasText: 'Not installed' }).waitFor();
+  // Chat models: the one for this computer's memory is marked.
+  assert.match(await page.textContent('[data-model="qwen2.5-1.5b-instruct"]'), /1117 MB · ko · en · Apache-2.0 · recommended for this computer/);
+  assert.doesNotMatch(await page.textContent('[data-model="smollm2-135m-instruct"]'), /recommended/);
+  // Any GGUF file can be imported by its path; anything else is refused with the reason.
+  await page.fill('#import-gguf-path', '/home/user/Downloads/notes.txt');
+  await page.click('#import-gguf button');
+  await page.locator('#import-gguf-result', { hasText: 'it is not a GGUF file' }).waitFor();
+  await page.fill('#import-gguf-path', '/home/user/Downloads/My-Model.Q4_K_M.gguf');
+  await page.click('#import-gguf button');
+  await page.locator('#import-gguf-result', { hasText: 'Imported as gguf-my-model.q4_k_m.' }).waitFor();
+  assert.equal(await page.inputValue('#import-gguf-path'), '');
   assert.deepEqual(errors, []);
+});
+
+test('settings: the chat model on this computer, its measured speed, and chat servers found here', async () => {
+  const servers = [
+    { kind: 'ollama', base_url: 'http://127.0.0.1:11434/v1', models: ['llama3.2:3b', 'qwen2.5:1.5b'] },
+    { kind: 'lm_studio', base_url: 'http://127.0.0.1:1234/v1', models: [] },
+  ];
+  const speed = { tokens_per_second: 14.26, first_token_ms: 612.4, reused_tokens: 279, prompt_tokens: 301 };
+  const { page, errors } = await browser.page({
+    stub: { settings: { chat_provider: 'local' }, models_installed: ['smollm2-135m-instruct'], chat_speed: speed, local_servers: servers },
+  });
+  await page.click('#tab-settings');
+  await page.locator('#set-local_chat_model').waitFor();
+  assert.equal(await page.inputValue('#set-chat_provider'), 'local');
+  assert.deepEqual(await page.locator('#set-local_chat_model option').allTextContents(), [
+    'Best for this computer (SmolLM2 135M Instruct (English, tiny))', 'Qwen2.5 1.5B Instruct (Not installed)', 'SmolLM2 135M Instruct (English, tiny)',
+  ]);
+  await page.locator('#chat-speed', { hasText: 'Measured on this computer: 14.3 tokens per second, first token in 612 ms' }).waitFor();
+  await page.selectOption('#set-local_chat_model', 'smollm2-135m-instruct');
+  await page.click('#settings-save');
+  await page.locator('#settings-result', { hasText: 'Settings saved.' }).waitFor();
+  assert.deepEqual(
+    ((s) => [s.chat_provider, s.local_chat_model])((await page.evaluate(() => window.__SORI_SAVED__)).at(-1)),
+    ['local', 'smollm2-135m-instruct'],
+  );
+
+  // Servers already running here, with their models; one with no model cannot be used.
+  await page.click('#find-servers');
+  await page.locator('[data-server="http://127.0.0.1:11434/v1"]').waitFor();
+  assert.match(await page.textContent('[data-server="http://127.0.0.1:11434/v1"]'), /Ollama · http:\/\/127.0.0.1:11434\/v1.*2 models: llama3.2:3b, qwen2.5:1.5b/);
+  assert.equal(await page.isDisabled('[data-server="http://127.0.0.1:1234/v1"] button'), true);
+  await page.click('[data-server="http://127.0.0.1:11434/v1"] button');
+  await page.locator('#servers-result', { hasText: 'Chat uses llama3.2:3b at http://127.0.0.1:11434/v1.' }).waitFor();
+  const saved = (await page.evaluate(() => window.__SORI_SAVED__)).at(-1);
+  assert.deepEqual([saved.chat_provider, saved.chat_base_url, saved.chat_model], ['server', 'http://127.0.0.1:11434/v1', 'llama3.2:3b']);
+  await page.screenshot({ path: path.join(screenshotDir, 'chat-local-en.png'), fullPage: true });
+  assert.deepEqual(errors, []);
+});
+
+test('no chat server on this computer is said so, in Korean too', async () => {
+  const { page } = await browser.page({ lang: 'ko-KR' });
+  await page.click('#tab-settings');
+  await page.click('#find-servers');
+  await page.locator('#servers-result', { hasText: '실행 중인 대화 서버를 찾지 못했어요' }).waitFor();
 });
 
 test('settings: each step on a server or on this computer, saved with its own server', async () => {

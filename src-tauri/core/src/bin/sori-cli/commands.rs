@@ -197,7 +197,7 @@ struct Report<'a> {
     peak_rss_mb: Option<f64>,
 }
 
-pub fn ask(audio: Option<std::path::PathBuf>, text: Option<String>, out: OutputArgs, provider: ProviderArgs) -> i32 {
+pub fn ask(audio: Option<std::path::PathBuf>, text: Option<String>, continued: bool, out: OutputArgs, provider: ProviderArgs) -> i32 {
     let settings = settings(&provider);
     let input = match (audio, text) {
         (Some(path), _) => match read_wav(&path) {
@@ -215,13 +215,23 @@ pub fn ask(audio: Option<std::path::PathBuf>, text: Option<String>, out: OutputA
         Ok(o) => o,
         Err(e) => return fail(&e),
     };
-    let conversation = Conversation::with_persona(&settings.persona);
+    let mut conversation = Conversation::with_persona(&settings.persona);
+    let mut kept = None;
+    if continued {
+        match crate::history::continue_latest(&settings, &mut conversation) {
+            Ok(c) => kept = Some(c),
+            Err(e) => return fail(&e),
+        }
+    }
     let turn_settings = settings.turn_settings();
     runtime().block_on(async move {
         let (tx, rx) = mpsc::unbounded_channel();
         let shower = tokio::spawn(show(rx, out.json));
         let cancel = stop_on_ctrl_c();
         let outcome = run_turn(input, &conversation, &providers, &turn_settings, output, Emitter::new(1, tx), cancel).await;
+        if let Some(Err(e)) = kept.as_mut().map(|k| k.keep(&outcome)) {
+            eprintln!("warning: {e}");
+        }
         report(&outcome, shower, &out, &memory).await
     })
 }

@@ -3,6 +3,7 @@
 //! are in `commands.rs`, on top of `sori-core`.
 
 mod commands;
+mod history;
 mod models;
 
 use clap::{Args, Parser, Subcommand};
@@ -25,6 +26,10 @@ enum Command {
         /// The question as text.
         #[arg(long)]
         text: Option<String>,
+        /// Goes on with the latest conversation in history (the model hears
+        /// its turns) and keeps this turn there.
+        #[arg(long = "continue")]
+        continue_conversation: bool,
         #[command(flatten)]
         out: OutputArgs,
         #[command(flatten)]
@@ -154,7 +159,7 @@ pub struct ProviderArgs {
 fn main() {
     let cli = Cli::parse();
     let code = match cli.command {
-        Command::Ask { audio, text, out, provider } => commands::ask(audio, text, out, provider),
+        Command::Ask { audio, text, continue_conversation, out, provider } => commands::ask(audio, text, continue_conversation, out, provider),
         Command::Say { text, out, provider } => commands::say(text, out, provider),
         Command::Devices => commands::devices(),
         Command::Models { action } => models::models(action),
