@@ -11,6 +11,9 @@
 //! fixture models: `bash tests/fixtures/models.sh`); under `cargo test` (no
 //! `--bench` argument) it runs a short form.
 
+mod common;
+
+use common::{median, peak_rss_mb};
 use sori_core::audio::output::MemoryOutput;
 use sori_core::conversation::Conversation;
 use sori_core::provider::local::{LocalChat, LocalStt, LocalTts};
@@ -41,18 +44,6 @@ const TURNS: [(&str, &str, &str); 10] = [
     ("도와주셔서 감사합니다.", "ko", "ko"),
 ];
 
-fn peak_rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()))
-        .map_or(0.0, |kb| kb / 1024.0)
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
-
 /// Tokens per second sampling a long reply with `threads` threads.
 fn sampling_speed(gguf: &std::path::Path, threads: usize, tokens: u32) -> f64 {
     let llm = LocalLlm::load(gguf, Options { threads, window: 2048 }).expect("the model loads");
@@ -80,6 +71,36 @@ async fn first_token(chat: &LocalChat, messages: Vec<ChatMessage>) -> f64 {
     ms
 }
 
+/// Milliseconds from a cancel (set as the tenth piece arrives, as barge-in
+/// does mid-reply) to the model thread's end of the reply, over `runs` replies.
+fn cancel_latency(gguf: &std::path::Path, runs: usize) -> Vec<f64> {
+    let llm = LocalLlm::load(gguf, Options { threads: 2, window: 2048 }).expect("the model loads");
+    (0..runs)
+        .map(|run| {
+            let (tx, rx) = std::sync::mpsc::channel();
+            let cancel = Arc::new(AtomicBool::new(false));
+            let (flag, mut pieces, mut at) = (cancel.clone(), 0, None);
+            let messages = vec![Message::new(sori_llama::Role::User, format!("Tell me story number {run} about a dragon, a long one."))];
+            llm.reply(Request { messages, max_tokens: 400, temperature: 0.0, seed: 1 }, cancel, move |e| {
+                if matches!(e, Event::Text(_)) {
+                    pieces += 1;
+                    if pieces == 10 {
+                        at = Some(Instant::now());
+                        flag.store(true, std::sync::atomic::Ordering::SeqCst);
+                    }
+                }
+                let done = matches!(e, Event::Done(..)).then(|| at.map(|t: Instant| t.elapsed()));
+                tx.send(done).is_ok()
+            });
+            loop {
+                if let Some(waited) = rx.recv_timeout(Duration::from_secs(300)).expect("an answer") {
+                    break waited.expect("cancelled mid-reply").as_secs_f64() * 1000.0;
+                }
+            }
+        })
+        .collect()
+}
+
 fn main() {
     let full = std::env::args().any(|a| a == "--bench");
     if std::env::var_os("SORI_ONNXRUNTIME").is_none() {
@@ -88,6 +109,7 @@ fn main() {
     let dir = fixtures::model("smollm2-135m-instruct");
     let gguf = sori_core::provider::local::chat_model_file(&dir).expect("a GGUF file");
     let speeds: Vec<(usize, f64)> = [1, 2].iter().map(|&t| (t, sampling_speed(&gguf, t, if full { 128 } else { 16 }))).collect();
+    let stops = cancel_latency(&gguf, if full { 10 } else { 2 });
 
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     runtime.block_on(async {
@@ -130,6 +152,9 @@ fn main() {
             let outcome = run_turn(input, &conversation, &providers, &turn_settings, output, Emitter::new(1, tx), CancellationToken::new()).await;
             drain.await.unwrap();
             let m = outcome.metrics;
+            if full {
+                eprintln!("    {language}: heard {:?}, first audio {:?} ms, said {:?}", outcome.user_text, m.ttfa_ms.map(|t| t.round()), outcome.reply);
+            }
             if let (Some(a), Some(f), Some(s)) = (m.ttfa_ms, m.llm_first_token_ms, m.transcript_ms) {
                 ttfa.push(a);
                 ttft.push(f);
@@ -146,6 +171,13 @@ fn main() {
         for (threads, tps) in &speeds {
             println!("  sampling with {threads} thread(s): {tps:.1} tokens per second");
         }
+        println!(
+            "  barge-in: sampling stopped {:.1} ms after the cancel (median; max {:.1}) over {} replies: target <= 50 ms {}",
+            median(stops.clone()),
+            stops.iter().cloned().fold(0.0, f64::max),
+            stops.len(),
+            if stops.iter().all(|&ms| ms <= 50.0) { "met" } else { "NOT met" }
+        );
         if !ttfa.is_empty() {
             let max = ttfa.iter().cloned().fold(0.0, f64::max);
             println!(

@@ -10,6 +10,9 @@
 //! the fixture models: `bash tests/fixtures/models.sh`); under `cargo test`
 //! (no `--bench` argument) it runs a short form.
 
+mod common;
+
+use common::{median, peak_rss_mb};
 use futures_util::StreamExt;
 use sori_core::provider::local::{LocalStt, LocalTts};
 use sori_core::provider::{AudioFormat, SpeechRequest, SpeechToText, SttRequest, TextToSpeech};
@@ -27,18 +30,6 @@ const QUESTIONS: [(&str, &str, &str); 6] = [
 ];
 const CLAUSES: [&str; 4] =
     ["네, 고객님.", "주문하신 상품은 내일 오후에 도착할 예정이에요.", "Sure.", "Your order left our warehouse this morning and arrives tomorrow."];
-
-fn peak_rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()))
-        .map_or(0.0, |kb| kb / 1024.0)
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
 
 fn main() {
     let full = std::env::args().any(|a| a == "--bench");
