@@ -25,7 +25,8 @@ fn providers(chat: Arc<LocalChat>) -> Providers {
 fn settings(max_tokens: u32) -> TurnSettings {
     let mut s = Settings { tts_provider: StageProvider::Local, local_voice: "en-us".into(), max_reply_tokens: max_tokens, ..Settings::default() };
     s.language = "en".into();
-    s.turn_settings()
+    // Greedy sampling: the same reply every run.
+    TurnSettings { temperature: Some(0.0), ..s.turn_settings() }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -122,8 +122,8 @@ async fn turn() {
     assert!(heard.split_whitespace().count() >= 2, "the model said {heard:?}");
     let frames = common::frames(&heard_frames);
     let spoken = frames.iter().filter(|(f, t)| *t > asked && common::loud(f)).count();
-    // Piper says even a short reply in over a second: most of its 20 ms frames are voiced.
-    assert!(spoken > 40, "only {spoken} loud 20 ms frames came out of the speaker");
+    // Two words or more take half a second at least, most of its 20 ms frames voiced.
+    assert!(spoken > 20, "only {spoken} loud 20 ms frames came out of the speaker for {heard:?}");
     let conversations = history.list().unwrap();
     assert_eq!(conversations.len(), 1, "one conversation in history");
     let turns = history.open(&conversations[0].id).unwrap();

@@ -145,12 +145,9 @@ impl Drop for CancelOnDrop {
 impl ChatModel for LocalChat {
     async fn stream_chat(&self, request: ChatRequest<'_>) -> Result<ProviderStream<ChatEvent>, ProviderError> {
         let llm = self.model().await?;
-        let wanted = Request {
-            messages: messages(&request),
-            max_tokens: request.max_tokens.unwrap_or(512),
-            temperature: request.temperature.unwrap_or(0.7),
-            seed: rand_seed(),
-        };
+        let messages = messages(&request);
+        let seed = seed_of(&messages);
+        let wanted = Request { messages, max_tokens: request.max_tokens.unwrap_or(512), temperature: request.temperature.unwrap_or(0.7), seed };
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let cancel = Arc::new(AtomicBool::new(false));
         let dir = self.dir.clone();
@@ -199,8 +196,33 @@ impl ChatModel for LocalChat {
     }
 }
 
-/// A seed that differs between replies (sampling is random above temperature 0).
-fn rand_seed() -> u32 {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
-    nanos ^ std::process::id()
+/// The sampling seed for a conversation: a hash of its messages (FNV-1a),
+/// so the same conversation gets the same reply and a turn can be
+/// reproduced, while each new question still samples afresh.
+fn seed_of(messages: &[Message]) -> u32 {
+    let mut hash: u32 = 0x811c_9dc5;
+    for m in messages {
+        for byte in m.content.bytes().chain([0, m.role as u8]) {
+            hash = (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193);
+        }
+    }
+    hash
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_conversation_samples_with_the_same_seed_and_a_new_question_does_not() {
+        let m = |role, text: &str| Message::new(role, text);
+        let asked = [m(sori_llama::Role::System, "persona"), m(sori_llama::Role::User, "Where is my order?")];
+        let again = asked.clone();
+        let other = [m(sori_llama::Role::System, "persona"), m(sori_llama::Role::User, "Where is my refund?")];
+        // Who said it counts too, not only the words.
+        let swapped = [m(sori_llama::Role::User, "persona"), m(sori_llama::Role::User, "Where is my order?")];
+        assert_eq!(seed_of(&asked), seed_of(&again));
+        assert_ne!(seed_of(&asked), seed_of(&other));
+        assert_ne!(seed_of(&asked), seed_of(&swapped));
+    }
 }
