@@ -255,6 +255,9 @@ impl Session<'_> {
         let messages =
             prompt::fit(&request.messages, self.window, room, |m| Ok(self.tokenize(&prompt::render(self.model, self.template, m)?).len()))?;
         let tokens = self.tokenize(&prompt::render(self.model, self.template, &messages)?);
+        if tokens.is_empty() {
+            return Err(LlmError::Failed("the prompt came out empty".into()));
+        }
         let mut stats = Stats { prompt_tokens: tokens.len(), ..Stats::default() };
 
         // Keep the longest prefix the cache shares with this prompt; at least

@@ -62,20 +62,12 @@ pub fn chat_model_file(dir: &Path) -> Option<PathBuf> {
 /// The GGUF chat model in the folder `dir`, loaded on first use (or by a warm-up).
 pub struct LocalChat {
     dir: PathBuf,
-    /// CPU threads; `None` takes the measured default.
-    threads: Option<usize>,
     model: tokio::sync::OnceCell<Arc<LocalLlm>>,
 }
 
 impl LocalChat {
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        LocalChat { dir: dir.into(), threads: None, model: tokio::sync::OnceCell::new() }
-    }
-
-    /// Runs on `threads` CPU threads (the benchmark compares counts).
-    pub fn with_threads(mut self, threads: usize) -> Self {
-        self.threads = Some(threads);
-        self
+        LocalChat { dir: dir.into(), model: tokio::sync::OnceCell::new() }
     }
 
     pub fn dir(&self) -> &Path {
@@ -87,13 +79,12 @@ impl LocalChat {
         let Some(file) = chat_model_file(&self.dir) else {
             return Err(not_installed("chat model", &self.dir));
         };
-        let chosen = self.threads;
         self.model
             .get_or_try_init(|| async move {
                 let key = file.clone();
                 LLAMA
                     .get(&key, "the chat model", move |available| {
-                        LocalLlm::load(&file, Options { threads: chosen.unwrap_or_else(|| default_threads(available)), window: WINDOW })
+                        LocalLlm::load(&file, Options { threads: default_threads(available), window: WINDOW })
                     })
                     .await
             })
