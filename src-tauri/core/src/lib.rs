@@ -23,6 +23,9 @@
 //! - [`settings`]: the versioned settings file, validated, atomic, self-healing.
 //! - [`history`]: finished turns appended durably, per conversation.
 //! - [`text`]: the clause splitter that turns a streamed reply into speakable chunks.
+//! - [`tools`]: what the agent can do: the `Tool` trait and the registry that
+//!   runs calls (never failing the turn), and the shop's built-in tools
+//!   (orders and tickets in SQLite, answers from a folder of Markdown files).
 //!
 //! Data flows one way: mic → frames → VAD segmenter → utterance → STT →
 //! chat stream → clause splitter → TTS stream → playback, each step reporting
@@ -45,6 +48,7 @@ pub mod provider;
 pub mod secrets;
 pub mod settings;
 pub mod text;
+pub mod tools;
 pub mod turn;
 pub mod voice;
 
