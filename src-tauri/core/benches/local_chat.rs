@@ -132,7 +132,7 @@ fn main() {
         tts.warm_up().await.unwrap();
         let chat: Arc<dyn ChatModel> = Arc::new(chat);
         chat.warm_up(&[ChatMessage::new(Role::System, persona.clone())]).await.unwrap();
-        let providers = Providers { stt, chat, tts, transfer: Arc::new(TransferStats::default()) };
+        let providers = Providers::new(stt, chat, tts, Arc::new(TransferStats::default()));
 
         let mut settings = Settings::default();
         settings.max_reply_tokens = 60;

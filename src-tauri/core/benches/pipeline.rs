@@ -96,7 +96,7 @@ fn main() {
     let client = Arc::new(OpenAi::new(&server.base_url(), ApiKey::new(TEST_API_KEY)).unwrap());
     let settings = Settings::default();
     let turn_settings = settings.turn_settings();
-    let providers = Providers { stt: client.clone(), chat: client.clone(), tts: client.clone(), transfer: client.transfer().clone() };
+    let providers = Providers::new(client.clone(), client.clone(), client.clone(), client.transfer().clone());
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
 
     println!("Sori pipeline benchmark: {turns} turns, Korean and English, against sori-testkit ({})", if full { "full" } else { "short form" });

@@ -129,6 +129,24 @@ pub enum Event {
         chunk: usize,
         text: String,
     },
+    /// The agent called a tool (`arguments` as the model wrote them).
+    ToolStarted {
+        turn: TurnId,
+        id: String,
+        name: String,
+        arguments: String,
+    },
+    /// A tool call ended: its result as the model reads it (shortened), or
+    /// why it failed, and how long it took.
+    ToolFinished {
+        turn: TurnId,
+        id: String,
+        name: String,
+        result: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+        ms: f64,
+    },
     /// A step failed for a passing reason and will be tried again.
     Retrying {
         turn: TurnId,

@@ -19,7 +19,7 @@ fn providers(chat: Arc<LocalChat>) -> Providers {
     // Speech-to-text is not used by typed turns; espeak-ng speaks.
     let tts = Arc::new(LocalTts::new(None).expect("espeak-ng is installed"));
     let stt = Arc::new(sori_core::provider::local::LocalStt::new(fixtures::model("whisper-base")));
-    Providers { stt, chat, tts, transfer: Arc::new(TransferStats::default()) }
+    Providers::new(stt, chat, tts, Arc::new(TransferStats::default()))
 }
 
 fn settings(max_tokens: u32) -> TurnSettings {

@@ -138,7 +138,7 @@ pub fn build_providers(plan: &ProviderPlan, keys: &Keys) -> Result<Built, Provid
         Endpoint::OpenAiCompatible { base_url } => client(Stage::Speech, base_url)?,
         Endpoint::Local { model } => Arc::new(LocalTts::new(model.clone()).map_err(|e| local(Stage::Speech, e))?),
     };
-    Ok(Built { providers: Providers { stt, chat, tts, transfer }, key_problem })
+    Ok(Built { providers: Providers::new(stt, chat, tts, transfer), key_problem })
 }
 
 #[cfg(test)]

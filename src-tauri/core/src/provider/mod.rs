@@ -265,11 +265,23 @@ pub struct Providers {
     pub chat: Arc<dyn ChatModel>,
     pub tts: Arc<dyn TextToSpeech>,
     pub transfer: Arc<TransferStats>,
+    /// The tools the agent may call (none by default).
+    pub tools: crate::tools::Tools,
 }
 
 impl Providers {
+    /// The three stages, with no tools.
+    pub fn new(stt: Arc<dyn SpeechToText>, chat: Arc<dyn ChatModel>, tts: Arc<dyn TextToSpeech>, transfer: Arc<TransferStats>) -> Self {
+        Providers { stt, chat, tts, transfer, tools: crate::tools::Tools::default() }
+    }
+
     /// One service for all three stages.
     pub fn all<T: SpeechToText + ChatModel + TextToSpeech + 'static>(service: Arc<T>, transfer: Arc<TransferStats>) -> Self {
-        Providers { stt: service.clone(), chat: service.clone(), tts: service, transfer }
+        Providers::new(service.clone(), service.clone(), service, transfer)
+    }
+
+    /// The same stages, offering `tools` to the agent.
+    pub fn with_tools(self, tools: crate::tools::Tools) -> Self {
+        Providers { tools, ..self }
     }
 }

@@ -2,4 +2,4 @@
 
 pub mod clauses;
 
-pub use clauses::{ClauseSplitter, SplitterConfig};
+pub use clauses::{Chunk, ClauseSplitter, SplitterConfig};

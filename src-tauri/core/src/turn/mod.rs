@@ -12,6 +12,7 @@
 //! waits. Cancelling stops the chat stream, pending speech and playback at
 //! once, and the outcome keeps only what the user heard.
 
+pub mod agent;
 pub mod heard;
 pub mod phrases;
 pub mod respond;
@@ -179,8 +180,9 @@ pub async fn run_turn(
 
     let reply = match &user_text {
         Some(user) => {
-            let messages = conversation.messages_for(user);
-            respond::respond(&messages, providers.chat.as_ref(), settings, &lines, &emit, &cancel, start, &mut metrics).await
+            let mut messages = conversation.messages_for(user);
+            let chat = providers.chat.as_ref();
+            agent::respond_with_tools(&mut messages, chat, &providers.tools, settings, &lines, &emit, &cancel, start, &mut metrics).await
         }
         // Nothing was understood: the fallback is said, no model is asked.
         None => respond::given(phrases::fallback(settings.language.as_deref(), conversation), settings, &lines, &emit, start, &mut metrics),

@@ -9,7 +9,7 @@ use super::speaker::Line;
 use super::{ms_since, Emitter, TurnSettings};
 use crate::event::{Event, Incomplete, Stage, TurnMetrics};
 use crate::provider::retry::with_retries;
-use crate::provider::{ChatEvent, ChatMessage, ChatModel, ChatRequest, FinishReason, ToolCall, ToolCallAssembler};
+use crate::provider::{ChatEvent, ChatMessage, ChatModel, ChatRequest, FinishReason, ToolCall, ToolCallAssembler, ToolSpec};
 use crate::text::ClauseSplitter;
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
@@ -44,17 +44,37 @@ struct Writer<'a> {
     lines: &'a mpsc::UnboundedSender<Line>,
     emit: &'a Emitter,
     start: Instant,
+    /// The turn's reply so far, this round's text included.
     text: String,
+    /// Characters of the turn's reply before this round (and the space
+    /// that parts the rounds), where this round's spans start.
+    offset: usize,
+    /// The space that parts this round from the last, written with its first text.
+    gap: &'static str,
 }
 
-impl Writer<'_> {
+impl<'a> Writer<'a> {
+    /// A writer for a round that follows `prior`, the reply's text so far.
+    fn after(prior: &str, settings: &TurnSettings, lines: &'a mpsc::UnboundedSender<Line>, emit: &'a Emitter, start: Instant) -> Self {
+        let gap = if prior.is_empty() || prior.ends_with(char::is_whitespace) { "" } else { " " };
+        let offset = prior.chars().count() + gap.chars().count();
+        Writer { splitter: ClauseSplitter::new(settings.splitter), lines, emit, start, text: prior.to_string(), offset, gap }
+    }
+
     fn write(&mut self, text: &str, metrics: &mut TurnMetrics) {
         metrics.llm_first_token_ms.get_or_insert_with(|| ms_since(self.start));
+        let gap = std::mem::take(&mut self.gap);
+        self.text.push_str(gap);
         self.text.push_str(text);
-        self.emit.send(Event::AssistantDelta { turn: self.emit.turn, text: text.to_string() });
+        self.emit.send(Event::AssistantDelta { turn: self.emit.turn, text: format!("{gap}{text}") });
         for chunk in self.splitter.push(text) {
-            self.line(Line::reply(chunk), metrics);
+            self.line(self.shifted(chunk), metrics);
         }
+    }
+
+    fn shifted(&self, chunk: crate::text::Chunk) -> Line {
+        let (start, end) = (chunk.start + self.offset, chunk.end + self.offset);
+        Line::reply(crate::text::Chunk { start, end, ..chunk })
     }
 
     fn line(&self, line: Line, metrics: &mut TurnMetrics) {
@@ -65,15 +85,26 @@ impl Writer<'_> {
     /// The reply is whole: its last words are a line too.
     fn finish(&mut self, metrics: &mut TurnMetrics) {
         for rest in self.splitter.finish() {
-            self.line(Line::reply(rest), metrics);
+            self.line(self.shifted(rest), metrics);
         }
     }
 }
 
-/// Streams one reply to `messages`.
+/// What one round of the reply asks of the model, and where it goes.
+pub struct Round<'a> {
+    pub messages: &'a [ChatMessage],
+    /// The tools the model may call this round.
+    pub tools: &'a [ToolSpec],
+    /// The reply's text from earlier rounds of this turn (a preamble before a
+    /// tool call); this round's text follows it.
+    pub prior: &'a str,
+}
+
+/// Streams one round of the reply. The returned text is the whole reply
+/// so far (`prior` and this round's).
 #[allow(clippy::too_many_arguments)]
 pub async fn respond(
-    messages: &[ChatMessage],
+    round: Round<'_>,
     chat: &dyn ChatModel,
     settings: &TurnSettings,
     lines: &mpsc::UnboundedSender<Line>,
@@ -82,20 +113,20 @@ pub async fn respond(
     start: Instant,
     metrics: &mut TurnMetrics,
 ) -> Reply {
-    let mut writer = Writer { splitter: ClauseSplitter::new(settings.splitter), lines, emit, start, text: String::new() };
-    let mut request = ChatRequest::new(&settings.chat_model, messages);
-    (request.temperature, request.max_tokens) = (settings.temperature, settings.max_tokens);
+    let mut writer = Writer::after(round.prior, settings, lines, emit, start);
+    let mut request = ChatRequest::new(&settings.chat_model, round.messages);
+    (request.temperature, request.max_tokens, request.tools) = (settings.temperature, settings.max_tokens, round.tools);
     let started = with_retries(settings.retry, cancel, |a, w, e| emit.retrying(Stage::Chat, a, w, e), || chat.stream_chat(request));
     let mut stream = tokio::select! {
         s = started => match s {
             Ok(stream) => stream,
-            Err(_) if cancel.is_cancelled() => return Reply { ended: Ended::Cancelled, ..Reply::default() },
+            Err(_) if cancel.is_cancelled() => return Reply { text: writer.text, ended: Ended::Cancelled, ..Reply::default() },
             Err(e) => {
                 emit.error(Stage::Chat, &e);
-                return Reply { ended: Ended::Failed, ..Reply::default() };
+                return Reply { text: writer.text, ended: Ended::Failed, ..Reply::default() };
             }
         },
-        _ = cancel.cancelled() => return Reply { ended: Ended::Cancelled, ..Reply::default() },
+        _ = cancel.cancelled() => return Reply { text: writer.text, ended: Ended::Cancelled, ..Reply::default() },
     };
     let mut calls = ToolCallAssembler::default();
     // A backstop for servers that ignore the length limit: streamed text
@@ -144,7 +175,7 @@ pub fn given(
     start: Instant,
     metrics: &mut TurnMetrics,
 ) -> Reply {
-    let mut writer = Writer { splitter: ClauseSplitter::new(settings.splitter), lines, emit, start, text: String::new() };
+    let mut writer = Writer::after("", settings, lines, emit, start);
     writer.write(text, metrics);
     writer.finish(metrics);
     Reply { text: writer.text, tool_calls: Vec::new(), ended: Ended::Finished }

@@ -1,0 +1,69 @@
+//! The agent's tool loop: a reply round, and when the model asks for tools,
+//! the tools run (all at once), their results go back as tool messages and
+//! the reply goes on, for a few rounds at most. What the model says before
+//! a call (its preamble, "잠시만요, 확인해 볼게요.") is spoken at once, like
+//! any reply text; the last round offers no tools, so the model must answer.
+
+use super::respond::{self, Ended, Reply, Round};
+use super::speaker::Line;
+use super::{Emitter, TurnSettings};
+use crate::event::{Event, TurnMetrics};
+use crate::provider::{ChatMessage, ChatModel};
+use crate::tools::Tools;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+/// Rounds in one turn: up to three with tools, then one that must answer.
+pub const MAX_ROUNDS: usize = 4;
+
+/// The most of a tool's result the window is sent (the model gets it whole).
+const SHOWN_RESULT_CHARS: usize = 400;
+
+/// Streams the reply to `messages`, running the tools the model asks for.
+/// `messages` grows by the turn's tool calls and results.
+#[allow(clippy::too_many_arguments)]
+pub async fn respond_with_tools(
+    messages: &mut Vec<ChatMessage>,
+    chat: &dyn ChatModel,
+    tools: &Tools,
+    settings: &TurnSettings,
+    lines: &mpsc::UnboundedSender<Line>,
+    emit: &Emitter,
+    cancel: &CancellationToken,
+    start: Instant,
+    metrics: &mut TurnMetrics,
+) -> Reply {
+    let specs = tools.specs();
+    let mut text = String::new();
+    for round in 0..MAX_ROUNDS {
+        let offered = if round + 1 < MAX_ROUNDS { &specs[..] } else { &[] };
+        let reply = respond::respond(Round { messages, tools: offered, prior: &text }, chat, settings, lines, emit, cancel, start, metrics).await;
+        let said = reply.text.chars().skip(text.chars().count()).collect::<String>();
+        text = reply.text;
+        // Calls in the last round were not offered: the reply ends there.
+        if reply.tool_calls.is_empty() || reply.ended != Ended::Finished || round + 1 == MAX_ROUNDS {
+            return Reply { text, tool_calls: Vec::new(), ended: reply.ended };
+        }
+        messages.push(ChatMessage::assistant_calling(said.trim(), reply.tool_calls.clone()));
+        for call in &reply.tool_calls {
+            emit.send(Event::ToolStarted { turn: emit.turn, id: call.id.clone(), name: call.name.clone(), arguments: call.arguments.clone() });
+        }
+        let runs = tools.run_all(&reply.tool_calls, cancel).await;
+        for run in runs {
+            emit.send(Event::ToolFinished {
+                turn: emit.turn,
+                id: run.call.id.clone(),
+                name: run.call.name.clone(),
+                result: run.result.chars().take(SHOWN_RESULT_CHARS).collect(),
+                error: run.error.clone(),
+                ms: run.elapsed.as_secs_f64() * 1000.0,
+            });
+            messages.push(ChatMessage::tool_result(run.call.id, run.result));
+        }
+        if cancel.is_cancelled() {
+            return Reply { text, tool_calls: Vec::new(), ended: Ended::Cancelled };
+        }
+    }
+    Reply { text, tool_calls: Vec::new(), ended: Ended::Finished }
+}

@@ -1,0 +1,135 @@
+//! The agent's tool loop against the testkit, on the wire: the shop's tools
+//! go with the request as the Chat Completions spec shapes them; the
+//! model's streamed call is run against the sample shop in SQLite; the
+//! follow-up request carries the call and its result as the spec says; the
+//! reply spoken is the one made from the real order. A barge-in while a
+//! slow tool runs stops the tool and the turn.
+
+mod common;
+
+use async_trait::async_trait;
+use serde_json::{json, Value};
+use sori_core::audio::output::MemoryOutput;
+use sori_core::conversation::Conversation;
+use sori_core::event::Event;
+use sori_core::provider::ToolSpec;
+use sori_core::tools::builtin::{FileTicket, LookupOrder, SearchFaq};
+use sori_core::tools::faq::{self, Faq};
+use sori_core::tools::shop::Shop;
+use sori_core::tools::{Tool, ToolError, Tools};
+use sori_core::turn::{run_turn, Emitter, TurnInput};
+use sori_testkit::{Endpoint, ServerConfig, TestServer};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+fn shop_tools(name: &str) -> Tools {
+    let dir = std::env::temp_dir().join(format!("sori-agent-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let shop = Arc::new(Shop::open_sample(&dir.join("shop.sqlite")).unwrap());
+    faq::write_sample(&dir.join("faq")).unwrap();
+    let faq = Arc::new(Faq::load(&dir.join("faq")).unwrap());
+    let customer = Some("C-001".to_string());
+    Tools::new(vec![
+        Arc::new(LookupOrder { shop: shop.clone(), customer: customer.clone() }),
+        Arc::new(SearchFaq { faq }),
+        Arc::new(FileTicket { shop, customer }),
+    ])
+}
+
+#[tokio::test]
+async fn a_question_about_an_order_is_answered_from_the_shops_database() {
+    let server = TestServer::start(ServerConfig::default()).await.unwrap();
+    let providers = common::providers(&server).with_tools(shop_tools("order"));
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let output = Arc::new(MemoryOutput::default());
+    // The testkit calls a tool whose name the user says, then answers from its result.
+    let input = TurnInput::Text("Can you lookup order status for me?".into());
+    let outcome =
+        run_turn(input, &Conversation::default(), &providers, &common::settings(), output, Emitter::new(1, tx), CancellationToken::new()).await;
+
+    assert!(!outcome.incomplete, "{outcome:?}");
+    assert!(outcome.reply.contains("2026-12-08") && outcome.reply.contains("A-1001"), "the reply came from the database: {}", outcome.reply);
+    assert_eq!(outcome.heard, outcome.reply, "all of it was spoken");
+
+    let chats: Vec<Value> = server.requests().into_iter().filter(|r| r.endpoint == Endpoint::Chat).map(|r| r.body).collect();
+    assert_eq!(chats.len(), 2, "a round with the call, a round with the result");
+    let names: Vec<&str> = chats[0]["tools"].as_array().unwrap().iter().map(|t| t["function"]["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["lookup_order", "search_faq", "file_ticket"]);
+    assert_eq!(chats[0]["tools"][0]["type"], "function");
+    assert_eq!(chats[0]["tools"][1]["function"]["parameters"]["required"], json!(["question"]));
+    // The follow-up: the assistant's call, then the tool's result for that call.
+    let messages = chats[1]["messages"].as_array().unwrap();
+    let (call, result) = (&messages[messages.len() - 2], &messages[messages.len() - 1]);
+    assert_eq!(call["role"], "assistant");
+    let id = call["tool_calls"][0]["id"].as_str().unwrap();
+    assert_eq!(
+        (call["tool_calls"][0]["type"].as_str(), call["tool_calls"][0]["function"]["name"].as_str()),
+        (Some("function"), Some("lookup_order"))
+    );
+    assert_eq!((result["role"].as_str(), result["tool_call_id"].as_str()), (Some("tool"), Some(id)));
+    let data: Value = serde_json::from_str(result["content"].as_str().unwrap()).unwrap();
+    assert_eq!(data["recent_orders"][0]["number"], "A-1001");
+
+    let mut tools = Vec::new();
+    while let Ok(e) = rx.try_recv() {
+        match e {
+            Event::ToolStarted { name, .. } => tools.push(format!("started {name}")),
+            Event::ToolFinished { name, error, .. } => tools.push(format!("finished {name} {error:?}")),
+            _ => {}
+        }
+    }
+    assert_eq!(tools, ["started lookup_order", "finished lookup_order None"]);
+}
+
+/// A tool that takes a long time unless it is cancelled.
+struct Slow;
+
+#[async_trait]
+impl Tool for Slow {
+    fn spec(&self) -> ToolSpec {
+        ToolSpec {
+            name: "check_warehouse".into(),
+            description: "Asks the warehouse (slow).".into(),
+            parameters: json!({ "type": "object", "properties": {} }),
+        }
+    }
+
+    async fn call(&self, _args: Value, cancel: CancellationToken) -> Result<String, ToolError> {
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(30)) => Ok("{}".into()),
+            _ = cancel.cancelled() => Err(ToolError::new("stopped")),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_barge_in_while_a_tool_runs_cancels_it_and_the_turn() {
+    let server = TestServer::start(ServerConfig::default()).await.unwrap();
+    let providers = common::providers(&server).with_tools(Tools::new(vec![Arc::new(Slow)]));
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let cancel = CancellationToken::new();
+    let barge_in = cancel.clone();
+    let turn = tokio::spawn(async move {
+        let input = TurnInput::Text("Please check warehouse stock.".into());
+        let output = Arc::new(MemoryOutput::default());
+        run_turn(input, &Conversation::default(), &providers, &common::settings(), output, Emitter::new(1, tx), cancel).await
+    });
+    let mut finished = None;
+    let started = tokio::time::Instant::now();
+    while let Some(e) = rx.recv().await {
+        match e {
+            Event::ToolStarted { .. } => barge_in.cancel(),
+            Event::ToolFinished { error, ms, .. } => finished = Some((error, ms)),
+            _ => {}
+        }
+    }
+    let outcome = turn.await.unwrap();
+    assert!(outcome.interrupted, "{outcome:?}");
+    let (error, ms) = finished.expect("the tool reported its end");
+    assert_eq!(error.as_deref(), Some("Cancelled: the customer spoke."));
+    assert!(ms < 5_000.0 && started.elapsed() < Duration::from_secs(10), "the tool was stopped, not waited for: {ms} ms");
+    let chats = server.requests().into_iter().filter(|r| r.endpoint == Endpoint::Chat).count();
+    assert_eq!(chats, 1, "no round after the barge-in");
+}
