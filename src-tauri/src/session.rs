@@ -66,7 +66,8 @@ impl Session {
             }
         };
         let history = history.filter(|_| settings.history_enabled);
-        let conversation = Conversation::with_persona(&settings.persona);
+        // The persona, and what is known of the chosen customer.
+        let conversation = Conversation::with_persona(&sori_core::app::agent::instructions(settings));
         let (engine, mut engine_events) = engine::spawn(conversation, providers, settings.turn_settings(), output, history);
         let sink: Sink = Arc::new(Mutex::new(Some(channel)));
         let session = Arc::new(Session { engine, device_output, voice: Mutex::default(), events, sink: sink.clone() });
@@ -89,8 +90,8 @@ impl Session {
     }
 
     /// Shows a warning in the window, if there is one.
-    pub fn notify(&self, warning: Option<Event>) {
-        if let Some(w) = warning {
+    pub fn notify(&self, warnings: impl IntoIterator<Item = Event>) {
+        for w in warnings {
             let _ = self.events.send(w);
         }
     }
@@ -135,7 +136,7 @@ impl Session {
     pub fn apply(&self, settings: &Settings, providers: Providers) {
         self.engine.set_providers(providers);
         self.engine.set_settings(settings.turn_settings());
-        self.engine.set_persona(&settings.persona);
+        self.engine.set_persona(&sori_core::app::agent::instructions(settings));
         if let Some(o) = &self.device_output {
             o.choose(settings.output_device.clone());
         }

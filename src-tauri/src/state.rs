@@ -4,7 +4,7 @@
 //! `tauri::State<AppState>`.
 
 use crate::session::Session;
-use sori_core::app::{build_providers, Built, ProviderPlan, ProviderSetupError};
+use sori_core::app::{providers_for, Built, ProviderSetupError};
 use sori_core::event::{Event, WarningCode};
 use sori_core::history::History;
 use sori_core::provider::Providers;
@@ -87,12 +87,14 @@ impl App {
         self.session.lock().unwrap().clone()
     }
 
-    /// The providers the settings and keys ask for (blocking: the keychain),
-    /// and the warning to show when the key could not be read.
-    pub fn providers(&self, settings: &Settings) -> Result<(Providers, Option<Event>), ProviderSetupError> {
-        let Built { providers, key_problem } = build_providers(&ProviderPlan::from_settings(settings), self.keys())?;
-        let warning = key_problem.map(|e| Event::warning(WarningCode::KeychainUnreadable, format!("{e} Sori goes on without the API key.")));
-        Ok((providers, warning))
+    /// The providers and tools the settings and keys ask for (blocking: the
+    /// keychain), and the warnings to show: a key that could not be read,
+    /// tools that are off.
+    pub fn providers(&self, settings: &Settings) -> Result<(Providers, Vec<Event>), ProviderSetupError> {
+        let Built { providers, key_problem, tool_problem } = providers_for(settings, self.keys())?;
+        let key = key_problem.map(|e| Event::warning(WarningCode::KeychainUnreadable, format!("{e} Sori goes on without the API key.")));
+        let tools = tool_problem.map(|message| Event::warning(WarningCode::Tools, message));
+        Ok((providers, key.into_iter().chain(tools).collect()))
     }
 
     /// Brings the running session up to date after settings or the key

@@ -28,6 +28,10 @@ const FIELDS = [
   ['languageSection', 'language', 'select', [['auto', 'langAuto'], ['ko', '한국어'], ['en', 'English']]],
   ['languageSection', 'ui_language', 'select', [['system', 'uiSystem'], ['ko', '한국어'], ['en', 'English']]],
   ['languageSection', 'persona', 'textarea'],
+  ['agentSection', 'agent_tools', 'checkbox'],
+  ['agentSection', 'customer', 'optionalText'],
+  ['agentSection', 'shop_database', 'optionalText'],
+  ['agentSection', 'faq_folder', 'optionalText'],
   ['inputSection', 'input_mode', 'select', [['push_to_talk', 'modePtt'], ['hands_free', 'modeHandsFree']]],
   ['inputSection', 'voice_barge_in', 'checkbox'],
   ['inputSection', 'hotkey', 'text'],
@@ -42,7 +46,8 @@ const LABELS = {
   ui_language: 'uiLanguage', persona: 'persona', input_mode: 'inputMode', voice_barge_in: 'bargeIn', hotkey: 'hotkey',
   vad_aggressiveness: 'vad', end_silence_ms: 'endSilence', input_device: 'inputDevice', output_device: 'outputDevice',
   history_enabled: 'historyEnabled', max_reply_tokens: 'maxReplyTokens', stt_provider: 'sttProvider', tts_provider: 'ttsProvider',
-  local_stt_model: 'localSttModel', local_voice: 'localVoice', chat_provider: 'chatProvider', local_chat_model: 'localChatModel', stt_base_url: 'sttBaseUrl', chat_base_url: 'chatBaseUrl', tts_base_url: 'ttsBaseUrl',
+  local_stt_model: 'localSttModel', local_voice: 'localVoice', chat_provider: 'chatProvider', local_chat_model: 'localChatModel',
+  agent_tools: 'agentTools', customer: 'customerId', shop_database: 'shopDatabase', faq_folder: 'faqFolder', stt_base_url: 'sttBaseUrl', chat_base_url: 'chatBaseUrl', tts_base_url: 'ttsBaseUrl',
 };
 const label = (key) => (key in { '한국어': 1, English: 1 } ? key : t(key));
 let devices = { inputs: [], outputs: [] };
@@ -201,7 +206,7 @@ function read() {
     if (kind === 'checkbox') out[field] = el.checked;
     else if (kind === 'range' || kind === 'number' || kind === 'tokens') out[field] = Number(el.value);
     else if (kind === 'device') out[field] = el.value || null;
-    else if (kind === 'optionalUrl') out[field] = el.value.trim() || null;
+    else if (kind === 'optionalUrl' || kind === 'optionalText') out[field] = el.value.trim() || null;
     else out[field] = el.value;
   }
   return out;

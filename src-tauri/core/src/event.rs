@@ -87,6 +87,8 @@ pub enum WarningCode {
     /// A stage that runs on this computer cannot start: its model is not
     /// installed or does not load (the message says which and what to do).
     LocalModel,
+    /// Some of the agent's tools are off (the message says why).
+    Tools,
 }
 
 /// What a sound the engine plays that is not a reply is.

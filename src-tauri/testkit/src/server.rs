@@ -166,6 +166,12 @@ impl TestServer {
 
     /// Makes chat replies run past `max_tokens`, as some servers do; `false`
     /// restores the limit (the reply is cut there, `finish_reason: "length"`).
+    /// Refuses chat requests that offer tools (400), as Ollama does for a
+    /// model that cannot call them.
+    pub fn set_rejects_tools(&self, on: bool) {
+        *self.shared.rejects_tools.lock().unwrap() = on;
+    }
+
     /// Answers Ollama's own model list too (`GET /api/tags`), as Ollama does.
     pub fn set_ollama_tags(&self, on: bool) {
         *self.shared.ollama_tags.lock().unwrap() = on;

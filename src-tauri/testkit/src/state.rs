@@ -38,6 +38,9 @@ pub struct Shared {
     pub ignores_max_tokens: Mutex<bool>,
     /// Also answers Ollama's own model list (`GET /api/tags`), like Ollama.
     pub ollama_tags: Mutex<bool>,
+    /// Refuses chat requests that offer tools, as Ollama does for a model
+    /// that cannot call them.
+    pub rejects_tools: Mutex<bool>,
 }
 
 /// A request under way: when it started (latency is counted from here) and the
@@ -60,6 +63,7 @@ impl Shared {
             speech_only_format: Mutex::default(),
             ignores_max_tokens: Mutex::default(),
             ollama_tags: Mutex::default(),
+            rejects_tools: Mutex::default(),
         }
     }
 

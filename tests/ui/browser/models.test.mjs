@@ -206,3 +206,19 @@ test('a neural voice previews in its own language when the window speaks another
   await page.waitForFunction(() => (window.__SORI_PREVIEWS__ ?? []).length === 2);
   assert.equal((await page.evaluate(() => window.__SORI_PREVIEWS__))[1].text, '안녕하세요, 소리입니다. 무엇을 도와드릴까요?');
 });
+
+test("settings: the agent's tools, the customer it serves, and where the shop and help pages are", async () => {
+  const { page, errors } = await browser.page();
+  await page.click('#tab-settings');
+  await page.locator('#set-customer').waitFor();
+  assert.equal(await page.isChecked('#set-agent_tools'), true);
+  assert.equal(await page.textContent('label[for="set-shop_database"]'), 'Shop database (SQLite file; empty: the sample shop)');
+  await page.fill('#set-customer', ' C-001 ');
+  await page.fill('#set-faq_folder', '/home/user/help');
+  await page.uncheck('#set-agent_tools');
+  await page.click('#settings-save');
+  await page.locator('#settings-result', { hasText: 'Settings saved.' }).waitFor();
+  const saved = (await page.evaluate(() => window.__SORI_SAVED__)).at(-1);
+  assert.deepEqual([saved.agent_tools, saved.customer, saved.shop_database, saved.faq_folder], [false, 'C-001', null, '/home/user/help']);
+  assert.deepEqual(errors, []);
+});

@@ -3,12 +3,13 @@
 //! and keys, per stage, in one place; key checks; the settings a headless
 //! front end reads. Front ends only parse their input and call in here.
 
+pub mod agent;
 pub mod keys;
 pub mod local_servers;
 pub mod providers;
 
 pub use keys::{check_key, KeyCheck};
-pub use providers::{build_providers, client_for, Built, Endpoint, ProviderPlan, ProviderSetupError};
+pub use providers::{build_providers, client_for, providers_for, Built, Endpoint, ProviderPlan, ProviderSetupError};
 
 use crate::settings::{Settings, SettingsFile};
 use std::path::Path;

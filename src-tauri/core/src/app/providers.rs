@@ -91,6 +91,16 @@ pub fn client_for(base_url: &str, keys: &Keys) -> Result<OpenAi, ProviderSetupEr
 pub struct Built {
     pub providers: Providers,
     pub key_problem: Option<SecretError>,
+    /// Why some of the agent's tools are off (a shop file that cannot be read).
+    pub tool_problem: Option<String>,
+}
+
+/// The providers the settings ask for, with the agent's tools: what every
+/// front end runs a turn with.
+pub fn providers_for(settings: &Settings, keys: &Keys) -> Result<Built, ProviderSetupError> {
+    let built = build_providers(&ProviderPlan::from_settings(settings), keys)?;
+    let (tools, tool_problem) = super::agent::tools(settings);
+    Ok(Built { providers: built.providers.with_tools(tools), tool_problem, ..built })
 }
 
 /// The providers for `plan`, all counting into one [`TransferStats`]. Only a
@@ -138,7 +148,7 @@ pub fn build_providers(plan: &ProviderPlan, keys: &Keys) -> Result<Built, Provid
         Endpoint::OpenAiCompatible { base_url } => client(Stage::Speech, base_url)?,
         Endpoint::Local { model } => Arc::new(LocalTts::new(model.clone()).map_err(|e| local(Stage::Speech, e))?),
     };
-    Ok(Built { providers: Providers::new(stt, chat, tts, transfer), key_problem })
+    Ok(Built { providers: Providers::new(stt, chat, tts, transfer), key_problem, tool_problem: None })
 }
 
 #[cfg(test)]

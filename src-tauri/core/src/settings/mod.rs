@@ -61,6 +61,16 @@ pub struct Settings {
     pub local_stt_model: String,
     /// The voice local speech uses: `auto` follows the reply's language.
     pub local_voice: String,
+    /// The agent may look orders up, answer from the help pages and file
+    /// tickets (its tools).
+    pub agent_tools: bool,
+    /// The shop's SQLite file; empty: the sample shop in Sori's data folder.
+    pub shop_database: Option<String>,
+    /// The folder of Markdown help pages; empty: the sample pages.
+    pub faq_folder: Option<String>,
+    /// The customer the agent is speaking with (their id in the shop), whose
+    /// profile and latest orders go into its instructions.
+    pub customer: Option<String>,
     /// The installed chat model local chat uses: `auto` takes the best one
     /// installed for this computer's memory; else a model id (an imported
     /// GGUF file's too).
@@ -115,6 +125,10 @@ impl Default for Settings {
             local_stt_model: crate::models::DEFAULT_STT_MODEL.into(),
             local_voice: crate::provider::local::AUTO_VOICE.into(),
             local_chat_model: crate::models::chat::AUTO.into(),
+            agent_tools: true,
+            shop_database: None,
+            faq_folder: None,
+            customer: None,
             stt_model: "gpt-4o-mini-transcribe".into(),
             chat_model: "gpt-4o-mini".into(),
             tts_model: "gpt-4o-mini-tts".into(),

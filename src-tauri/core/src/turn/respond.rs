@@ -9,7 +9,7 @@ use super::speaker::Line;
 use super::{ms_since, Emitter, TurnSettings};
 use crate::event::{Event, Incomplete, Stage, TurnMetrics};
 use crate::provider::retry::with_retries;
-use crate::provider::{ChatEvent, ChatMessage, ChatModel, ChatRequest, FinishReason, ToolCall, ToolCallAssembler, ToolSpec};
+use crate::provider::{ChatEvent, ChatMessage, ChatModel, ChatRequest, ErrorKind, FinishReason, ToolCall, ToolCallAssembler, ToolSpec};
 use crate::text::ClauseSplitter;
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
@@ -116,7 +116,18 @@ pub async fn respond(
     let mut writer = Writer::after(round.prior, settings, lines, emit, start);
     let mut request = ChatRequest::new(&settings.chat_model, round.messages);
     (request.temperature, request.max_tokens, request.tools) = (settings.temperature, settings.max_tokens, round.tools);
-    let started = with_retries(settings.retry, cancel, |a, w, e| emit.retrying(Stage::Chat, a, w, e), || chat.stream_chat(request));
+    let started = async {
+        let first = with_retries(settings.retry, cancel, |a, w, e| emit.retrying(Stage::Chat, a, w, e), || chat.stream_chat(request)).await;
+        match first {
+            // A server whose model cannot call tools refuses the request
+            // (Ollama does): the reply goes on without them.
+            Err(e) if e.kind == ErrorKind::BadRequest && !round.tools.is_empty() => {
+                let plain = ChatRequest { tools: &[], ..request };
+                with_retries(settings.retry, cancel, |a, w, e| emit.retrying(Stage::Chat, a, w, e), || chat.stream_chat(plain)).await
+            }
+            other => other,
+        }
+    };
     let mut stream = tokio::select! {
         s = started => match s {
             Ok(stream) => stream,

@@ -27,6 +27,12 @@ pub async fn completions(State(shared): State<Arc<Shared>>, headers: HeaderMap, 
             Some("max_tokens"),
         ));
     }
+    let offers_tools = request["tools"].as_array().is_some_and(|t| !t.is_empty());
+    if offers_tools && *shared.rejects_tools.lock().unwrap() {
+        // Ollama's words for a model without tool calling.
+        let model = request["model"].as_str().unwrap_or_default();
+        return Err(ApiError::invalid_request(format!("registry.ollama.ai/library/{model}:latest does not support tools"), None));
+    }
     let limit = request["max_completion_tokens"].as_u64().or(request["max_tokens"].as_u64()).map(|n| n as usize);
     let limit = limit.filter(|_| !*shared.ignores_max_tokens.lock().unwrap());
     let reply = shared.script.lock().unwrap().reply(&request);

@@ -44,6 +44,12 @@ fn settings(args: &ProviderArgs) -> Settings {
     set(&mut s.local_stt_model, &args.local_stt_model);
     set(&mut s.local_voice, &args.local_voice);
     set(&mut s.local_chat_model, &args.local_chat_model);
+    if let Some(customer) = &args.customer {
+        s.customer = Some(customer.clone());
+    }
+    if args.no_tools {
+        s.agent_tools = false;
+    }
     if let Some(speed) = args.speed {
         s.speed = speed;
     }
@@ -74,9 +80,12 @@ fn providers(settings: &Settings, offline: bool) -> Result<Providers, String> {
             settings.server_for(Stage::Chat)
         ));
     }
-    let built = app::build_providers(&plan, &Keys::open()).map_err(|e| e.to_string())?;
+    let built = app::providers_for(settings, &Keys::open()).map_err(|e| e.to_string())?;
     if let Some(problem) = built.key_problem {
         eprintln!("warning: {problem} Going on without the key from the keychain.");
+    }
+    if let Some(problem) = built.tool_problem {
+        eprintln!("warning: {problem}");
     }
     Ok(built.providers)
 }
@@ -215,7 +224,7 @@ pub fn ask(audio: Option<std::path::PathBuf>, text: Option<String>, continued: b
         Ok(o) => o,
         Err(e) => return fail(&e),
     };
-    let mut conversation = Conversation::with_persona(&settings.persona);
+    let mut conversation = Conversation::with_persona(&app::agent::instructions(&settings));
     let mut kept = None;
     if continued {
         match crate::history::continue_latest(&settings, &mut conversation) {

@@ -151,6 +151,13 @@ pub struct ProviderArgs {
     /// The installed chat model local chat uses (`auto` picks one).
     #[arg(long, value_name = "ID")]
     pub local_chat_model: Option<String>,
+    /// The customer the agent is speaking with (their id in the shop, e.g.
+    /// C-001 in the sample shop): their profile and orders go to the agent.
+    #[arg(long, value_name = "ID")]
+    pub customer: Option<String>,
+    /// The agent calls no tools (no order lookups, help pages or tickets).
+    #[arg(long)]
+    pub no_tools: bool,
     /// The local voice (`auto`, `ko`, `en-us`, …).
     #[arg(long)]
     pub local_voice: Option<String>,
