@@ -391,6 +391,8 @@ impl Engine {
             incomplete: true,
             reason: Some(Incomplete::Internal),
             metrics: Default::default(),
+            tool_messages: Vec::new(),
+            answer_from: 0,
         };
         Emitter::with_phase(id, self.events.clone(), self.phase.clone()).ended(&outcome);
         outcome
@@ -403,7 +405,7 @@ impl Engine {
             }
         };
         let (Some(user), history) = (&outcome.user_text, &self.history) else { return tell(outcome) };
-        self.conversation.record(user, &outcome.heard);
+        self.conversation.record_turn(outcome.messages());
         let Some(history) = history else { return tell(outcome) };
         let record = TurnRecord {
             turn: 0,

@@ -52,6 +52,11 @@ async fn a_question_about_an_order_is_answered_from_the_shops_database() {
     assert!(!outcome.incomplete, "{outcome:?}");
     assert!(outcome.reply.contains("2026-12-08") && outcome.reply.contains("A-1001"), "the reply came from the database: {}", outcome.reply);
     assert_eq!(outcome.heard, outcome.reply, "all of it was spoken");
+    // The conversation keeps the call and its result for the next turn's model.
+    let kept = outcome.messages();
+    let roles: Vec<_> = kept.iter().map(|m| format!("{:?}{}", m.role, if m.tool_calls.is_empty() { "" } else { "+call" })).collect();
+    assert_eq!(roles, ["User", "Assistant+call", "Tool", "Assistant"]);
+    assert_eq!(kept[3].content, outcome.reply.trim(), "the answer, once");
 
     let chats: Vec<Value> = server.requests().into_iter().filter(|r| r.endpoint == Endpoint::Chat).map(|r| r.body).collect();
     assert_eq!(chats.len(), 2, "a round with the call, a round with the result");

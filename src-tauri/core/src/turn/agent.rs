@@ -35,6 +35,7 @@ pub async fn respond_with_tools(
     metrics: &mut TurnMetrics,
 ) -> Reply {
     let specs = tools.specs();
+    let asked = messages.len();
     let mut text = String::new();
     for round in 0..MAX_ROUNDS {
         let offered = if round + 1 < MAX_ROUNDS { &specs[..] } else { &[] };
@@ -43,7 +44,13 @@ pub async fn respond_with_tools(
         text = reply.text;
         // Calls in the last round were not offered: the reply ends there.
         if reply.tool_calls.is_empty() || reply.ended != Ended::Finished || round + 1 == MAX_ROUNDS {
-            return Reply { text, tool_calls: Vec::new(), ended: reply.ended };
+            return Reply {
+                answer_from: answer_from(&text, &said),
+                text,
+                tool_calls: Vec::new(),
+                ended: reply.ended,
+                exchanged: messages[asked..].to_vec(),
+            };
         }
         messages.push(ChatMessage::assistant_calling(said.trim(), reply.tool_calls.clone()));
         for call in &reply.tool_calls {
@@ -62,8 +69,15 @@ pub async fn respond_with_tools(
             messages.push(ChatMessage::tool_result(run.call.id, run.result));
         }
         if cancel.is_cancelled() {
-            return Reply { text, tool_calls: Vec::new(), ended: Ended::Cancelled };
+            let answer_from = text.chars().count();
+            return Reply { text, tool_calls: Vec::new(), ended: Ended::Cancelled, exchanged: messages[asked..].to_vec(), answer_from };
         }
     }
-    Reply { text, tool_calls: Vec::new(), ended: Ended::Finished }
+    let answer_from = text.chars().count();
+    Reply { text, tool_calls: Vec::new(), ended: Ended::Finished, exchanged: messages[asked..].to_vec(), answer_from }
+}
+
+/// Where the last round's words start in `text` (after earlier preambles).
+fn answer_from(text: &str, last_round: &str) -> usize {
+    text.chars().count() - last_round.chars().count()
 }

@@ -80,6 +80,26 @@ pub struct TurnOutcome {
     /// Why an incomplete turn is incomplete.
     pub reason: Option<Incomplete>,
     pub metrics: TurnMetrics,
+    /// The turn's tool calls and their results, in order (none without tools).
+    pub tool_messages: Vec<crate::provider::ChatMessage>,
+    /// Characters of `heard` said before the tools' results came (preambles).
+    pub answer_from: usize,
+}
+
+impl TurnOutcome {
+    /// The turn as the conversation keeps it for the model: the user's
+    /// words, the tool calls and results, and the answer as far as it was heard.
+    pub fn messages(&self) -> Vec<crate::provider::ChatMessage> {
+        use crate::provider::{ChatMessage, Role};
+        let Some(user) = &self.user_text else { return Vec::new() };
+        let mut messages = vec![ChatMessage::new(Role::User, user.clone())];
+        messages.extend(self.tool_messages.iter().cloned());
+        let answer: String = self.heard.chars().skip(self.answer_from).collect();
+        if self.tool_messages.is_empty() || !answer.trim().is_empty() {
+            messages.push(ChatMessage::new(Role::Assistant, answer.trim()));
+        }
+        messages
+    }
 }
 
 /// Sends a turn's events and moves the phase; a closed receiver is not an
@@ -245,7 +265,19 @@ fn finish(
     metrics.total_ms = ms_since(start);
     let (up, down) = providers.transfer.totals();
     (metrics.bytes_up, metrics.bytes_down) = (up - transfer_before.0, down - transfer_before.1);
-    let outcome = TurnOutcome { user_text, heard, heard_chars, reply: reply.text, interrupted, incomplete: reason.is_some(), reason, metrics };
+    let answer_from = reply.answer_from.min(heard.chars().count());
+    let outcome = TurnOutcome {
+        user_text,
+        heard,
+        heard_chars,
+        reply: reply.text,
+        interrupted,
+        incomplete: reason.is_some(),
+        reason,
+        metrics,
+        tool_messages: reply.exchanged,
+        answer_from,
+    };
     emit.ended(&outcome);
     outcome
 }

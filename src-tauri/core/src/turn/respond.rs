@@ -36,6 +36,10 @@ pub struct Reply {
     /// Tools the model asked for, whole.
     pub tool_calls: Vec<ToolCall>,
     pub ended: Ended,
+    /// The tool calls and results of the turn's earlier rounds, in order.
+    pub exchanged: Vec<ChatMessage>,
+    /// Characters of `text` said before those rounds ended (their preambles).
+    pub answer_from: usize,
 }
 
 /// Feeds reply text to the window and the splitter, and lines to the speaker.
@@ -174,7 +178,7 @@ pub async fn respond(
     if ended == Ended::Finished {
         writer.finish(metrics);
     }
-    Reply { text: writer.text, tool_calls: calls.finish(), ended }
+    Reply { text: writer.text, tool_calls: calls.finish(), ended, ..Reply::default() }
 }
 
 /// A reply that is given, not asked of a model (the fallback).
@@ -189,5 +193,5 @@ pub fn given(
     let mut writer = Writer::after("", settings, lines, emit, start);
     writer.write(text, metrics);
     writer.finish(metrics);
-    Reply { text: writer.text, tool_calls: Vec::new(), ended: Ended::Finished }
+    Reply { text: writer.text, ended: Ended::Finished, ..Reply::default() }
 }

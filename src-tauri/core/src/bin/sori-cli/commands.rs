@@ -285,6 +285,8 @@ pub fn say(text: String, out: OutputArgs, provider: ProviderArgs) -> i32 {
             incomplete: spoken.error.is_some(),
             reason: None,
             metrics,
+            tool_messages: Vec::new(),
+            answer_from: 0,
         };
         drop((emit, tx));
         report(&outcome, shower, &out, &memory).await
