@@ -13,9 +13,7 @@ use sori_core::audio::output::MemoryOutput;
 use sori_core::conversation::Conversation;
 use sori_core::event::Event;
 use sori_core::provider::ToolSpec;
-use sori_core::tools::builtin::{FileTicket, LookupOrder, SearchFaq};
-use sori_core::tools::faq::{self, Faq};
-use sori_core::tools::shop::Shop;
+use sori_core::tools::builtin::sample_tools;
 use sori_core::tools::{Tool, ToolError, Tools};
 use sori_core::turn::{run_turn, Emitter, TurnInput};
 use sori_testkit::{Endpoint, ServerConfig, TestServer};
@@ -26,16 +24,7 @@ use tokio_util::sync::CancellationToken;
 fn shop_tools(name: &str) -> Tools {
     let dir = std::env::temp_dir().join(format!("sori-agent-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let shop = Arc::new(Shop::open_sample(&dir.join("shop.sqlite")).unwrap());
-    faq::write_sample(&dir.join("faq")).unwrap();
-    let faq = Arc::new(Faq::load(&dir.join("faq")).unwrap());
-    let customer = Some("C-001".to_string());
-    Tools::new(vec![
-        Arc::new(LookupOrder { shop: shop.clone(), customer: customer.clone() }),
-        Arc::new(SearchFaq { faq }),
-        Arc::new(FileTicket { shop, customer }),
-    ])
+    sample_tools(&dir, Some("C-001")).unwrap()
 }
 
 #[tokio::test]

@@ -127,25 +127,31 @@ impl Tool for FileTicket {
     }
 }
 
+/// All three tools over the sample shop and help pages, made in the folder
+/// `dir`, serving `customer`: for trying the agent, and for tests.
+pub fn sample_tools(dir: &std::path::Path, customer: Option<&str>) -> Result<super::Tools, String> {
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    let shop = Arc::new(Shop::open_sample(&dir.join("shop.sqlite")).map_err(|e| e.to_string())?);
+    super::faq::write_sample(&dir.join("faq")).map_err(|e| e.to_string())?;
+    let faq = Arc::new(Faq::load(&dir.join("faq")).map_err(|e| e.to_string())?);
+    let customer = customer.map(str::to_string);
+    Ok(super::Tools::new(vec![
+        Arc::new(LookupOrder { shop: shop.clone(), customer: customer.clone() }),
+        Arc::new(SearchFaq { faq }),
+        Arc::new(FileTicket { shop, customer }),
+    ]))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::super::{faq, Tools};
+    use super::super::Tools;
     use super::*;
     use crate::provider::ToolCall;
 
     fn tools(name: &str) -> Tools {
         let dir = std::env::temp_dir().join(format!("sori-builtin-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let shop = Arc::new(Shop::open_sample(&dir.join("shop.sqlite")).unwrap());
-        faq::write_sample(&dir.join("faq")).unwrap();
-        let faq = Arc::new(Faq::load(&dir.join("faq")).unwrap());
-        let customer = Some("C-001".to_string());
-        Tools::new(vec![
-            Arc::new(LookupOrder { shop: shop.clone(), customer: customer.clone() }),
-            Arc::new(SearchFaq { faq }),
-            Arc::new(FileTicket { shop, customer }),
-        ])
+        sample_tools(&dir, Some("C-001")).unwrap()
     }
 
     async fn run(tools: &Tools, name: &str, args: Value) -> (Value, Option<String>) {
