@@ -97,6 +97,7 @@ export function forWarning(w) {
   }
   if (w.code === 'no_speech') return show({ id: 'no-speech', kind: 'info', text });
   if (w.code === 'local_model') return show({ id: 'local-model', text: `${t('localModel')} (${w.message})`, action: { label: 'openSettings', run: 'settings' } });
+  if (w.code === 'tools') return show({ id: 'tools', text: `${t('toolsOff')} (${w.message})`, action: { label: 'openSettings', run: 'settings' } });
   const id = w.code.startsWith('speaker_') ? 'speaker' : w.code;
   return show({ id, kind: 'info', text });
 }

@@ -222,3 +222,17 @@ test("settings: the agent's tools, the customer it serves, and where the shop an
   assert.deepEqual([saved.agent_tools, saved.customer, saved.shop_database, saved.faq_folder], [false, 'C-001', null, '/home/user/help']);
   assert.deepEqual(errors, []);
 });
+
+test('tools that are off are said, with the reason and a way to Settings, in both languages', async () => {
+  for (const [lang, words] of [['en-US', 'Some of the agent’s tools are off.'], ['ko-KR', '상담 도구 일부를 쓸 수 없어요.']]) {
+    const { page } = await browser.page({ lang });
+    await page.waitForFunction(() => typeof window.__SORI_EMIT__ === 'function');
+    const reason = 'Some of the agent’s tools are off. The shop database /srv/shop.sqlite is not there: fix the path in Settings.';
+    await page.evaluate((message) => window.__SORI_EMIT__({ type: 'warning', code: 'tools', message }), reason);
+    const notice = page.locator('#notices [data-id="tools"]');
+    await notice.waitFor();
+    assert.ok((await notice.textContent()).includes(words) && (await notice.textContent()).includes('/srv/shop.sqlite'), lang);
+    await notice.locator('button').first().click();
+    await page.locator('#view-settings').waitFor();
+  }
+});
