@@ -124,8 +124,9 @@ pub async fn respond(
         let first = with_retries(settings.retry, cancel, |a, w, e| emit.retrying(Stage::Chat, a, w, e), || chat.stream_chat(request)).await;
         match first {
             // A server whose model cannot call tools refuses the request
-            // (Ollama does): the reply goes on without them.
-            Err(e) if e.kind == ErrorKind::BadRequest && !round.tools.is_empty() => {
+            // (Ollama: "... does not support tools"): the reply goes on
+            // without them. Other refusals (a wrong model) are not retried.
+            Err(e) if e.kind == ErrorKind::BadRequest && !round.tools.is_empty() && e.message.to_lowercase().contains("tool") => {
                 let plain = ChatRequest { tools: &[], ..request };
                 with_retries(settings.retry, cancel, |a, w, e| emit.retrying(Stage::Chat, a, w, e), || chat.stream_chat(plain)).await
             }

@@ -82,11 +82,7 @@ impl LocalChat {
         self.model
             .get_or_try_init(|| async move {
                 let key = file.clone();
-                LLAMA
-                    .get(&key, "the chat model", move |available| {
-                        LocalLlm::load(&file, Options { threads: default_threads(available), window: WINDOW })
-                    })
-                    .await
+                LLAMA.get(&key, "the chat model", move |threads| LocalLlm::load(&file, Options { threads, window: WINDOW })).await
             })
             .await
             .cloned()
@@ -96,13 +92,6 @@ impl LocalChat {
     pub fn last_stats(&self) -> Option<Stats> {
         self.model.get().and_then(|m| m.last_stats())
     }
-}
-
-/// Threads for generation: one per core, up to four. Measured on a 2-core
-/// machine, 2 threads sampled 1.6x as fast as 1 (`cargo bench --bench
-/// local_chat`); past four, memory bandwidth, not cores, limits sampling.
-fn default_threads(available: usize) -> usize {
-    available.clamp(1, 4)
 }
 
 /// The conversation as the model takes it. Tool calls and their results are
