@@ -205,13 +205,23 @@ struct Engine {
 /// Loads what the stages need before the first turn (a local model takes a
 /// second or two); a model that cannot load is a warning now, not a surprise
 /// at the first question.
-fn warm_up(providers: &Providers, persona: &str, events: &mpsc::UnboundedSender<Event>) {
+fn warm_up(providers: &Providers, settings: &TurnSettings, persona: &str, events: &mpsc::UnboundedSender<Event>) {
     let (stt, chat, tts, events) = (providers.stt.clone(), providers.chat.clone(), providers.tts.clone(), events.clone());
     let start = [ChatMessage::new(Role::System, persona)];
+    // The fillers a tool turn may need, in the languages it may be in.
+    let fillers = match settings.language.as_deref() {
+        _ if !settings.speak || providers.tools.is_empty() => Vec::new(),
+        Some(l) => vec![crate::turn::filler::text(l.starts_with("ko"))],
+        None => vec![crate::turn::filler::FILLER_KO, crate::turn::filler::FILLER_EN],
+    };
+    let (made, voice) = (providers.fillers.clone(), settings.voice.clone());
     tokio::spawn(async move {
         let (heard, answered, spoken) = tokio::join!(stt.warm_up(), chat.warm_up(&start), tts.warm_up());
         for e in [heard.err(), answered.err(), spoken.err()].into_iter().flatten() {
             let _ = events.send(Event::warning(crate::event::WarningCode::LocalModel, e.message));
+        }
+        for text in fillers {
+            made.prepare(tts.clone(), &voice, text).await;
         }
     });
 }
@@ -234,7 +244,7 @@ pub fn spawn(
             None
         }
     });
-    warm_up(&providers, &conversation.persona, &events);
+    warm_up(&providers, &settings, &conversation.persona, &events);
     let mut engine = Engine { conversation, settings, providers, output, phase, events, history, recordings: VecDeque::new(), running: None };
     tokio::spawn(async move {
         loop {
@@ -292,7 +302,7 @@ impl Engine {
             Command::NoSpeech if self.phase.get() == Phase::Listening => self.phase.set(Phase::Idle),
             Command::UserSpeaking | Command::NoSpeech => {}
             Command::Providers(p) => {
-                warm_up(&p, &self.conversation.persona, &self.events);
+                warm_up(&p, &self.settings, &self.conversation.persona, &self.events);
                 self.providers = *p;
             }
             Command::Persona(p) => self.conversation.set_persona(&p),

@@ -40,6 +40,11 @@ pub struct TurnMetrics {
     pub tts_first_byte_ms: Option<f64>,
     /// Time to first audio: the first samples of the reply handed to the output device.
     pub ttfa_ms: Option<f64>,
+    /// Time the turn's tools ran (all rounds, parallel calls counted once).
+    pub tool_ms: Option<f64>,
+    /// On a turn with tools: the first audio of the answer made from their
+    /// results (the preamble and filler come before it).
+    pub answer_audio_ms: Option<f64>,
     pub total_ms: f64,
     pub bytes_up: u64,
     pub bytes_down: u64,
@@ -298,7 +303,7 @@ mod tests {
                 r#"{"type":"warning","code":"settings_recovered","message":"m"}"#,
                 r#"{"type":"warning","code":"speaker_lost","message":"m","device":"Headset"}"#,
                 r#"{"type":"playing","sound":"replay","playing":true}"#,
-                r#"{"type":"turn_ended","turn":1,"heard":"네, 고객님,","heard_chars":7,"interrupted":true,"incomplete":false,"metrics":{"transcript_ms":250.0,"llm_first_token_ms":null,"first_chunk_ms":null,"tts_first_byte_ms":null,"ttfa_ms":900.5,"total_ms":2000.0,"bytes_up":10,"bytes_down":20}}"#,
+                r#"{"type":"turn_ended","turn":1,"heard":"네, 고객님,","heard_chars":7,"interrupted":true,"incomplete":false,"metrics":{"transcript_ms":250.0,"llm_first_token_ms":null,"first_chunk_ms":null,"tts_first_byte_ms":null,"ttfa_ms":900.5,"tool_ms":null,"answer_audio_ms":null,"total_ms":2000.0,"bytes_up":10,"bytes_down":20}}"#,
             ]
         );
     }

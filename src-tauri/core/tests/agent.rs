@@ -15,6 +15,7 @@ use sori_core::event::Event;
 use sori_core::provider::ToolSpec;
 use sori_core::tools::builtin::sample_tools;
 use sori_core::tools::{Tool, ToolError, Tools};
+use sori_core::turn::filler::{FILLER_EN, FILLER_KO};
 use sori_core::turn::{run_turn, Emitter, TurnInput};
 use sori_testkit::{Endpoint, ServerConfig, TestServer};
 use std::sync::Arc;
@@ -182,4 +183,119 @@ fn sori_cli_answers_about_the_chosen_customers_orders_from_the_sample_shop() {
     let last = server.requests().into_iter().rfind(|r| r.endpoint == Endpoint::Chat).unwrap().body;
     assert!(last.get("tools").is_none_or(|t| t.as_array().is_none_or(Vec::is_empty)), "{last}");
     let _ = std::fs::remove_dir_all(&home);
+}
+
+/// A tool that answers only when the test lets it (or after `wait`).
+struct Gated {
+    open: Arc<tokio::sync::Notify>,
+    wait: Duration,
+}
+
+#[async_trait]
+impl Tool for Gated {
+    fn spec(&self) -> ToolSpec {
+        ToolSpec {
+            name: "check_warehouse".into(),
+            description: "Asks the warehouse.".into(),
+            parameters: json!({ "type": "object", "properties": {} }),
+        }
+    }
+
+    async fn call(&self, _args: Value, cancel: CancellationToken) -> Result<String, ToolError> {
+        tokio::select! {
+            _ = self.open.notified() => Ok(r#"{"in_stock":3}"#.into()),
+            _ = tokio::time::sleep(self.wait) => Ok(r#"{"in_stock":3}"#.into()),
+            _ = cancel.cancelled() => Err(ToolError::new("stopped")),
+        }
+    }
+}
+
+/// Runs `text` with the gated tool; the tool answers once a filler is
+/// spoken (or after `wait`). Returns the outcome and the lines spoken, in order.
+async fn gated_turn(server: &TestServer, text: &str, wait: Duration) -> (sori_core::turn::TurnOutcome, Vec<String>) {
+    let open = Arc::new(tokio::sync::Notify::new());
+    let tools = Tools::new(vec![Arc::new(Gated { open: open.clone(), wait })]);
+    let providers = common::providers(server).with_tools(tools);
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let input = TurnInput::Text(text.into());
+    let turn = tokio::spawn(async move {
+        let output = Arc::new(MemoryOutput::default());
+        run_turn(input, &Conversation::default(), &providers, &common::settings(), output, Emitter::new(1, tx), CancellationToken::new()).await
+    });
+    let mut spoken = Vec::new();
+    while let Some(e) = rx.recv().await {
+        match e {
+            Event::AssistantSpeaking { text, .. } => {
+                if [FILLER_KO, FILLER_EN].contains(&text.as_str()) {
+                    open.notify_one();
+                }
+                spoken.push(text);
+            }
+            Event::ToolFinished { .. } => spoken.push("(tool finished)".into()),
+            _ => {}
+        }
+    }
+    (turn.await.unwrap(), spoken)
+}
+
+#[tokio::test]
+async fn a_silent_slow_tool_gets_the_filler_in_the_users_language_and_it_is_not_the_reply() {
+    let server = TestServer::start(ServerConfig::default()).await.unwrap();
+    server.add_tool_reply("재고", "", &[("check_warehouse", "{}")]);
+    for (text, filler) in [("Please check warehouse stock.", FILLER_EN), ("창고 재고 좀 확인해 주세요.", FILLER_KO)] {
+        // The tool waits for the filler: a turn without one would take 30 s and fail the order below.
+        let (outcome, spoken) = gated_turn(&server, text, Duration::from_secs(30)).await;
+        assert_eq!(spoken[0], filler, "{spoken:?}");
+        assert_eq!(spoken[1], "(tool finished)");
+        assert!(!outcome.heard.contains(filler) && !outcome.reply.contains(filler), "{outcome:?}");
+        assert!(outcome.messages().iter().all(|m| !m.content.contains(filler)), "the filler is not the model's history");
+        let m = outcome.metrics;
+        let (ttfa, answer, tools) = (m.ttfa_ms.unwrap(), m.answer_audio_ms.unwrap(), m.tool_ms.unwrap());
+        assert!(tools >= 500.0 && ttfa < answer, "filler first, at {ttfa} ms; the answer at {answer} ms; tools {tools} ms");
+    }
+}
+
+#[tokio::test]
+async fn a_preamble_or_a_quick_tool_needs_no_filler() {
+    let server = TestServer::start(ServerConfig::default()).await.unwrap();
+    server.add_tool_reply("warehouse", "Let me check the warehouse for you.", &[("check_warehouse", "{}")]);
+    // The tool takes longer than the filler's wait, but the preamble fills it.
+    let (outcome, spoken) = gated_turn(&server, "Please check warehouse stock.", Duration::from_millis(900)).await;
+    assert_eq!(spoken[0], "Let me check the warehouse for you.", "{spoken:?}");
+    assert!(!spoken.iter().any(|s| s == FILLER_EN), "{spoken:?}");
+    assert!(outcome.heard.starts_with("Let me check the warehouse for you.") && outcome.answer_from > 0, "{outcome:?}");
+    // No preamble, but the tool is done before the filler would start.
+    server.add_tool_reply("warehouse", "", &[("check_warehouse", "{}")]);
+    let (_, spoken) = gated_turn(&server, "Please check warehouse stock.", Duration::from_millis(50)).await;
+    assert_eq!(spoken[0], "(tool finished)", "{spoken:?}");
+    assert!(!spoken.iter().any(|s| s == FILLER_EN), "{spoken:?}");
+}
+
+#[tokio::test]
+async fn parallel_calls_an_unknown_tool_and_broken_arguments_each_get_a_result_the_model_reads() {
+    let server = TestServer::start(ServerConfig::default()).await.unwrap();
+    let calls = [("lookup_order", r#"{"order_number":"A-1002"}"#), ("no_such_tool", "{}"), ("search_faq", "{not json")];
+    server.add_tool_reply("several things", "잠시만요, 확인해 볼게요.", &calls);
+    let providers = common::providers(&server).with_tools(shop_tools("parallel"));
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let input = TurnInput::Text("several things at once, 부탁해요".into());
+    let output = Arc::new(MemoryOutput::default());
+    let outcome =
+        run_turn(input, &Conversation::default(), &providers, &common::settings(), output, Emitter::new(1, tx), CancellationToken::new()).await;
+    assert!(!outcome.incomplete && outcome.heard.starts_with("잠시만요, 확인해 볼게요."), "{outcome:?}");
+
+    let chats: Vec<Value> = server.requests().into_iter().filter(|r| r.endpoint == Endpoint::Chat).map(|r| r.body).collect();
+    assert_eq!(chats.len(), 2);
+    let messages = chats[1]["messages"].as_array().unwrap();
+    let call = &messages[messages.len() - 4];
+    assert_eq!(call["content"], "잠시만요, 확인해 볼게요.", "the preamble is the calling message's content");
+    let ids: Vec<&str> = call["tool_calls"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
+    let results: Vec<(&str, Value)> = messages[messages.len() - 3..]
+        .iter()
+        .map(|m| (m["tool_call_id"].as_str().unwrap(), serde_json::from_str(m["content"].as_str().unwrap()).unwrap()))
+        .collect();
+    assert_eq!(results.iter().map(|r| r.0).collect::<Vec<_>>(), ids, "one result per call, in order");
+    assert_eq!(results[0].1["order"]["number"], "A-1002");
+    assert!(results[1].1["error"].as_str().unwrap().contains("no_such_tool"), "{:?}", results[1]);
+    assert!(results[2].1["error"].as_str().unwrap().contains("JSON"), "{:?}", results[2]);
 }

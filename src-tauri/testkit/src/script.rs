@@ -68,14 +68,32 @@ pub fn default_transcript(language: Option<&str>) -> &'static str {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Reply {
     Text(String),
-    ToolCall { id: String, name: String, arguments: String },
+    /// Tool calls, after the words said first (the preamble, maybe empty).
+    Calls {
+        preamble: String,
+        calls: Vec<Call>,
+    },
 }
+
+/// One tool call as the model writes it (`arguments` need not be JSON).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Call {
+    pub id: String,
+    pub name: String,
+    pub arguments: String,
+}
+
+/// A scripted tool turn: the user's words that start it, the preamble, and
+/// the calls (name, raw arguments).
+type ToolRule = (String, String, Vec<(String, String)>);
 
 /// Registered transcripts and reply rules.
 #[derive(Debug, Default, Clone)]
 pub struct Script {
     transcripts: HashMap<String, String>,
     replies: Vec<(String, String)>,
+    tool_replies: Vec<ToolRule>,
+    structured: Vec<(String, Value)>,
 }
 
 impl Script {
@@ -94,12 +112,28 @@ impl Script {
         self.replies.push((needle.into(), reply.into()));
     }
 
+    /// When the last user message contains `needle` and tools are offered,
+    /// says `preamble` and calls `calls` (name, raw arguments) in parallel,
+    /// whatever their names; later rules win.
+    pub fn add_tool_reply(&mut self, needle: impl Into<String>, preamble: impl Into<String>, calls: &[(&str, &str)]) {
+        let calls = calls.iter().map(|(n, a)| (n.to_string(), a.to_string())).collect();
+        self.tool_replies.push((needle.into(), preamble.into(), calls));
+    }
+
+    /// Answers a structured-output request (`response_format` of type
+    /// `json_schema`) whose last user message contains `needle` with `value`.
+    pub fn add_structured_reply(&mut self, needle: impl Into<String>, value: Value) {
+        self.structured.push((needle.into(), value));
+    }
+
     /// The reply to a chat request body (messages, tools, tool_choice).
     pub fn reply(&self, request: &Value) -> Reply {
         let messages = request["messages"].as_array().map(Vec::as_slice).unwrap_or_default();
         let last = messages.last();
         if last.is_some_and(|m| m["role"] == "tool") {
-            let result = text_of(&last.unwrap()["content"]);
+            // Every result of the last round of calls, in order.
+            let round = messages.iter().rev().take_while(|m| m["role"] == "tool").collect::<Vec<_>>();
+            let result = round.iter().rev().map(|m| text_of(&m["content"])).collect::<Vec<_>>().join(" ");
             let korean = messages.iter().rev().find(|m| m["role"] == "user").is_some_and(|m| is_korean(&text_of(&m["content"])));
             return Reply::Text(if korean {
                 format!("조회 결과를 알려 드릴게요. {result}")
@@ -108,6 +142,14 @@ impl Script {
             });
         }
         let user = messages.iter().rev().find(|m| m["role"] == "user").map(|m| text_of(&m["content"])).unwrap_or_default();
+        if request["response_format"]["type"] == "json_schema" {
+            let scripted = self.structured.iter().rev().find(|(needle, _)| user.contains(needle.as_str())).map(|(_, v)| v.clone());
+            let value = scripted.unwrap_or_else(|| instance_of(&request["response_format"]["json_schema"]["schema"]));
+            return Reply::Text(value.to_string());
+        }
+        if let Some(calls) = self.scripted_calls(request, &user) {
+            return calls;
+        }
         if let Some(call) = self.tool_call(request, &user) {
             return call;
         }
@@ -142,8 +184,44 @@ impl Script {
             };
             args.insert(key.to_string(), value);
         }
-        let id = format!("call_{}", &sha256_hex(format!("{name}{user}").as_bytes())[..24]);
-        Some(Reply::ToolCall { id, name, arguments: Value::Object(args).to_string() })
+        let id = call_id(&name, user, 0);
+        Some(Reply::Calls { preamble: String::new(), calls: vec![Call { id, name, arguments: Value::Object(args).to_string() }] })
+    }
+
+    /// The scripted calls for what the user said, when tools are offered.
+    fn scripted_calls(&self, request: &Value, user: &str) -> Option<Reply> {
+        if request["tools"].as_array().is_none_or(|t| t.is_empty()) || request["tool_choice"] == "none" {
+            return None;
+        }
+        let (_, preamble, calls) = self.tool_replies.iter().rev().find(|(needle, _, _)| user.contains(needle.as_str()))?;
+        let calls = calls.iter().enumerate().map(|(i, (name, arguments))| Call {
+            id: call_id(name, user, i),
+            name: name.clone(),
+            arguments: arguments.clone(),
+        });
+        Some(Reply::Calls { preamble: preamble.clone(), calls: calls.collect() })
+    }
+}
+
+fn call_id(name: &str, user: &str, index: usize) -> String {
+    format!("call_{}", &sha256_hex(format!("{name}{user}{index}").as_bytes())[..24])
+}
+
+/// A value that satisfies a simple JSON Schema: each required property's
+/// first enum value, or an empty string, zero, false, empty list.
+fn instance_of(schema: &Value) -> Value {
+    if let Some(first) = schema["enum"].as_array().and_then(|e| e.first()) {
+        return first.clone();
+    }
+    match schema["type"].as_str() {
+        Some("object") => {
+            let props = schema["properties"].as_object().cloned().unwrap_or_default();
+            Value::Object(props.iter().map(|(k, v)| (k.clone(), instance_of(v))).collect())
+        }
+        Some("array") => json!([]),
+        Some("number") | Some("integer") => json!(0),
+        Some("boolean") => json!(false),
+        _ => json!(""),
     }
 }
 
@@ -202,13 +280,35 @@ mod tests {
         req["tools"] = json!([{"type": "function", "function": {"name": "order_status",
             "parameters": {"type": "object", "properties": {"query": {"type": "string"}}, "required": ["query"]}}}]);
         match script.reply(&req) {
-            Reply::ToolCall { name, arguments, .. } => {
-                assert_eq!(name, "order_status");
-                assert_eq!(serde_json::from_str::<Value>(&arguments).unwrap()["query"], "please check order status for me");
+            Reply::Calls { preamble, calls } => {
+                assert_eq!((preamble.as_str(), calls.len(), calls[0].name.as_str()), ("", 1, "order_status"));
+                assert_eq!(serde_json::from_str::<Value>(&calls[0].arguments).unwrap()["query"], "please check order status for me");
             }
             other => panic!("expected a tool call, got {other:?}"),
         }
+        script.add_tool_reply("two things", "잠시만요.", &[("order_status", "{}"), ("nope", "{not json")]);
+        req["messages"][1]["content"] = json!("two things please");
+        match script.reply(&req) {
+            Reply::Calls { preamble, calls } => {
+                assert_eq!(preamble, "잠시만요.");
+                let names: Vec<_> = calls.iter().map(|c| (c.name.as_str(), c.arguments.as_str())).collect();
+                assert_eq!(names, [("order_status", "{}"), ("nope", "{not json")]);
+                assert_ne!(calls[0].id, calls[1].id);
+            }
+            other => panic!("expected calls, got {other:?}"),
+        }
         req["tool_choice"] = json!("none");
         assert!(matches!(script.reply(&req), Reply::Text(_)));
+    }
+
+    #[test]
+    fn structured_requests_get_a_scripted_or_valid_json_value() {
+        let mut script = Script::default();
+        let schema = json!({"type": "object", "properties": {"kind": {"type": "string", "enum": ["order_status", "other"]}}, "required": ["kind"]});
+        let req = json!({"messages": [{"role": "user", "content": "I'm angry"}],
+            "response_format": {"type": "json_schema", "json_schema": {"name": "t", "schema": schema}}});
+        assert_eq!(script.reply(&req), Reply::Text(r#"{"kind":"order_status"}"#.into()));
+        script.add_structured_reply("angry", json!({"kind": "other"}));
+        assert_eq!(script.reply(&req), Reply::Text(r#"{"kind":"other"}"#.into()));
     }
 }

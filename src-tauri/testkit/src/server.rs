@@ -186,6 +186,17 @@ impl TestServer {
         self.shared.script.lock().unwrap().add_reply(needle, reply);
     }
 
+    /// When the user's last message contains `needle` and tools are offered:
+    /// streams `preamble`, then calls each (name, raw arguments) in parallel.
+    pub fn add_tool_reply(&self, needle: &str, preamble: &str, calls: &[(&str, &str)]) {
+        self.shared.script.lock().unwrap().add_tool_reply(needle, preamble, calls);
+    }
+
+    /// Answers a structured-output request about `needle` with `value`.
+    pub fn add_structured_reply(&self, needle: &str, value: serde_json::Value) {
+        self.shared.script.lock().unwrap().add_structured_reply(needle, value);
+    }
+
     /// Every request received so far, oldest first.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.shared.log.lock().unwrap().clone()

@@ -267,12 +267,14 @@ pub struct Providers {
     pub transfer: Arc<TransferStats>,
     /// The tools the agent may call (none by default).
     pub tools: crate::tools::Tools,
+    /// What is said while a tool runs, made ahead of time with `tts`.
+    pub fillers: crate::turn::filler::Fillers,
 }
 
 impl Providers {
     /// The three stages, with no tools.
     pub fn new(stt: Arc<dyn SpeechToText>, chat: Arc<dyn ChatModel>, tts: Arc<dyn TextToSpeech>, transfer: Arc<TransferStats>) -> Self {
-        Providers { stt, chat, tts, transfer, tools: crate::tools::Tools::default() }
+        Providers { stt, chat, tts, transfer, tools: crate::tools::Tools::default(), fillers: Default::default() }
     }
 
     /// One service for all three stages.

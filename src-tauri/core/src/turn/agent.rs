@@ -3,13 +3,15 @@
 //! the reply goes on, for a few rounds at most. What the model says before
 //! a call (its preamble, "잠시만요, 확인해 볼게요.") is spoken at once, like
 //! any reply text; the last round offers no tools, so the model must answer.
+//! When the model said nothing first and a tool runs past half a second,
+//! the [`filler`](super::filler) is said instead.
 
+use super::filler::{self, FILLER_AFTER};
 use super::respond::{self, Ended, Reply, Round};
 use super::speaker::Line;
-use super::{Emitter, TurnSettings};
+use super::{phrases, Emitter, TurnSettings};
 use crate::event::{Event, TurnMetrics};
-use crate::provider::{ChatMessage, ChatModel};
-use crate::tools::Tools;
+use crate::provider::{ChatMessage, Providers, Role};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -25,8 +27,7 @@ const SHOWN_RESULT_CHARS: usize = 400;
 #[allow(clippy::too_many_arguments)]
 pub async fn respond_with_tools(
     messages: &mut Vec<ChatMessage>,
-    chat: &dyn ChatModel,
-    tools: &Tools,
+    providers: &Providers,
     settings: &TurnSettings,
     lines: &mpsc::UnboundedSender<Line>,
     emit: &Emitter,
@@ -34,9 +35,13 @@ pub async fn respond_with_tools(
     start: Instant,
     metrics: &mut TurnMetrics,
 ) -> Reply {
+    let (chat, tools) = (providers.chat.as_ref(), &providers.tools);
     let specs = tools.specs();
     let asked = messages.len();
+    let question = messages.iter().rev().find(|m| m.role == Role::User).map(|m| m.content.clone());
+    let korean = phrases::korean(settings.language.as_deref(), question.as_deref());
     let mut text = String::new();
+    let mut filled = false;
     for round in 0..MAX_ROUNDS {
         let offered = if round + 1 < MAX_ROUNDS { &specs[..] } else { &[] };
         let reply = respond::respond(Round { messages, tools: offered, prior: &text }, chat, settings, lines, emit, cancel, start, metrics).await;
@@ -56,7 +61,20 @@ pub async fn respond_with_tools(
         for call in &reply.tool_calls {
             emit.send(Event::ToolStarted { turn: emit.turn, id: call.id.clone(), name: call.name.clone(), arguments: call.arguments.clone() });
         }
-        let runs = tools.run_all(&reply.tool_calls, cancel).await;
+        let began = Instant::now();
+        let run = tools.run_all(&reply.tool_calls, cancel);
+        tokio::pin!(run);
+        // Silence while a tool runs: the filler, once a turn, if the model said nothing first.
+        let silent = settings.speak && said.trim().is_empty() && !filled;
+        let runs = tokio::select! {
+            runs = &mut run => runs,
+            _ = tokio::time::sleep(FILLER_AFTER), if silent => {
+                filled = true;
+                let _ = lines.send(providers.fillers.line(&settings.voice, filler::text(korean)));
+                run.await
+            }
+        };
+        *metrics.tool_ms.get_or_insert(0.0) += began.elapsed().as_secs_f64() * 1000.0;
         for run in runs {
             emit.send(Event::ToolFinished {
                 turn: emit.turn,

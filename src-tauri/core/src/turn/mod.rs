@@ -13,6 +13,7 @@
 //! once, and the outcome keeps only what the user heard.
 
 pub mod agent;
+pub mod filler;
 pub mod heard;
 pub mod phrases;
 pub mod respond;
@@ -191,6 +192,12 @@ pub async fn run_turn(
     };
     if let Some(text) = &user_text {
         emit.send(Event::UserTranscript { turn: emit.turn, text: text.clone() });
+        if settings.speak && !providers.tools.is_empty() {
+            // Ready before a tool is called, in the language of the question.
+            let korean = phrases::korean(settings.language.as_deref(), Some(text));
+            let (fillers, tts, voice) = (providers.fillers.clone(), providers.tts.clone(), settings.voice.clone());
+            tokio::spawn(async move { fillers.prepare(tts, &voice, filler::text(korean)).await });
+        }
     }
 
     emit.phase(Phase::Thinking);
@@ -201,8 +208,7 @@ pub async fn run_turn(
     let reply = match &user_text {
         Some(user) => {
             let mut messages = conversation.messages_for(user);
-            let chat = providers.chat.as_ref();
-            agent::respond_with_tools(&mut messages, chat, &providers.tools, settings, &lines, &emit, &cancel, start, &mut metrics).await
+            agent::respond_with_tools(&mut messages, providers, settings, &lines, &emit, &cancel, start, &mut metrics).await
         }
         // Nothing was understood: the fallback is said, no model is asked.
         None => respond::given(phrases::fallback(settings.language.as_deref(), conversation), settings, &lines, &emit, start, &mut metrics),
@@ -240,6 +246,10 @@ fn finish(
         Some(spoken) => {
             metrics.tts_first_byte_ms = spoken.first_byte.map(|t| (t - start).as_secs_f64() * 1000.0);
             metrics.ttfa_ms = spoken.first_audio.map(|t| (t - start).as_secs_f64() * 1000.0);
+            if !reply.exchanged.is_empty() {
+                let answer = spoken.starts.iter().find(|(span, _)| span.is_some_and(|(from, _)| from >= reply.answer_from));
+                metrics.answer_audio_ms = answer.map(|(_, t)| (*t - start).as_secs_f64() * 1000.0);
+            }
             if let Some(e) = &spoken.error {
                 emit.error(Stage::Speech, e);
             }

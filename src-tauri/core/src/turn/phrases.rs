@@ -17,7 +17,7 @@ fn has_hangul(text: &str) -> bool {
 }
 
 /// Korean unless the language setting or the user's last words say otherwise.
-fn korean(language: Option<&str>, last_words: Option<&str>) -> bool {
+pub fn korean(language: Option<&str>, last_words: Option<&str>) -> bool {
     match language {
         Some(l) => l.starts_with("ko"),
         None => last_words.is_none_or(has_hangul),

@@ -38,15 +38,17 @@ pub struct Line {
     pub text: String,
     /// Where it sits in the reply text (characters); `None` for an aside.
     pub span: Option<(usize, usize)>,
+    /// Its audio, when it was made ahead of time (a filler).
+    pub clip: Option<Arc<Vec<Pcm>>>,
 }
 
 impl Line {
     pub fn reply(chunk: Chunk) -> Line {
-        Line { span: Some((chunk.start, chunk.end)), text: chunk.text }
+        Line { span: Some((chunk.start, chunk.end)), text: chunk.text, clip: None }
     }
 
     pub fn aside(text: impl Into<String>) -> Line {
-        Line { text: text.into(), span: None }
+        Line { text: text.into(), span: None, clip: None }
     }
 }
 
@@ -59,6 +61,8 @@ pub struct Spoken {
     pub error: Option<ProviderError>,
     /// Output samples played when speaking ended (read before any flush).
     pub played: u64,
+    /// When each line's first audio went to the output, with its place in the reply.
+    pub starts: Vec<(Option<(usize, usize)>, Instant)>,
 }
 
 pub struct Speaker {
@@ -109,6 +113,7 @@ impl Speaker {
                                 spoken.first_audio = Some(now);
                                 self.emit.phase(Phase::Speaking);
                             }
+                            spoken.starts.push((line.span, now));
                             self.emit.send(Event::AssistantSpeaking { turn: self.emit.turn, chunk: index, text: line.text.clone() });
                         }
                         self.output.queue(&pcm);
@@ -152,6 +157,17 @@ impl Speaker {
             };
             let (tx, rx) = mpsc::unbounded_channel();
             let text = line.text.clone();
+            if let Some(clip) = line.clip.clone() {
+                // Made ahead of time: nothing to synthesize.
+                for pcm in clip.iter() {
+                    let _ = tx.send(Ok(pcm.clone()));
+                }
+                drop(permit);
+                if playlist.send((line, rx)).is_err() {
+                    return;
+                }
+                continue;
+            }
             if playlist.send((line, rx)).is_err() {
                 return;
             }

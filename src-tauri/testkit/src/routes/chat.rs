@@ -70,37 +70,51 @@ fn usage(meta: &Meta, completion: usize) -> Value {
     json!({ "prompt_tokens": meta.prompt_tokens, "completion_tokens": completion, "total_tokens": meta.prompt_tokens + completion })
 }
 
-/// The text tokens of a reply, or the argument pieces of a tool call.
-fn pieces(reply: &Reply) -> Vec<String> {
+/// A reply's stream deltas: its text tokens; or its preamble's tokens, then
+/// each call opened (index, id, name) and its arguments in 8-character pieces.
+fn deltas(reply: &Reply) -> Vec<Value> {
     match reply {
-        Reply::Text(text) => tokenize(text),
-        Reply::ToolCall { arguments, .. } => arguments.chars().collect::<Vec<_>>().chunks(8).map(|c| c.iter().collect()).collect(),
+        Reply::Text(text) => tokenize(text).into_iter().map(|t| json!({ "content": t })).collect(),
+        Reply::Calls { preamble, calls } => {
+            let mut out: Vec<Value> = tokenize(preamble).into_iter().map(|t| json!({ "content": t })).collect();
+            for (i, call) in calls.iter().enumerate() {
+                let open = json!([{ "index": i, "id": call.id, "type": "function", "function": { "name": call.name, "arguments": "" } }]);
+                out.push(json!({ "tool_calls": open }));
+                let chars: Vec<char> = call.arguments.chars().collect();
+                for piece in chars.chunks(8) {
+                    out.push(json!({ "tool_calls": [{ "index": i, "function": { "arguments": piece.iter().collect::<String>() } }] }));
+                }
+            }
+            out
+        }
     }
 }
 
-/// A text reply's tokens, cut at `stop` (a token count and its finish reason)
-/// when it is longer.
-fn text_pieces(reply: &Reply, stop: Option<(usize, &'static str)>) -> (Vec<String>, &'static str) {
-    let mut pieces = pieces(reply);
+/// A reply's deltas, cut at `stop` (a token count and its finish reason)
+/// when it is text and longer.
+fn cut_deltas(reply: &Reply, stop: Option<(usize, &'static str)>) -> (Vec<Value>, &'static str) {
+    let mut deltas = deltas(reply);
     match stop {
-        Some((n, why)) if matches!(reply, Reply::Text(_)) && pieces.len() > n => {
-            pieces.truncate(n);
-            (pieces, why)
+        Some((n, why)) if matches!(reply, Reply::Text(_)) && deltas.len() > n => {
+            deltas.truncate(n);
+            (deltas, why)
         }
-        _ => (pieces, if matches!(reply, Reply::Text(_)) { "stop" } else { "tool_calls" }),
+        _ => (deltas, if matches!(reply, Reply::Text(_)) { "stop" } else { "tool_calls" }),
     }
 }
 
 async fn whole(ctx: &Ctx, meta: &Meta, reply: &Reply, stop: Option<(usize, &'static str)>) -> Response {
-    let (cut, finish) = text_pieces(reply, stop);
+    let (cut, finish) = cut_deltas(reply, stop);
     let n = cut.len();
-    let (message, finish) = match reply {
-        Reply::Text(_) => (json!({ "role": "assistant", "content": cut.concat(), "refusal": null, "annotations": [] }), finish),
-        Reply::ToolCall { id, name, arguments } => (
-            json!({ "role": "assistant", "content": null, "refusal": null, "annotations": [],
-                    "tool_calls": [{ "id": id, "type": "function", "function": { "name": name, "arguments": arguments } }] }),
-            "tool_calls",
-        ),
+    let text: String = cut.iter().filter_map(|d| d["content"].as_str()).collect();
+    let message = match reply {
+        Reply::Text(_) => json!({ "role": "assistant", "content": text, "refusal": null, "annotations": [] }),
+        Reply::Calls { calls, .. } => {
+            let calls: Vec<Value> =
+                calls.iter().map(|c| json!({ "id": c.id, "type": "function", "function": { "name": c.name, "arguments": c.arguments } })).collect();
+            let content = if text.is_empty() { Value::Null } else { json!(text) };
+            json!({ "role": "assistant", "content": content, "refusal": null, "annotations": [], "tool_calls": calls })
+        }
     };
     let body = json!({
         "id": meta.id, "object": "chat.completion", "created": meta.created, "model": meta.model,
@@ -126,25 +140,15 @@ fn chunk(meta: &Meta, delta: Value, finish: Option<&str>, with_usage: bool) -> B
 }
 
 fn streamed(ctx: &Ctx, meta: &Meta, reply: &Reply, with_usage: bool, stop: Option<(usize, &'static str)>) -> Response {
-    let (pieces, text_finish) = text_pieces(reply, stop);
+    let (pieces, finish) = cut_deltas(reply, stop);
     let first = ctx.latency.chat_token_at(0);
     let mut parts: Vec<Timed> = Vec::new();
-    let finish = match reply {
-        Reply::Text(_) => {
-            parts.push((first, chunk(meta, json!({ "role": "assistant", "content": "", "refusal": null }), None, with_usage)));
-            text_finish
-        }
-        Reply::ToolCall { id, name, .. } => {
-            let call = json!([{ "index": 0, "id": id, "type": "function", "function": { "name": name, "arguments": "" } }]);
-            parts.push((first, chunk(meta, json!({ "role": "assistant", "content": null, "tool_calls": call, "refusal": null }), None, with_usage)));
-            "tool_calls"
-        }
-    };
-    for (i, piece) in pieces.iter().enumerate() {
-        let delta = match reply {
-            Reply::Text(_) => json!({ "content": piece }),
-            Reply::ToolCall { .. } => json!({ "tool_calls": [{ "index": 0, "function": { "arguments": piece } }] }),
-        };
+    // The role comes first; a reply that opens with a call has no content.
+    let opens_with_call = pieces.first().is_some_and(|d| d.get("tool_calls").is_some());
+    let content = if opens_with_call { Value::Null } else { json!("") };
+    parts.push((first, chunk(meta, json!({ "role": "assistant", "content": content, "refusal": null }), None, with_usage)));
+    for (i, delta) in pieces.iter().enumerate() {
+        let delta = delta.clone();
         let at = ctx.latency.chat_token_at(i);
         parts.push((at, chunk(meta, delta, None, with_usage)));
         if i == 1 && ctx.has(&Fault::MalformedSse) {
