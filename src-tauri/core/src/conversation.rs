@@ -94,6 +94,16 @@ impl Conversation {
     pub fn clear(&mut self) {
         self.turns.clear();
     }
+
+    /// The call the last turn held for the user to confirm, if it did: the
+    /// history itself says so (its result is "awaiting confirmation"), so a
+    /// conversation restored from disk knows it too.
+    pub fn awaiting_confirmation(&self) -> Option<crate::provider::ToolCall> {
+        let last = self.turns.last()?;
+        let held = last.iter().rev().find(|m| m.role == Role::Tool && crate::tools::confirm::is_held_result(&m.content))?;
+        let id = held.tool_call_id.as_deref()?;
+        last.iter().flat_map(|m| &m.tool_calls).find(|c| c.id == id).cloned()
+    }
 }
 
 #[cfg(test)]

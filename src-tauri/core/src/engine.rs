@@ -403,6 +403,7 @@ impl Engine {
             metrics: Default::default(),
             tool_messages: Vec::new(),
             answer_from: 0,
+            request_type: None,
         };
         Emitter::with_phase(id, self.events.clone(), self.phase.clone()).ended(&outcome);
         outcome
@@ -426,6 +427,7 @@ impl Engine {
             incomplete: outcome.incomplete,
             reason: outcome.reason,
             metrics: outcome.metrics,
+            request_type: outcome.request_type,
         };
         history.append(record, move || tell(outcome));
     }

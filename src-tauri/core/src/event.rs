@@ -154,6 +154,26 @@ pub enum Event {
         error: Option<String>,
         ms: f64,
     },
+    /// A tool that changes something was held: it runs once the user says
+    /// yes (or clicks to confirm) on their next turn.
+    ConfirmationAsked {
+        turn: TurnId,
+        id: String,
+        name: String,
+        arguments: String,
+    },
+    /// The user's answer to a held call: yes (it ran), no, or neither (dropped).
+    ConfirmationSettled {
+        turn: TurnId,
+        id: String,
+        approved: Option<bool>,
+    },
+    /// What the user's words of this turn ask for, and who decided.
+    RequestClassified {
+        turn: TurnId,
+        request_type: crate::request_type::RequestType,
+        by: crate::request_type::ClassifiedBy,
+    },
     /// A step failed for a passing reason and will be tried again.
     Retrying {
         turn: TurnId,

@@ -23,6 +23,8 @@
 //! - [`settings`]: the versioned settings file, validated, atomic, self-healing.
 //! - [`history`]: finished turns appended durably, per conversation.
 //! - [`text`]: the clause splitter that turns a streamed reply into speakable chunks.
+//! - [`request_type`]: what each turn asks for (order status, inquiry,
+//!   complaint, other): by a model's structured output, the tools, or rules.
 //! - [`tools`]: what the agent can do: the `Tool` trait and the registry that
 //!   runs calls (never failing the turn), and the shop's built-in tools
 //!   (orders and tickets in SQLite, answers from a folder of Markdown files).
@@ -45,6 +47,7 @@ pub mod history;
 pub mod models;
 pub mod phase;
 pub mod provider;
+pub mod request_type;
 pub mod secrets;
 pub mod settings;
 pub mod text;

@@ -16,14 +16,18 @@ use sori_core::provider::ToolSpec;
 use sori_core::tools::builtin::sample_tools;
 use sori_core::tools::{Tool, ToolError, Tools};
 use sori_core::turn::filler::{FILLER_EN, FILLER_KO};
-use sori_core::turn::{run_turn, Emitter, TurnInput};
+use sori_core::turn::{run_turn, Emitter, TurnInput, TurnOutcome};
 use sori_testkit::{Endpoint, ServerConfig, TestServer};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
+fn shop_dir(name: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("sori-agent-{}-{name}", std::process::id()))
+}
+
 fn shop_tools(name: &str) -> Tools {
-    let dir = std::env::temp_dir().join(format!("sori-agent-{}-{name}", std::process::id()));
+    let dir = shop_dir(name);
     let _ = std::fs::remove_dir_all(&dir);
     sample_tools(&dir, Some("C-001")).unwrap()
 }
@@ -51,7 +55,7 @@ async fn a_question_about_an_order_is_answered_from_the_shops_database() {
     let chats: Vec<Value> = server.requests().into_iter().filter(|r| r.endpoint == Endpoint::Chat).map(|r| r.body).collect();
     assert_eq!(chats.len(), 2, "a round with the call, a round with the result");
     let names: Vec<&str> = chats[0]["tools"].as_array().unwrap().iter().map(|t| t["function"]["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["lookup_order", "search_faq", "file_ticket"]);
+    assert_eq!(names, ["lookup_order", "search_faq", "file_complaint", "request_callback"]);
     assert_eq!(chats[0]["tools"][0]["type"], "function");
     assert_eq!(chats[0]["tools"][1]["function"]["parameters"]["required"], json!(["question"]));
     // The follow-up: the assistant's call, then the tool's result for that call.
@@ -168,9 +172,13 @@ fn sori_cli_answers_about_the_chosen_customers_orders_from_the_sample_shop() {
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let report: Value = serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().last().unwrap()).unwrap();
     assert!(report["reply"].as_str().unwrap().contains("2026-12-08"), "{report}");
+    // Asked of the model beside the reply (the testkit's unscripted structured answer is the schema's first type).
+    assert_eq!(report["request_type"], "order_status", "{report}");
     // The sample shop was made in the data folder, and the customer's profile went to the agent.
     assert!(home.join("data/sori/shop.sqlite").is_file() && home.join("data/sori/faq/배송.md").is_file());
-    let chats: Vec<Value> = server.requests().into_iter().filter(|r| r.endpoint == Endpoint::Chat).map(|r| r.body).collect();
+    // The reply's requests, not the request-type question asked beside them.
+    let chats: Vec<Value> =
+        server.requests().into_iter().filter(|r| r.endpoint == Endpoint::Chat && r.body.get("response_format").is_none()).map(|r| r.body).collect();
     let system = chats[0]["messages"][0]["content"].as_str().unwrap();
     assert!(
         system.contains("김민지 (customer id C-001), Gold member") && system.contains("A-1001 (2026-11-28, shipped, expected 2026-12-08)"),
@@ -298,4 +306,82 @@ async fn parallel_calls_an_unknown_tool_and_broken_arguments_each_get_a_result_t
     assert_eq!(results[0].1["order"]["number"], "A-1002");
     assert!(results[1].1["error"].as_str().unwrap().contains("no_such_tool"), "{:?}", results[1]);
     assert!(results[2].1["error"].as_str().unwrap().contains("JSON"), "{:?}", results[2]);
+}
+
+/// One turn of a conversation, kept as the engine keeps it; returns the outcome and its events.
+async fn converse(conversation: &mut Conversation, providers: &sori_core::provider::Providers, input: TurnInput) -> (TurnOutcome, Vec<Event>) {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let output = Arc::new(MemoryOutput::default());
+    let outcome = run_turn(input, conversation, providers, &common::settings(), output, Emitter::new(1, tx), CancellationToken::new()).await;
+    conversation.record_turn(outcome.messages());
+    let mut events = Vec::new();
+    while let Ok(e) = rx.try_recv() {
+        events.push(e);
+    }
+    (outcome, events)
+}
+
+fn tickets(name: &str) -> Vec<sori_core::tools::shop::Ticket> {
+    sori_core::tools::shop::Shop::open(&shop_dir(name).join("shop.sqlite")).unwrap().tickets().unwrap()
+}
+
+#[tokio::test]
+async fn a_complaint_is_filed_only_after_the_customer_says_yes() {
+    let server = TestServer::start(ServerConfig::default()).await.unwrap();
+    let providers = common::providers(&server).with_tools(shop_tools("confirm"));
+    let mut conversation = Conversation::default();
+    let (_, events) = converse(&mut conversation, &providers, TurnInput::Text("I want to file complaint: my earphones arrived broken.".into())).await;
+    let asked: Vec<_> =
+        events.iter().filter_map(|e| if let Event::ConfirmationAsked { name, .. } = e { Some(name.as_str()) } else { None }).collect();
+    assert_eq!(asked, ["file_complaint"]);
+    assert!(tickets("confirm").is_empty(), "nothing is filed before the customer agrees");
+    let held = conversation.awaiting_confirmation().expect("the history knows a call waits");
+    let chats: Vec<Value> = server.requests().into_iter().filter(|r| r.endpoint == Endpoint::Chat).map(|r| r.body).collect();
+    let told = chats[1]["messages"].as_array().unwrap().last().unwrap()["content"].as_str().unwrap().to_string();
+    assert!(told.contains("awaiting_confirmation") && told.contains("ask the customer to confirm"), "{told}");
+
+    // "네" on the next turn: the held call runs before the model is asked, and the model gets its result.
+    let (outcome, events) = converse(&mut conversation, &providers, TurnInput::Text("네, 접수해 주세요.".into())).await;
+    let filed = tickets("confirm");
+    assert_eq!((filed.len(), filed[0].kind.as_str()), (1, "complaint"));
+    assert!(filed[0].summary.contains("earphones arrived broken"), "{filed:?}");
+    assert!(events.iter().any(|e| matches!(e, Event::ConfirmationSettled { id, approved: Some(true), .. } if *id == held.id)));
+    let last = server.requests().into_iter().rfind(|r| r.endpoint == Endpoint::Chat).unwrap().body;
+    let messages = last["messages"].as_array().unwrap();
+    let n = messages.len();
+    assert_eq!(
+        (messages[n - 3]["role"].as_str(), messages[n - 2]["tool_calls"][0]["function"]["name"].as_str()),
+        (Some("user"), Some("file_complaint"))
+    );
+    let result: Value = serde_json::from_str(messages[n - 1]["content"].as_str().unwrap()).unwrap();
+    assert_eq!((result["ticket"].as_i64(), result["recorded"].as_bool()), (Some(filed[0].number), Some(true)));
+    assert!(outcome.reply.contains(&format!("\"ticket\":{}", filed[0].number)), "{}", outcome.reply);
+    assert!(conversation.awaiting_confirmation().is_none(), "settled");
+}
+
+#[tokio::test]
+async fn no_or_a_click_on_cancel_files_nothing_and_other_words_drop_the_request() {
+    let server = TestServer::start(ServerConfig::default()).await.unwrap();
+    let providers = common::providers(&server).with_tools(shop_tools("decline"));
+    for (answer, approved) in [
+        (TurnInput::Text("아니요, 괜찮아요.".into()), Some(false)),
+        (TurnInput::Answer { approve: false, text: "Cancel".into() }, Some(false)),
+        (TurnInput::Text("When does my order arrive?".into()), None),
+    ] {
+        let mut conversation = Conversation::default();
+        converse(&mut conversation, &providers, TurnInput::Text("Please request callback tomorrow morning.".into())).await;
+        assert!(conversation.awaiting_confirmation().is_some());
+        let (_, events) = converse(&mut conversation, &providers, answer).await;
+        assert!(events.iter().any(|e| matches!(e, Event::ConfirmationSettled { approved: a, .. } if *a == approved)), "{events:?}");
+        assert!(conversation.awaiting_confirmation().is_none());
+    }
+    assert!(tickets("decline").is_empty());
+    let last = server.requests().into_iter().filter(|r| r.endpoint == Endpoint::Chat).nth(2).unwrap().body;
+    let told = last["messages"].as_array().unwrap().last().unwrap()["content"].as_str().unwrap().to_string();
+    assert!(told.contains("cancelled") && told.contains("said no"), "{told}");
+    // A click on Confirm runs it, whatever the words.
+    let mut conversation = Conversation::default();
+    converse(&mut conversation, &providers, TurnInput::Text("Please request callback tomorrow morning.".into())).await;
+    converse(&mut conversation, &providers, TurnInput::Answer { approve: true, text: "접수해 주세요".into() }).await;
+    assert_eq!(tickets("decline").iter().map(|t| t.kind.as_str()).collect::<Vec<_>>(), ["callback"]);
 }

@@ -3,7 +3,7 @@
 //! (the persona, then what is known of the customer), for every front end.
 
 use crate::settings::Settings;
-use crate::tools::builtin::{LookupOrder, SearchFaq};
+use crate::tools::builtin::{FileTicket, LookupOrder, SearchFaq, TicketKind};
 use crate::tools::faq::{self, Faq};
 use crate::tools::shop::Shop;
 use crate::tools::Tools;
@@ -44,9 +44,13 @@ pub fn tools(settings: &Settings) -> (Tools, Option<String>) {
     let mut tools: Vec<Arc<dyn crate::tools::Tool>> = Vec::new();
     let mut problems = Vec::new();
     match open_shop(settings) {
-        // `file_ticket` changes the shop's data, so it waits for the user's
-        // confirmation by voice or click, which is not built yet.
-        Ok(shop) => tools.push(Arc::new(LookupOrder { shop: Arc::new(shop), customer })),
+        Ok(shop) => {
+            let shop = Arc::new(shop);
+            tools.push(Arc::new(LookupOrder { shop: shop.clone(), customer: customer.clone() }));
+            // These change the shop: the user confirms each first (tools::confirm).
+            tools.push(Arc::new(FileTicket { shop: shop.clone(), customer: customer.clone(), kind: TicketKind::Complaint }));
+            tools.push(Arc::new(FileTicket { shop, customer, kind: TicketKind::Callback }));
+        }
         Err(e) => problems.push(e),
     }
     let folder = match settings.faq_folder.as_deref().map(str::trim).filter(|p| !p.is_empty()) {

@@ -100,7 +100,11 @@ pub struct Built {
 pub fn providers_for(settings: &Settings, keys: &Keys) -> Result<Built, ProviderSetupError> {
     let built = build_providers(&ProviderPlan::from_settings(settings), keys)?;
     let (tools, tool_problem) = super::agent::tools(settings);
-    Ok(Built { providers: built.providers.with_tools(tools), tool_problem, ..built })
+    let agent = !tools.is_empty();
+    let providers = built.providers.with_tools(tools);
+    // The agent sorts each request by type: by the chat model too, when it keeps to a schema.
+    let providers = if agent { providers.with_model_classification() } else { providers };
+    Ok(Built { providers, tool_problem, ..built })
 }
 
 /// The providers for `plan`, all counting into one [`TransferStats`]. Only a

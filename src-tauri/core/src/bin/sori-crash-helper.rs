@@ -48,6 +48,7 @@ fn main() {
                     incomplete: false,
                     reason: None,
                     metrics: Default::default(),
+                    request_type: None,
                 };
                 log.append(&record).expect("append");
                 say(format!("kept {turn}"));

@@ -7,7 +7,8 @@ use serde_json::json;
 pub fn markdown(id: &str, records: &[TurnRecord]) -> String {
     let mut out = format!("# Sori conversation {id}\n\n");
     for r in records {
-        out.push_str(&format!("**You:** {}\n\n", r.user.trim()));
+        let kind = r.request_type.map(|k| format!(" `{}`", k.name())).unwrap_or_default();
+        out.push_str(&format!("**You:**{kind} {}\n\n", r.user.trim()));
         let mark = if r.interrupted {
             " *(interrupted)*"
         } else if r.incomplete {

@@ -31,6 +31,9 @@ pub struct TurnRecord {
     pub reason: Option<Incomplete>,
     #[serde(default)]
     pub metrics: TurnMetrics,
+    /// What the user asked for (history from before request types has none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_type: Option<crate::request_type::RequestType>,
 }
 
 pub fn now_ms() -> u64 {

@@ -18,6 +18,8 @@ pub struct ConversationInfo {
     pub turns: usize,
     pub started_ms: u64,
     pub last_ms: u64,
+    /// How many turns asked for each request type (by its name).
+    pub request_types: std::collections::BTreeMap<String, usize>,
 }
 
 /// The history folder.
@@ -97,7 +99,18 @@ impl History {
             let Ok(records) = self.open(id) else { continue };
             let (Some(first), Some(last)) = (records.first(), records.last()) else { continue };
             let title: String = first.user.chars().take(60).collect();
-            list.push(ConversationInfo { id: id.to_string(), title, turns: records.len(), started_ms: first.at_ms, last_ms: last.at_ms });
+            let mut request_types = std::collections::BTreeMap::new();
+            for kind in records.iter().filter_map(|r| r.request_type) {
+                *request_types.entry(kind.name().to_string()).or_insert(0) += 1;
+            }
+            list.push(ConversationInfo {
+                id: id.to_string(),
+                title,
+                turns: records.len(),
+                started_ms: first.at_ms,
+                last_ms: last.at_ms,
+                request_types,
+            });
         }
         list.sort_by(|a, b| b.last_ms.cmp(&a.last_ms).then(b.id.cmp(&a.id)));
         Ok(list)

@@ -27,6 +27,7 @@ fn record(turn: u64, user: &str, assistant: &str) -> TurnRecord {
         incomplete: false,
         reason: None,
         metrics: Default::default(),
+        request_type: None,
     }
 }
 

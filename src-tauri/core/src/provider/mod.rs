@@ -107,12 +107,15 @@ pub struct ChatRequest<'a> {
     pub max_tokens: Option<u32>,
     /// Tools the model may call; none by default.
     pub tools: &'a [ToolSpec],
+    /// A reply that is JSON of this schema (its name, the schema), as
+    /// structured outputs give it; `None`: free text.
+    pub json_schema: Option<(&'a str, &'a serde_json::Value)>,
 }
 
 impl<'a> ChatRequest<'a> {
     /// A request with no temperature, length limit or tools.
     pub fn new(model: &'a str, messages: &'a [ChatMessage]) -> Self {
-        ChatRequest { model, messages, temperature: None, max_tokens: None, tools: &[] }
+        ChatRequest { model, messages, temperature: None, max_tokens: None, tools: &[], json_schema: None }
     }
 }
 
@@ -242,6 +245,11 @@ pub trait ChatModel: Send + Sync {
         let _ = start;
         Ok(())
     }
+
+    /// Whether it keeps a reply to a JSON schema (`ChatRequest::json_schema`).
+    fn structured_output(&self) -> bool {
+        false
+    }
 }
 
 #[async_trait]
@@ -269,12 +277,15 @@ pub struct Providers {
     pub tools: crate::tools::Tools,
     /// What is said while a tool runs, made ahead of time with `tts`.
     pub fillers: crate::turn::filler::Fillers,
+    /// Each turn's request type is asked of `chat` too (structured output),
+    /// not only read by rules.
+    pub classify_with_model: bool,
 }
 
 impl Providers {
     /// The three stages, with no tools.
     pub fn new(stt: Arc<dyn SpeechToText>, chat: Arc<dyn ChatModel>, tts: Arc<dyn TextToSpeech>, transfer: Arc<TransferStats>) -> Self {
-        Providers { stt, chat, tts, transfer, tools: crate::tools::Tools::default(), fillers: Default::default() }
+        Providers { stt, chat, tts, transfer, tools: crate::tools::Tools::default(), fillers: Default::default(), classify_with_model: false }
     }
 
     /// One service for all three stages.
@@ -285,5 +296,11 @@ impl Providers {
     /// The same stages, offering `tools` to the agent.
     pub fn with_tools(self, tools: crate::tools::Tools) -> Self {
         Providers { tools, ..self }
+    }
+
+    /// The same, with each turn's request type asked of the chat model when it can keep to a schema.
+    pub fn with_model_classification(self) -> Self {
+        let classify_with_model = self.chat.structured_output();
+        Providers { classify_with_model, ..self }
     }
 }

@@ -1,5 +1,6 @@
-//! The shop's built-in tools: `lookup_order` and `file_ticket` over the
-//! shop's SQLite file, and `search_faq` over the knowledge folder. Each
+//! The shop's built-in tools: `lookup_order`, `file_complaint` and
+//! `request_callback` over the shop's SQLite file, and `search_faq` over the
+//! knowledge folder. Each
 //! answers in compact JSON the model reads; a miss is an answer too
 //! (`{"found":false}`), so the model says it does not know instead of
 //! making something up.
@@ -89,27 +90,43 @@ impl Tool for SearchFaq {
     }
 }
 
-/// Records a complaint or a callback request.
+/// What a ticket is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TicketKind {
+    Complaint,
+    Callback,
+}
+
+/// Records a complaint, or a request for a person to call back. It changes
+/// the shop, so the user confirms it first.
 pub struct FileTicket {
     pub shop: Arc<Shop>,
     pub customer: Option<String>,
+    pub kind: TicketKind,
 }
 
 #[async_trait]
 impl Tool for FileTicket {
     fn spec(&self) -> ToolSpec {
+        let (name, description, summary) = match self.kind {
+            TicketKind::Complaint => (
+                "file_complaint",
+                "Records the customer's complaint for the shop's staff and gives its ticket number.",
+                "The complaint, in one sentence.",
+            ),
+            TicketKind::Callback => (
+                "request_callback",
+                "Asks a person from the shop to call the customer back, and gives the request's ticket number.",
+                "What the call is about and when suits the customer, in one sentence.",
+            ),
+        };
         ToolSpec {
-            name: "file_ticket".into(),
-            description: "Records a complaint, or a request for a person to call the customer back, and gives its ticket number. \
-                Only after the customer agreed to it."
-                .into(),
+            name: name.into(),
+            description: format!("{description} The customer is asked to confirm before it is recorded."),
             parameters: json!({
                 "type": "object",
-                "properties": {
-                    "kind": { "type": "string", "enum": ["complaint", "callback"] },
-                    "summary": { "type": "string", "description": "What the customer wants, in one sentence." }
-                },
-                "required": ["kind", "summary"]
+                "properties": { "summary": { "type": "string", "description": summary } },
+                "required": ["summary"]
             }),
         }
     }
@@ -119,27 +136,35 @@ impl Tool for FileTicket {
     }
 
     async fn call(&self, args: Value, _cancel: CancellationToken) -> Result<String, ToolError> {
-        let kind = text_arg(&args, "kind").filter(|k| matches!(*k, "complaint" | "callback"));
-        let kind = kind.ok_or_else(|| ToolError::new("kind must be \"complaint\" or \"callback\"."))?;
+        let kind = match self.kind {
+            TicketKind::Complaint => "complaint",
+            TicketKind::Callback => "callback",
+        };
         let summary = text_arg(&args, "summary").ok_or_else(|| ToolError::new("The summary is missing."))?;
         let number = self.shop.file_ticket(kind, summary, self.customer.as_deref()).map_err(|e| ToolError::new(e.to_string()))?;
-        Ok(json!({ "ticket": number, "kind": kind }).to_string())
+        Ok(json!({ "ticket": number, "kind": kind, "recorded": true }).to_string())
     }
 }
 
-/// All three tools over the sample shop and help pages, made in the folder
+/// The shop's tools over its database and help pages.
+pub fn shop_tools(shop: Arc<Shop>, faq: Arc<Faq>, customer: Option<&str>) -> Vec<Arc<dyn Tool>> {
+    let customer = customer.map(str::to_string);
+    vec![
+        Arc::new(LookupOrder { shop: shop.clone(), customer: customer.clone() }),
+        Arc::new(SearchFaq { faq }),
+        Arc::new(FileTicket { shop: shop.clone(), customer: customer.clone(), kind: TicketKind::Complaint }),
+        Arc::new(FileTicket { shop, customer, kind: TicketKind::Callback }),
+    ]
+}
+
+/// The shop's tools over the sample shop and help pages, made in the folder
 /// `dir`, serving `customer`: for trying the agent, and for tests.
 pub fn sample_tools(dir: &std::path::Path, customer: Option<&str>) -> Result<super::Tools, String> {
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
     let shop = Arc::new(Shop::open_sample(&dir.join("shop.sqlite")).map_err(|e| e.to_string())?);
     super::faq::write_sample(&dir.join("faq")).map_err(|e| e.to_string())?;
     let faq = Arc::new(Faq::load(&dir.join("faq")).map_err(|e| e.to_string())?);
-    let customer = customer.map(str::to_string);
-    Ok(super::Tools::new(vec![
-        Arc::new(LookupOrder { shop: shop.clone(), customer: customer.clone() }),
-        Arc::new(SearchFaq { faq }),
-        Arc::new(FileTicket { shop, customer }),
-    ]))
+    Ok(super::Tools::new(shop_tools(shop, faq, customer)))
 }
 
 #[cfg(test)]
@@ -171,7 +196,9 @@ mod tests {
         let (mine, _) = run(&tools, "lookup_order", json!({})).await;
         assert_eq!(mine["recent_orders"][0]["number"], "A-1001");
         let specs: Vec<_> = tools.specs().into_iter().map(|s| s.name).collect();
-        assert_eq!(specs, ["lookup_order", "search_faq", "file_ticket"]);
+        assert_eq!(specs, ["lookup_order", "search_faq", "file_complaint", "request_callback"]);
+        assert!(tools.needs_confirmation("file_complaint") && tools.needs_confirmation("request_callback"));
+        assert!(!tools.needs_confirmation("lookup_order") && !tools.needs_confirmation("nope"));
     }
 
     #[tokio::test]
@@ -181,9 +208,11 @@ mod tests {
         assert_eq!((answer["found"].as_bool(), answer["answers"][0]["title"].as_str()), (Some(true), Some("환불은 언제 되나요?")));
         let (nothing, _) = run(&tools, "search_faq", json!({ "question": "Who won the World Cup?" })).await;
         assert_eq!(nothing, json!({ "found": false }));
-        let (ticket, _) = run(&tools, "file_ticket", json!({ "kind": "complaint", "summary": "Broken earphones." })).await;
+        let (ticket, _) = run(&tools, "file_complaint", json!({ "summary": "Broken earphones." })).await;
         assert_eq!((ticket["ticket"].as_i64(), ticket["kind"].as_str()), (Some(1), Some("complaint")));
-        let (_, error) = run(&tools, "file_ticket", json!({ "kind": "refund", "summary": "x" })).await;
-        assert_eq!(error.as_deref(), Some("kind must be \"complaint\" or \"callback\"."));
+        let (ticket, _) = run(&tools, "request_callback", json!({ "summary": "Call me after 6." })).await;
+        assert_eq!((ticket["ticket"].as_i64(), ticket["kind"].as_str()), (Some(2), Some("callback")));
+        let (_, error) = run(&tools, "file_complaint", json!({ "summary": " " })).await;
+        assert_eq!(error.as_deref(), Some("The summary is missing."));
     }
 }

@@ -8,6 +8,7 @@
 //! in SQLite) and [`faq`] (answers from a folder of Markdown files).
 
 pub mod builtin;
+pub mod confirm;
 pub mod faq;
 pub mod shop;
 
@@ -87,6 +88,11 @@ impl Tools {
     /// Every tool's spec, for the chat request.
     pub fn specs(&self) -> Vec<ToolSpec> {
         self.tools.iter().map(|t| t.spec()).collect()
+    }
+
+    /// Whether a call to `name` changes something, so the user confirms it first.
+    pub fn needs_confirmation(&self, name: &str) -> bool {
+        self.find(name).is_some_and(|t| t.side_effects())
     }
 
     fn find(&self, name: &str) -> Option<&Arc<dyn Tool>> {

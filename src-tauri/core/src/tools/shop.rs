@@ -61,6 +61,16 @@ pub struct Order {
     pub items: Vec<Item>,
 }
 
+/// A ticket the agent filed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Ticket {
+    pub number: i64,
+    /// `complaint` or `callback`.
+    pub kind: String,
+    pub summary: String,
+    pub customer_id: Option<String>,
+}
+
 /// A shop's data file, open.
 pub struct Shop {
     db: Mutex<Connection>,
@@ -136,6 +146,14 @@ impl Shop {
         let db = self.db.lock().expect("shop");
         db.execute("INSERT INTO tickets (kind, summary, customer_id) VALUES (?1, ?2, ?3)", params![kind, summary, customer])?;
         Ok(db.last_insert_rowid())
+    }
+
+    /// The tickets filed, newest first.
+    pub fn tickets(&self) -> Result<Vec<Ticket>, ShopError> {
+        let db = self.db.lock().expect("shop");
+        let mut q = db.prepare("SELECT number, kind, summary, customer_id FROM tickets ORDER BY number DESC")?;
+        let rows = q.query_map([], |r| Ok(Ticket { number: r.get(0)?, kind: r.get(1)?, summary: r.get(2)?, customer_id: r.get(3)? }))?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     fn order_numbers(&self, sql: &str, args: impl rusqlite::Params) -> Result<Vec<String>, ShopError> {

@@ -26,7 +26,9 @@ use crate::event::{Event, Incomplete, Phase, Stage, TurnId, TurnMetrics};
 use crate::phase::PhaseCell;
 use crate::provider::retry::RetryPolicy;
 use crate::provider::{ProviderError, Providers};
+use crate::request_type::{self, RequestType};
 use crate::text::SplitterConfig;
+use crate::tools::confirm;
 use respond::{Ended, Reply};
 use speaker::{Line, Speaker, Voice};
 use std::sync::Arc;
@@ -61,8 +63,17 @@ pub struct TurnSettings {
 /// What starts a turn.
 #[derive(Debug, Clone)]
 pub enum TurnInput {
-    Audio { samples: Vec<i16>, sample_rate: u32 },
+    Audio {
+        samples: Vec<i16>,
+        sample_rate: u32,
+    },
     Text(String),
+    /// A click on the window's confirmation card: the user's answer to the
+    /// call held for them, with the words that stand for it in the transcript.
+    Answer {
+        approve: bool,
+        text: String,
+    },
 }
 
 /// How a turn ended.
@@ -85,6 +96,8 @@ pub struct TurnOutcome {
     pub tool_messages: Vec<crate::provider::ChatMessage>,
     /// Characters of `heard` said before the tools' results came (preambles).
     pub answer_from: usize,
+    /// What the user asked for (none when nothing was understood).
+    pub request_type: Option<RequestType>,
 }
 
 impl TurnOutcome {
@@ -174,8 +187,13 @@ pub async fn run_turn(
     let transfer_before = providers.transfer.totals();
     let mut metrics = TurnMetrics::default();
 
+    let mut clicked = None;
     let user_text = match input {
         TurnInput::Text(text) => Some(text.trim().to_string()).filter(|t| !t.is_empty()),
+        TurnInput::Answer { approve, text } => {
+            clicked = Some(approve);
+            Some(text.trim().to_string())
+        }
         TurnInput::Audio { samples, sample_rate } => {
             let heard = transcribe::transcribe(&samples, sample_rate, providers.stt.as_ref(), settings, &emit, &cancel).await;
             metrics.transcript_ms = Some(ms_since(start));
@@ -190,6 +208,11 @@ pub async fn run_turn(
             }
         }
     };
+    // What the user asks for is asked of the model alongside the reply, never before it.
+    let classifying = user_text
+        .as_ref()
+        .filter(|_| providers.classify_with_model)
+        .map(|text| tokio::spawn(request_type::by_model(providers.chat.clone(), settings.chat_model.clone(), text.clone())));
     if let Some(text) = &user_text {
         emit.send(Event::UserTranscript { turn: emit.turn, text: text.clone() });
         if settings.speak && !providers.tools.is_empty() {
@@ -208,7 +231,9 @@ pub async fn run_turn(
     let reply = match &user_text {
         Some(user) => {
             let mut messages = conversation.messages_for(user);
-            agent::respond_with_tools(&mut messages, providers, settings, &lines, &emit, &cancel, start, &mut metrics).await
+            // The last turn held a call for the user: these words (or the click) answer it.
+            let answer = conversation.awaiting_confirmation().map(|call| agent::Answer { call, approve: clicked.or_else(|| confirm::decide(user)) });
+            agent::respond_with_tools(&mut messages, answer, providers, settings, &lines, &emit, &cancel, start, &mut metrics).await
         }
         // Nothing was understood: the fallback is said, no model is asked.
         None => respond::given(phrases::fallback(settings.language.as_deref(), conversation), settings, &lines, &emit, start, &mut metrics),
@@ -223,7 +248,40 @@ pub async fn run_turn(
         Some(task) => Some(speaker::played(task, &output, &cancel).await),
         None => None,
     };
-    finish(&emit, user_text, reply, spoken, &output, &cancel, metrics, start, providers, transfer_before)
+    let kind = match &user_text {
+        Some(text) => Some(classify(text, classifying, &reply, &emit, &cancel).await),
+        None => None,
+    };
+    let mut outcome = finish(&emit, user_text, reply, spoken, &output, &cancel, metrics, start, providers, transfer_before);
+    outcome.request_type = kind;
+    outcome
+}
+
+/// The longest the turn's end waits for the model's classification (it
+/// has had the whole reply's time already).
+const CLASSIFY_WAIT: Duration = Duration::from_millis(1500);
+
+/// Decides the turn's request type and says so.
+async fn classify(
+    text: &str,
+    asked: Option<tokio::task::JoinHandle<Option<RequestType>>>,
+    reply: &Reply,
+    emit: &Emitter,
+    cancel: &CancellationToken,
+) -> RequestType {
+    let model = match asked {
+        // A barge-in does not wait: the next turn is coming.
+        Some(task) if cancel.is_cancelled() && !task.is_finished() => {
+            task.abort();
+            None
+        }
+        Some(task) => tokio::time::timeout(CLASSIFY_WAIT, task).await.ok().and_then(Result::ok).flatten(),
+        None => None,
+    };
+    let called = reply.exchanged.iter().flat_map(|m| &m.tool_calls).map(|c| c.name.as_str());
+    let (kind, by) = request_type::decide(model, request_type::by_tools(called), text);
+    emit.send(Event::RequestClassified { turn: emit.turn, request_type: kind, by });
+    kind
 }
 
 /// Accounts for the turn (what was heard, metrics, why it ended) and ends it.
@@ -287,6 +345,7 @@ fn finish(
         metrics,
         tool_messages: reply.exchanged,
         answer_from,
+        request_type: None,
     };
     emit.ended(&outcome);
     outcome

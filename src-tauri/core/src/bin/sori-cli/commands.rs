@@ -170,6 +170,20 @@ async fn show(mut events: mpsc::UnboundedReceiver<Event>, json: bool) -> bool {
                 errors = true;
                 eprintln!("\nerror ({}): {message}", stage_name(stage));
             }
+            Event::ToolStarted { name, arguments, .. } => drop(writeln!(out, "\n      [{name} {arguments}]")),
+            Event::ToolFinished { name, error: Some(error), .. } => drop(writeln!(out, "      [{name} failed: {error}]")),
+            Event::ConfirmationAsked { name, .. } => {
+                let _ = writeln!(out, "      [{name} waits for your yes or no: answer with `sori-cli ask --continue --text \"네\"` (or \"no\")]");
+            }
+            Event::ConfirmationSettled { approved, .. } => {
+                let what = match approved {
+                    Some(true) => "confirmed",
+                    Some(false) => "cancelled",
+                    None => "dropped: the answer was neither yes nor no",
+                };
+                let _ = writeln!(out, "      [{what}]");
+            }
+            Event::RequestClassified { request_type, .. } => drop(write!(out, "      [request: {}]", request_type.name())),
             Event::TurnEnded { interrupted, reason, .. } => {
                 let note = match (interrupted, reason) {
                     (true, _) => " [interrupted]".to_string(),
@@ -201,6 +215,8 @@ struct Report<'a> {
     heard: &'a str,
     interrupted: bool,
     incomplete: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    request_type: Option<sori_core::request_type::RequestType>,
     #[serde(flatten)]
     metrics: TurnMetrics,
     peak_rss_mb: Option<f64>,
@@ -287,6 +303,7 @@ pub fn say(text: String, out: OutputArgs, provider: ProviderArgs) -> i32 {
             metrics,
             tool_messages: Vec::new(),
             answer_from: 0,
+            request_type: None,
         };
         drop((emit, tx));
         report(&outcome, shower, &out, &memory).await
@@ -321,6 +338,7 @@ async fn report(outcome: &TurnOutcome, shower: tokio::task::JoinHandle<bool>, ou
             heard: &outcome.heard,
             interrupted: outcome.interrupted,
             incomplete: outcome.incomplete,
+            request_type: outcome.request_type,
             metrics: outcome.metrics,
             peak_rss_mb: peak_rss_mb(),
         };

@@ -45,6 +45,7 @@ impl Continued {
             incomplete: outcome.incomplete,
             reason: outcome.reason,
             metrics: outcome.metrics,
+            request_type: outcome.request_type,
         };
         self.log.append(&record).map_err(|e| format!("the turn could not be kept in history: {e}"))
     }

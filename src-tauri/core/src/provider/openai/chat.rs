@@ -56,11 +56,19 @@ fn body(request: &ChatRequest<'_>, openai_itself: bool) -> Value {
             .collect();
         body["tools"] = Value::Array(tools);
     }
+    if let Some((name, schema)) = request.json_schema {
+        body["response_format"] = json!({ "type": "json_schema", "json_schema": { "name": name, "strict": true, "schema": schema } });
+    }
     body
 }
 
 #[async_trait]
 impl ChatModel for OpenAi {
+    /// OpenAI and the servers that copy it (Ollama, vLLM, llama.cpp's server) take `response_format`.
+    fn structured_output(&self) -> bool {
+        true
+    }
+
     async fn stream_chat(&self, request: ChatRequest<'_>) -> Result<ProviderStream<ChatEvent>, ProviderError> {
         let bytes = serde_json::to_vec(&body(&request, self.is_openai())).expect("a chat request serializes");
         let len = bytes.len();
