@@ -16,6 +16,7 @@ import * as store from './views/store.js';
 import * as localModels from './views/models.js';
 import * as firstRun from './views/first-run.js';
 import * as servers from './views/servers.js';
+import * as agent from './views/agent.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -32,6 +33,7 @@ function renderAll() {
   firstRun.render();
   devices.refresh();
   inspector.render();
+  agent.render();
 }
 
 // Tabs, with the arrow keys moving between them as in the ARIA pattern.
@@ -63,6 +65,10 @@ notices.setActions({ settings: () => showTab('settings', true) });
 function onEvent(e) {
   inspector.onEvent(e);
   switch (e.type) {
+    case 'request_classified': case 'tool_started': case 'tool_finished':
+    case 'confirmation_asked': case 'confirmation_settled':
+      agent.onEvent(e);
+      break;
     case 'status': status.setPhase(e.phase); break;
     case 'level': status.setLevel(e.dbfs, e.speech); break;
     case 'user_speech_started': status.setPhase('listening'); break;
@@ -73,6 +79,7 @@ function onEvent(e) {
     case 'warning': notices.forWarning(e); break;
     case 'turn_ended':
       talk.turnEnded(e);
+      agent.onEvent(e);
       notices.clear('retry');
       // A turn that failed stays shown as failed (the apology Sori spoke does not undo that).
       if (e.reason === 'failed' || e.reason === 'internal') status.setPhase('error');
@@ -90,6 +97,7 @@ async function start() {
   talk.wire(inspector.markTyped, firstRun.guard);
   localModels.wire();
   servers.wire();
+  agent.wire(inspector.markTyped);
   firstRun.wire({ settings: () => showTab('settings', true) });
   keyPanel.onStatus(firstRun.setKeyStatus);
   voice.wire();
@@ -103,6 +111,7 @@ async function start() {
     talk.clearTranscript();
     records.forEach((r, i) => {
       talk.userSaid(`h${i}`, r.user);
+      if (r.request_type) agent.onEvent({ type: 'request_classified', turn: `h${i}`, request_type: r.request_type });
       talk.replyDelta(`h${i}`, r.assistant);
       talk.turnEnded({ turn: `h${i}`, heard: r.assistant, interrupted: r.interrupted, incomplete: r.incomplete, reason: r.reason });
     });
@@ -116,7 +125,7 @@ async function start() {
   }
   const ui = store.current().ui_language;
   setLanguage(ui === 'ko' || ui === 'en' ? ui : systemLanguage());
-  await Promise.all([settingsView.refreshDevices(), localModels.refresh()]);
+  await Promise.all([settingsView.refreshDevices(), localModels.refresh(), agent.refreshCustomers()]);
   renderAll();
   keyPanel.refresh();
   talk.configure({ hotkey: store.current().hotkey, handsFree: store.current().input_mode === 'hands_free' });

@@ -43,6 +43,10 @@ export function startSession(onEvent) {
 
 /** A typed question; resolves to its turn id. */
 export const ask = (text, speak) => tauri().invoke('ask', { text, speak });
+/** The user's click on a confirmation card; resolves to the turn id of the answer. */
+export const answerConfirmation = (approve, text, speak) => tauri().invoke('answer_confirmation', { approve, text, speak });
+/** @returns {Promise<{id: string, name: string, tier: string, language: string}[]>} the shop's customers */
+export const listCustomers = () => tauri().invoke('list_customers');
 export const stop = () => tauri().invoke('stop');
 export const pttPress = () => tauri().invoke('ptt_press');
 export const pttRelease = () => tauri().invoke('ptt_release');

@@ -48,6 +48,8 @@ pub fn run() {
             commands::history::clear_history,
             commands::session::start_session,
             commands::session::ask,
+            commands::agent::answer_confirmation,
+            commands::agent::list_customers,
             commands::session::stop,
             commands::session::ptt_press,
             commands::session::ptt_release,

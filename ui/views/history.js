@@ -1,6 +1,7 @@
-// Past conversations: list, open (read, or continue talking), export as
-// Markdown or JSON (written by the app into the Downloads folder, and the
-// path shown), delete.
+// Past conversations: list (with how many questions of each request type,
+// and the totals over all of them), open (read, or continue talking),
+// export as Markdown or JSON (written by the app into the Downloads folder,
+// and the path shown), delete.
 import { t, language } from '../i18n.js';
 import * as ipc from '../ipc.js';
 import * as store from './store.js';
@@ -67,6 +68,11 @@ export async function refresh() {
   empty.hidden = items.length > 0 && store.current().history_enabled !== false;
   if (!items.length && store.current().history_enabled !== false) empty.textContent = t('historyEmpty');
   const date = new Intl.DateTimeFormat(language(), { dateStyle: 'medium', timeStyle: 'short' });
+  const totals = {};
+  for (const c of items) for (const [k, n] of Object.entries(c.request_types ?? {})) totals[k] = (totals[k] ?? 0) + n;
+  const counts = $('history-counts');
+  counts.hidden = Object.keys(totals).length === 0;
+  counts.replaceChildren(Object.assign(document.createElement('span'), { textContent: t('requestCounts') }), ...typeChips(totals));
   list.replaceChildren(
     ...items.map((c) => {
       const li = document.createElement('li');
@@ -78,7 +84,7 @@ export async function refresh() {
       meta.className = 'muted';
       meta.textContent = `${date.format(new Date(c.last_ms))} · ${t('turns', { n: c.turns })}`;
       li.append(
-        title, meta,
+        title, meta, ...typeChips(c.request_types ?? {}),
         button('open', () => open(c)),
         button('exportMd', () => exportAs(c, 'markdown')),
         button('exportJson', () => exportAs(c, 'json')),
@@ -92,6 +98,17 @@ export async function refresh() {
       return li;
     }),
   );
+}
+
+const ORDER = ['order_status', 'general_inquiry', 'complaint', 'other'];
+
+/** One chip per request type that occurs: its name and how many. */
+function typeChips(counts) {
+  return ORDER.filter((k) => counts[k]).map((k) => {
+    const chip = Object.assign(document.createElement('span'), { className: 'chip request-type', textContent: `${t(`rt_${k}`)} ${counts[k]}` });
+    chip.dataset.type = k;
+    return chip;
+  });
 }
 
 export function wire(continued) {

@@ -1,6 +1,8 @@
 // The turn inspector: for each turn a latency waterfall (transcript, first
-// token, first clause, TTS first byte, first audio, end), the transcript,
-// its errors, and a button that replays what the microphone captured.
+// token, first clause, TTS first byte, first audio, and on a tool turn the
+// time its tools ran and the answer's first audio, end), the transcript, its
+// tool calls (name, arguments, result, time, error), its errors, and a
+// button that replays what the microphone captured.
 import { t } from '../i18n.js';
 import * as ipc from '../ipc.js';
 
@@ -11,12 +13,17 @@ const MARKS = [
   ['first_chunk_ms', 'mFirstChunk'],
   ['tts_first_byte_ms', 'mTtsFirstByte'],
   ['ttfa_ms', 'mFirstAudio'],
+  ['tool_ms', 'mTools'],
+  ['answer_audio_ms', 'mAnswerAudio'],
   ['total_ms', 'mEnd'],
 ];
-const turns = new Map(); // id -> { user, spoken, errors, ended }
+/** Marks only a turn with tools has. */
+const TOOL_MARKS = new Set(['tool_ms', 'answer_audio_ms']);
+const SHOWN = 160; // characters of arguments and results shown (the title has all)
+const turns = new Map(); // id -> { user, spoken, errors, tools, ended }
 
 const turn = (id) => {
-  if (!turns.has(id)) turns.set(id, { user: '', spoken: true, errors: [], ended: null });
+  if (!turns.has(id)) turns.set(id, { user: '', spoken: true, errors: [], tools: new Map(), ended: null });
   return turns.get(id);
 };
 
@@ -24,6 +31,8 @@ const turn = (id) => {
 export function onEvent(e) {
   if (e.type === 'user_transcript') turn(e.turn).user = e.text;
   else if (e.type === 'error' && e.turn != null) turn(e.turn).errors.push(`${e.stage}: ${e.message}`);
+  else if (e.type === 'tool_started') turn(e.turn).tools.set(e.id, { name: e.name, arguments: e.arguments, result: null, error: null, ms: null });
+  else if (e.type === 'tool_finished') Object.assign(turn(e.turn).tools.get(e.id) ?? {}, { result: e.result, error: e.error ?? null, ms: e.ms });
   else if (e.type === 'turn_ended') {
     turn(e.turn).ended = e;
     render();
@@ -41,6 +50,7 @@ function waterfall(m) {
   ol.className = 'waterfall';
   for (const [key, label] of MARKS) {
     const ms = m[key];
+    if (TOOL_MARKS.has(key) && ms == null) continue;
     const li = document.createElement('li');
     li.dataset.mark = key;
     const name = document.createElement('span');
@@ -61,6 +71,26 @@ function waterfall(m) {
   return ol;
 }
 
+const cut = (text) => (text && text.length > SHOWN ? `${text.slice(0, SHOWN)}…` : text ?? '');
+
+function toolList(tools) {
+  const ul = document.createElement('ul');
+  ul.className = 'tool-calls';
+  ul.setAttribute('aria-label', t('toolsTitle'));
+  for (const [id, c] of tools) {
+    const li = document.createElement('li');
+    li.dataset.id = id;
+    li.classList.toggle('failed', !!c.error);
+    const name = Object.assign(document.createElement('code'), { className: 'tool-name', textContent: c.name });
+    const args = Object.assign(document.createElement('code'), { className: 'tool-args', textContent: cut(c.arguments), title: c.arguments });
+    const ms = Object.assign(document.createElement('span'), { className: 'ms', textContent: c.ms == null ? '…' : `${Math.round(c.ms)} ms` });
+    const out = Object.assign(document.createElement('code'), { className: 'tool-result', textContent: cut(c.error ?? c.result), title: c.error ?? c.result ?? '' });
+    li.append(name, args, ms, out);
+    ul.append(li);
+  }
+  return ul;
+}
+
 export function render() {
   const list = $('turns');
   const done = [...turns.entries()].filter(([, v]) => v.ended).sort(([a], [b]) => b - a);
@@ -76,6 +106,7 @@ export function render() {
       said.className = 'said';
       said.textContent = v.user;
       li.append(h, said, waterfall(v.ended.metrics));
+      if (v.tools.size) li.append(toolList(v.tools));
       if (v.errors.length) {
         const errs = document.createElement('ul');
         errs.className = 'turn-errors';

@@ -99,6 +99,48 @@ async fn record_the_event_streams_the_ui_is_tested_with() {
     write("filtered-turn", &filtered);
 }
 
+/// The next turn's events on a running engine, up to and including its end.
+async fn next_turn(engine: &engine::EngineHandle, events: &mut tokio::sync::mpsc::UnboundedReceiver<Event>, input: TurnInput) -> Vec<Event> {
+    engine.ask(input);
+    let mut out = Vec::new();
+    loop {
+        let e = tokio::time::timeout(Duration::from_secs(20), events.recv()).await.expect("the turn ends").expect("the engine runs");
+        let end = matches!(e, Event::TurnEnded { .. });
+        out.push(e);
+        if end {
+            return out;
+        }
+    }
+}
+
+/// The agent's turns: an order looked up (a preamble, the tool, the
+/// request type), and a complaint held for confirmation, then confirmed.
+#[tokio::test]
+async fn record_the_agents_turns() {
+    let s = TestServer::start_in_background(ServerConfig::default()).unwrap();
+    s.add_tool_reply("언제 도착", "잠시만요, 주문을 확인해 볼게요.", &[("lookup_order", "{}")]);
+    s.add_structured_reply("file complaint", serde_json::json!({ "request_type": "complaint" }));
+    let dir = std::env::temp_dir().join(format!("sori-ui-agent-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let tools = sori_core::tools::builtin::sample_tools(&dir, Some("C-001")).unwrap();
+    let providers = providers(&s).with_tools(tools).with_model_classification();
+    let (engine, mut events) = engine::spawn(Conversation::default(), providers, settings(), Arc::new(MemoryOutput::default()), None);
+
+    let looked_up = next_turn(&engine, &mut events, TurnInput::Text("주문한 상품이 언제 도착하나요?".into())).await;
+    assert!(looked_up.iter().any(|e| matches!(e, Event::ToolFinished { name, error: None, .. } if name == "lookup_order")), "{looked_up:?}");
+    assert!(looked_up.iter().any(|e| matches!(e, Event::RequestClassified { .. })));
+    write("tool-turn", &looked_up);
+
+    let held = next_turn(&engine, &mut events, TurnInput::Text("I want to file complaint: my earphones arrived broken.".into())).await;
+    assert!(held.iter().any(|e| matches!(e, Event::ConfirmationAsked { name, .. } if name == "file_complaint")), "{held:?}");
+    write("confirm-ask", &held);
+    let answered = next_turn(&engine, &mut events, TurnInput::Answer { approve: true, text: "Yes, go ahead.".into() }).await;
+    assert!(answered.iter().any(|e| matches!(e, Event::ConfirmationSettled { approved: Some(true), .. })), "{answered:?}");
+    assert!(answered.iter().any(|e| matches!(e, Event::ToolFinished { name, error: None, .. } if name == "file_complaint")));
+    write("confirm-answer", &answered);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// Every field error the engine's settings rules can give, so the browser
 /// tests can check that the window words each one in both languages.
 #[test]

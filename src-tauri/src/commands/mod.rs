@@ -4,6 +4,7 @@
 //! one would run on the window's main thread), and whatever blocks (the
 //! keychain's D-Bus, files, opening devices) runs on a blocking thread.
 
+pub mod agent;
 pub mod app;
 pub mod devices;
 pub mod history;
@@ -54,6 +55,8 @@ pub enum Failure {
     Model,
     /// The user cancelled.
     Cancelled,
+    /// The shop's data cannot be read (the message says where and why).
+    Shop,
     HistoryOff,
     AudioDevices,
     Io,

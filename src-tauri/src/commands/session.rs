@@ -26,7 +26,7 @@ pub struct SessionInfo {
     pub hotkey_error: Option<String>,
 }
 
-fn session(state: &AppState) -> Result<Arc<Session>, CommandError> {
+pub(crate) fn session(state: &AppState) -> Result<Arc<Session>, CommandError> {
     state.session().ok_or_else(|| CommandError::new(Failure::NoSession, "Sori is still starting."))
 }
 

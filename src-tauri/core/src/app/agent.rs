@@ -70,6 +70,11 @@ pub fn tools(settings: &Settings) -> (Tools, Option<String>) {
     (Tools::new(tools), (!problems.is_empty()).then(|| format!("Some of the agent's tools are off. {}", problems.join(" "))))
 }
 
+/// The shop's customers, for the window's picker.
+pub fn customers(settings: &Settings) -> Result<Vec<crate::tools::shop::Customer>, String> {
+    open_shop(settings)?.customers().map_err(|e| e.to_string())
+}
+
 /// The agent's instructions: the persona, and when a customer is chosen,
 /// who they are and their latest orders (as the Realtime tutorial puts the
 /// user's context into the instructions).
