@@ -17,6 +17,7 @@ import * as localModels from './views/models.js';
 import * as firstRun from './views/first-run.js';
 import * as servers from './views/servers.js';
 import * as agent from './views/agent.js';
+import * as mcp from './views/mcp.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -34,6 +35,7 @@ function renderAll() {
   devices.refresh();
   inspector.render();
   agent.render();
+  mcp.render();
 }
 
 // Tabs, with the arrow keys moving between them as in the ARIA pattern.
@@ -51,6 +53,7 @@ function showTab(name, focus = false) {
   if (name === 'settings') {
     settingsView.refreshModels();
     localModels.refresh();
+    mcp.refresh();
   }
 }
 for (const n of TABS) {
@@ -98,6 +101,7 @@ async function start() {
   localModels.wire();
   servers.wire();
   agent.wire(inspector.markTyped);
+  mcp.wire();
   firstRun.wire({ settings: () => showTab('settings', true) });
   keyPanel.onStatus(firstRun.setKeyStatus);
   voice.wire();

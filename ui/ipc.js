@@ -80,3 +80,9 @@ export const openConversation = (id) => tauri().invoke('open_conversation', { id
 /** @returns {Promise<string>} the conversation as Markdown or JSON text */
 export const exportConversation = (id, format) => tauri().invoke('export_conversation', { id, format });
 export const deleteConversation = (id) => tauri().invoke('delete_conversation', { id });
+
+/** @returns {Promise<{name: string, config: object, status: {state: 'off'|'connecting'|'ready'|'failed', tools?: object[], error?: string}}[]>} */
+export const mcpServers = () => tauri().invoke('mcp_servers');
+/** Replaces the MCP servers with a pasted `mcpServers` block (values go to the keychain). */
+export const saveMcpServers = (text) => tauri().invoke('save_mcp_servers', { text });
+export const setMcpTool = (server, tool, enabled) => tauri().invoke('set_mcp_tool', { server, tool, enabled });

@@ -2,9 +2,13 @@
 //! shop's orders and tickets, its help pages) and the instructions it gets
 //! (the persona, then what is known of the customer), for every front end.
 
+use crate::secrets::Keys;
 use crate::settings::Settings;
 use crate::tools::builtin::{FileTicket, LookupOrder, SearchFaq, TicketKind};
 use crate::tools::faq::{self, Faq};
+use crate::tools::mcp::config::secret_account;
+use crate::tools::mcp::hub::Secrets;
+use crate::tools::mcp::McpHub;
 use crate::tools::shop::Shop;
 use crate::tools::Tools;
 use std::path::PathBuf;
@@ -34,9 +38,27 @@ fn open_shop(settings: &Settings) -> Result<Shop, String> {
     }
 }
 
+/// The session's MCP servers (shared while their settings stay the same),
+/// with their secrets from the keychain; `None` when none is configured.
+pub fn mcp_hub(settings: &Settings, keys: &Keys) -> Option<Arc<McpHub>> {
+    if settings.mcp_servers.is_empty() {
+        return None;
+    }
+    let mut secrets = Secrets::new();
+    for (server, config) in &settings.mcp_servers {
+        for name in &config.secrets {
+            // A secret that cannot be read is missing: the hub says so for that server.
+            if let Ok(Some(value)) = keys.secret(&secret_account(server, name)) {
+                secrets.entry(server.clone()).or_default().insert(name.clone(), value.expose().to_string());
+            }
+        }
+    }
+    Some(McpHub::shared(&settings.mcp_servers, &secrets))
+}
+
 /// The tools settings give the agent, and what stopped any of them (a shop
 /// file that cannot be read): the agent then goes on without those tools.
-pub fn tools(settings: &Settings) -> (Tools, Option<String>) {
+pub fn tools(settings: &Settings, keys: &Keys) -> (Tools, Option<String>) {
     if !settings.agent_tools {
         return (Tools::default(), None);
     }
@@ -67,7 +89,11 @@ pub fn tools(settings: &Settings) -> (Tools, Option<String>) {
         Ok(faq) => tools.push(Arc::new(SearchFaq { faq: Arc::new(faq) })),
         Err(e) => problems.push(format!("The help pages in {} could not be read: {e}", folder.display())),
     }
-    (Tools::new(tools), (!problems.is_empty()).then(|| format!("Some of the agent's tools are off. {}", problems.join(" "))))
+    let mut tools = Tools::new(tools);
+    if let Some(hub) = mcp_hub(settings, keys) {
+        tools = tools.with_source(hub);
+    }
+    (tools, (!problems.is_empty()).then(|| format!("Some of the agent's tools are off. {}", problems.join(" "))))
 }
 
 /// The shop's customers, for the window's picker.

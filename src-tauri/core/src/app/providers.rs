@@ -99,7 +99,7 @@ pub struct Built {
 /// front end runs a turn with.
 pub fn providers_for(settings: &Settings, keys: &Keys) -> Result<Built, ProviderSetupError> {
     let built = build_providers(&ProviderPlan::from_settings(settings), keys)?;
-    let (tools, tool_problem) = super::agent::tools(settings);
+    let (tools, tool_problem) = super::agent::tools(settings, keys);
     let agent = !tools.is_empty();
     let providers = built.providers.with_tools(tools);
     // The agent sorts each request by type: by the chat model too, when it keeps to a schema.

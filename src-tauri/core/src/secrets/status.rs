@@ -99,6 +99,22 @@ impl Keys {
         Ok(self.status(base_url))
     }
 
+    /// A secret that is not a provider's key (an MCP server's token), by its
+    /// account: from the keychain, else this session's memory.
+    pub fn secret(&self, account: &str) -> Result<Option<ApiKey>, SecretError> {
+        if let Ok(store) = &self.keychain {
+            if let Some(value) = store.get(account)? {
+                return Ok(Some(value));
+            }
+        }
+        self.session.get(account)
+    }
+
+    /// Keeps a secret in the keychain; without one, refuses (as `set` does).
+    pub fn set_secret(&self, account: &str, value: &ApiKey) -> Result<(), SecretError> {
+        self.keychain.as_ref().map_err(Clone::clone)?.set(account, value)
+    }
+
     /// Forgets the key for `base_url` wherever Sori kept it (the environment
     /// variable is not Sori's to change).
     pub fn clear(&self, base_url: &str) -> Result<KeyStatus, SecretError> {

@@ -71,6 +71,9 @@ pub struct Settings {
     /// The customer the agent is speaking with (their id in the shop), whose
     /// profile and latest orders go into its instructions.
     pub customer: Option<String>,
+    /// Model Context Protocol servers whose tools the agent may call (the
+    /// `mcpServers` shape; their secrets' values are in the keychain).
+    pub mcp_servers: std::collections::BTreeMap<String, crate::tools::mcp::McpServerConfig>,
     /// The installed chat model local chat uses: `auto` takes the best one
     /// installed for this computer's memory; else a model id (an imported
     /// GGUF file's too).
@@ -129,6 +132,7 @@ impl Default for Settings {
             shop_database: None,
             faq_folder: None,
             customer: None,
+            mcp_servers: Default::default(),
             stt_model: "gpt-4o-mini-transcribe".into(),
             chat_model: "gpt-4o-mini".into(),
             tts_model: "gpt-4o-mini-tts".into(),

@@ -82,6 +82,11 @@ pub fn validate(s: &Settings) -> Vec<FieldError> {
     if !matches!(s.ui_language.as_str(), "system" | "ko" | "en") {
         errors.push(err("ui_language", FieldCode::UnknownValue, "Use system, ko or en."));
     }
+    for (name, server) in &s.mcp_servers {
+        if let Err(message) = crate::tools::mcp::config::check(name, server) {
+            errors.push(err("mcp_servers", FieldCode::UnknownValue, message));
+        }
+    }
     errors
 }
 

@@ -5,11 +5,14 @@
 //! dead turn; a cancelled turn cancels its running tools.
 //!
 //! Built-in tools for a shop live beside it: [`shop`] (orders and tickets
-//! in SQLite) and [`faq`] (answers from a folder of Markdown files).
+//! in SQLite) and [`faq`] (answers from a folder of Markdown files); [`mcp`]
+//! brings the tools of Model Context Protocol servers; [`confirm`] holds a
+//! call that changes something until the user says yes.
 
 pub mod builtin;
 pub mod confirm;
 pub mod faq;
+pub mod mcp;
 pub mod shop;
 
 use crate::provider::{ToolCall, ToolSpec};
@@ -49,6 +52,16 @@ pub trait Tool: Send + Sync {
     async fn call(&self, args: Value, cancel: CancellationToken) -> Result<String, ToolError>;
 }
 
+/// Tools that come and go (an MCP server's, once it has started).
+#[async_trait]
+pub trait ToolSource: Send + Sync {
+    /// The tools it offers now.
+    fn tools(&self) -> Vec<Arc<dyn Tool>>;
+
+    /// Waits (at most `most`) until the tools it is still fetching are in.
+    async fn ready(&self, most: Duration);
+}
+
 /// What one call did, for the model and for the inspector.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ToolRun {
@@ -64,6 +77,7 @@ pub struct ToolRun {
 #[derive(Clone, Default)]
 pub struct Tools {
     tools: Vec<Arc<dyn Tool>>,
+    sources: Vec<Arc<dyn ToolSource>>,
     timeout: Option<Duration>,
 }
 
@@ -72,7 +86,30 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl Tools {
     pub fn new(tools: Vec<Arc<dyn Tool>>) -> Self {
-        Tools { tools, timeout: None }
+        Tools { tools, sources: Vec::new(), timeout: None }
+    }
+
+    /// Adds the tools `source` offers, whenever it offers them.
+    pub fn with_source(mut self, source: Arc<dyn ToolSource>) -> Self {
+        self.sources.push(source);
+        self
+    }
+
+    /// Waits (at most `most`) for the sources still fetching their tools.
+    pub async fn ready(&self, most: Duration) {
+        futures_util::future::join_all(self.sources.iter().map(|s| s.ready(most))).await;
+    }
+
+    /// The built-in tools, then the sources' (a name taken is not offered twice).
+    fn all(&self) -> Vec<Arc<dyn Tool>> {
+        let mut all = self.tools.clone();
+        for tool in self.sources.iter().flat_map(|s| s.tools()) {
+            let name = tool.spec().name;
+            if !all.iter().any(|t| t.spec().name == name) {
+                all.push(tool);
+            }
+        }
+        all
     }
 
     /// Stops calls after `timeout` instead of 10 s.
@@ -81,13 +118,14 @@ impl Tools {
         self
     }
 
+    /// No tools, and none to come.
     pub fn is_empty(&self) -> bool {
-        self.tools.is_empty()
+        self.tools.is_empty() && self.sources.is_empty()
     }
 
     /// Every tool's spec, for the chat request.
     pub fn specs(&self) -> Vec<ToolSpec> {
-        self.tools.iter().map(|t| t.spec()).collect()
+        self.all().iter().map(|t| t.spec()).collect()
     }
 
     /// Whether a call to `name` changes something, so the user confirms it first.
@@ -95,8 +133,8 @@ impl Tools {
         self.find(name).is_some_and(|t| t.side_effects())
     }
 
-    fn find(&self, name: &str) -> Option<&Arc<dyn Tool>> {
-        self.tools.iter().find(|t| t.spec().name == name)
+    fn find(&self, name: &str) -> Option<Arc<dyn Tool>> {
+        self.all().into_iter().find(|t| t.spec().name == name)
     }
 
     /// Runs `call`; never fails, whatever the model asked.

@@ -21,6 +21,9 @@ use tokio_util::sync::CancellationToken;
 /// Rounds in one turn: up to three with tools, then one that must answer.
 pub const MAX_ROUNDS: usize = 4;
 
+/// The longest a turn waits for tool servers that are still starting.
+const SOURCES_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// The most of a tool's result the window is sent (the model gets it whole).
 const SHOWN_RESULT_CHARS: usize = 400;
 
@@ -46,6 +49,8 @@ pub async fn respond_with_tools(
     metrics: &mut TurnMetrics,
 ) -> Reply {
     let (chat, tools) = (providers.chat.as_ref(), &providers.tools);
+    // Tool servers still starting (the first turn after launch) get a moment.
+    tools.ready(SOURCES_WAIT).await;
     let specs = tools.specs();
     let asked = messages.len();
     if let Some(answer) = answer {

@@ -142,7 +142,7 @@ fn ogg_opus(samples: &[i16]) -> Result<Vec<u8>, EncodeError> {
 /// Cuts an encoded file at about half, mid-frame: valid HTTP, broken audio.
 pub fn truncate(bytes: &[u8], format: AudioFormat) -> Vec<u8> {
     let mut cut = bytes.len() / 2;
-    if format == AudioFormat::Pcm && cut % 2 == 0 {
+    if format == AudioFormat::Pcm && cut.is_multiple_of(2) {
         cut += 1; // an odd byte count cannot be whole 16-bit samples
     }
     bytes[..cut.min(bytes.len())].to_vec()
