@@ -93,6 +93,7 @@ pub struct Script {
     transcripts: HashMap<String, String>,
     replies: Vec<(String, String)>,
     tool_replies: Vec<ToolRule>,
+    tool_answers: Vec<(String, String)>,
     structured: Vec<(String, Value)>,
 }
 
@@ -120,6 +121,13 @@ impl Script {
         self.tool_replies.push((needle.into(), preamble.into(), calls));
     }
 
+    /// After tool results, when the user's words contain `needle`: answers
+    /// `template` with each `{key}` filled from the results (the first value
+    /// of that key anywhere in them), as a model reads what it looked up.
+    pub fn add_tool_answer(&mut self, needle: impl Into<String>, template: impl Into<String>) {
+        self.tool_answers.push((needle.into(), template.into()));
+    }
+
     /// Answers a structured-output request (`response_format` of type
     /// `json_schema`) whose last user message contains `needle` with `value`.
     pub fn add_structured_reply(&mut self, needle: impl Into<String>, value: Value) {
@@ -134,7 +142,12 @@ impl Script {
             // Every result of the last round of calls, in order.
             let round = messages.iter().rev().take_while(|m| m["role"] == "tool").collect::<Vec<_>>();
             let result = round.iter().rev().map(|m| text_of(&m["content"])).collect::<Vec<_>>().join(" ");
-            let korean = messages.iter().rev().find(|m| m["role"] == "user").is_some_and(|m| is_korean(&text_of(&m["content"])));
+            let user = messages.iter().rev().find(|m| m["role"] == "user").map(|m| text_of(&m["content"])).unwrap_or_default();
+            if let Some((_, template)) = self.tool_answers.iter().rev().find(|(needle, _)| user.contains(needle.as_str())) {
+                let results: Vec<Value> = round.iter().filter_map(|m| serde_json::from_str(&text_of(&m["content"])).ok()).collect();
+                return Reply::Text(fill(template, &results));
+            }
+            let korean = is_korean(&user);
             return Reply::Text(if korean {
                 format!("조회 결과를 알려 드릴게요. {result}")
             } else {
@@ -201,6 +214,25 @@ impl Script {
         });
         Some(Reply::Calls { preamble: preamble.clone(), calls: calls.collect() })
     }
+}
+
+/// `template` with each `{key}` replaced by the first value of `key` found in `values`.
+fn fill(template: &str, values: &[Value]) -> String {
+    fn find<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
+        match v {
+            Value::Object(map) => map.get(key).or_else(|| map.values().find_map(|v| find(v, key))),
+            Value::Array(items) => items.iter().find_map(|v| find(v, key)),
+            _ => None,
+        }
+    }
+    let mut out = template.to_string();
+    while let Some(start) = out.find('{') {
+        let Some(len) = out[start..].find('}') else { break };
+        let key = out[start + 1..start + len].to_string();
+        let value = values.iter().find_map(|v| find(v, &key)).map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()));
+        out.replace_range(start..start + len + 1, &value.unwrap_or_else(|| format!("({key}?)")));
+    }
+    out
 }
 
 fn call_id(name: &str, user: &str, index: usize) -> String {
@@ -299,6 +331,16 @@ mod tests {
         }
         req["tool_choice"] = json!("none");
         assert!(matches!(script.reply(&req), Reply::Text(_)));
+    }
+
+    #[test]
+    fn a_tool_answer_reads_its_values_from_the_results() {
+        let mut script = Script::default();
+        script.add_tool_answer("도착", "{number}은 {expected_on}에 도착해요. {missing}");
+        let req = json!({"messages": [{"role": "user", "content": "언제 도착해요?"},
+            {"role": "assistant", "content": null, "tool_calls": [{"id": "c", "type": "function", "function": {"name": "lookup_order", "arguments": "{}"}}]},
+            {"role": "tool", "tool_call_id": "c", "content": r#"{"found":true,"recent_orders":[{"number":"A-1001","expected_on":"2026-12-08"}]}"#}]});
+        assert_eq!(script.reply(&req), Reply::Text("A-1001은 2026-12-08에 도착해요. (missing?)".into()));
     }
 
     #[test]

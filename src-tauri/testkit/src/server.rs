@@ -192,6 +192,12 @@ impl TestServer {
         self.shared.script.lock().unwrap().add_tool_reply(needle, preamble, calls);
     }
 
+    /// After tool results for a question containing `needle`: `template`
+    /// with each `{key}` filled from the results.
+    pub fn add_tool_answer(&self, needle: &str, template: &str) {
+        self.shared.script.lock().unwrap().add_tool_answer(needle, template);
+    }
+
     /// Answers a structured-output request about `needle` with `value`.
     pub fn add_structured_reply(&self, needle: &str, value: serde_json::Value) {
         self.shared.script.lock().unwrap().add_structured_reply(needle, value);

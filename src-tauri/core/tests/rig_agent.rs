@@ -1,0 +1,189 @@
+//! The agent's spoken turns on the rig: "주문한 상품이 언제 도착하나요?" played
+//! into the virtual microphone is looked up in the sample shop and the
+//! spoken answer has the order's real date; while a tool runs, the preamble
+//! or the filler is heard on the virtual speaker within 1 s of the call;
+//! speaking while a slow tool runs cancels it.
+//!
+//! Runs only inside the rig (it checks `SORI_RIG`, see `common::require_rig`).
+
+mod common;
+
+use async_trait::async_trait;
+use common::{listen_to_speaker, loud, providers, settings};
+use serde_json::{json, Value};
+use sori_core::audio::listener::Mode;
+use sori_core::audio::output::DeviceOutput;
+use sori_core::audio::segmenter::SegmenterConfig;
+use sori_core::conversation::Conversation;
+use sori_core::engine;
+use sori_core::event::Event;
+use sori_core::provider::ToolSpec;
+use sori_core::tools::builtin::shop_tools;
+use sori_core::tools::faq::Faq;
+use sori_core::tools::shop::Shop;
+use sori_core::tools::{Tool, ToolError, Tools};
+use sori_core::turn::filler::FILLER_KO;
+use sori_core::voice::{VoiceInput, VoiceSettings};
+use sori_testkit::audio::test_audio::espeak_wav;
+use sori_testkit::{ServerConfig, TestServer};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+
+static DEVICES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Asks the warehouse, which takes `wait` unless cancelled.
+struct Warehouse {
+    wait: Duration,
+}
+
+#[async_trait]
+impl Tool for Warehouse {
+    fn spec(&self) -> ToolSpec {
+        ToolSpec {
+            name: "check_warehouse".into(),
+            description: "Asks the warehouse (slow).".into(),
+            parameters: json!({ "type": "object", "properties": {} }),
+        }
+    }
+
+    async fn call(&self, _args: Value, cancel: CancellationToken) -> Result<String, ToolError> {
+        tokio::select! {
+            _ = tokio::time::sleep(self.wait) => Ok(r#"{"in_stock":3}"#.into()),
+            _ = cancel.cancelled() => Err(ToolError::new("stopped")),
+        }
+    }
+}
+
+/// The sample shop's tools (C-001 is speaking), and the slow warehouse.
+fn agent_tools(name: &str, warehouse: Duration) -> Tools {
+    let dir = std::env::temp_dir().join(format!("sori-rig-agent-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let shop = Arc::new(Shop::open_sample(&dir.join("shop.sqlite")).unwrap());
+    sori_core::tools::faq::write_sample(&dir.join("faq")).unwrap();
+    let faq = Arc::new(Faq::load(&dir.join("faq")).unwrap());
+    let mut tools = shop_tools(shop, faq, Some("C-001"));
+    tools.push(Arc::new(Warehouse { wait: warehouse }));
+    Tools::new(tools)
+}
+
+/// The microphone, hands-free with barge-in; its events must be kept (the voice stops when nobody listens).
+fn listen(engine: &engine::EngineHandle) -> (VoiceInput, tokio::sync::mpsc::UnboundedReceiver<Event>) {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let settings =
+        VoiceSettings { device: None, mode: Mode::HandsFree, voice_barge_in: true, vad_aggressiveness: 2, segmenter: SegmenterConfig::default() };
+    (VoiceInput::start(settings, engine.clone(), tx).expect("the rig's microphone"), rx)
+}
+
+fn play_into_microphone(text: &str, dir: &std::path::Path) -> std::process::Child {
+    let wav = dir.join(format!("{}.wav", text.len()));
+    std::fs::write(&wav, espeak_wav(text, "ko", 0.2, 0.3).unwrap()).unwrap();
+    Command::new("paplay").args(["-d", "micsink"]).arg(&wav).spawn().unwrap()
+}
+
+/// Events until the turn ends, each with when the test saw it.
+async fn until_ended(events: &mut tokio::sync::mpsc::UnboundedReceiver<Event>, within: Duration) -> Vec<(Event, Instant)> {
+    let deadline = Instant::now() + within;
+    let mut seen = Vec::new();
+    loop {
+        let Ok(Some(e)) = tokio::time::timeout_at(deadline.into(), events.recv()).await else {
+            panic!("the turn did not end in time: {:?}", seen.iter().map(|(e, _)| e).collect::<Vec<_>>());
+        };
+        let end = matches!(e, Event::TurnEnded { .. });
+        seen.push((e, Instant::now()));
+        if end {
+            return seen;
+        }
+    }
+}
+
+/// Milliseconds from `since` to the first loud frame the speaker played after it.
+fn first_sound_after(frames: &[(Vec<i16>, std::time::Instant)], since: Instant) -> f64 {
+    let at = frames.iter().find(|(f, at)| *at > since && loud(f)).map(|(_, at)| *at).expect("the speaker played after the call");
+    at.duration_since(since).as_secs_f64() * 1000.0
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spoken_question_about_an_order_is_answered_with_its_real_date() {
+    common::require_rig();
+    let _one = DEVICES.lock().await;
+    let s = TestServer::start_in_background(ServerConfig::default()).unwrap();
+    s.add_tool_reply("언제 도착", "잠시만요, 주문을 확인해 볼게요.", &[("lookup_order", "{}")]);
+    s.add_tool_answer("언제 도착", "주문하신 {number} 상품은 {expected_on}에 도착할 예정이에요.");
+    let mut turn_settings = settings();
+    turn_settings.language = Some("ko".into()); // the server transcribes any speech as the Korean question
+    let output = Arc::new(DeviceOutput::open_default().unwrap());
+    let p = providers(&s).with_tools(agent_tools("spoken", Duration::from_secs(2)));
+    let (engine, mut events) = engine::spawn(Conversation::default(), p, turn_settings, output, None);
+    let (voice, _voice_events) = listen(&engine);
+    let (speaker, heard) = listen_to_speaker();
+    let dir = std::env::temp_dir().join(format!("sori-rig-agent-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+
+    let _ = play_into_microphone("주문한 상품이 언제 도착하나요?", &dir).wait();
+    let seen = until_ended(&mut events, Duration::from_secs(30)).await;
+    let called =
+        seen.iter().find(|(e, _)| matches!(e, Event::ToolStarted { name, .. } if name == "lookup_order")).expect("lookup_order was called").1;
+    let heard_text = seen.iter().find_map(|(e, _)| if let Event::TurnEnded { heard, .. } = e { Some(heard.clone()) } else { None }).unwrap();
+    // The answer as heard, with the date read from the shop's database.
+    assert_eq!(heard_text, "잠시만요, 주문을 확인해 볼게요. 주문하신 A-1001 상품은 2026-12-08에 도착할 예정이에요.");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    drop(speaker);
+    drop(voice);
+    let ms = first_sound_after(&common::frames(&heard), called);
+    eprintln!("the preamble was heard {ms:.0} ms after the tool call started");
+    assert!(ms <= 1000.0, "silence for {ms:.0} ms after the tool call");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_silent_tool_gets_the_filler_and_speaking_cancels_it() {
+    common::require_rig();
+    let _one = DEVICES.lock().await;
+    let s = TestServer::start_in_background(ServerConfig::default()).unwrap();
+    s.add_tool_reply("재고", "", &[("check_warehouse", "{}")]);
+    let mut turn_settings = settings();
+    turn_settings.language = Some("ko".into());
+    let output = Arc::new(DeviceOutput::open_default().unwrap());
+    let p = providers(&s).with_tools(agent_tools("filler", Duration::from_secs(30)));
+    let (engine, mut events) = engine::spawn(Conversation::default(), p, turn_settings, output, None);
+    let (voice, _voice_events) = listen(&engine);
+    let (speaker, heard) = listen_to_speaker();
+    let dir = std::env::temp_dir().join(format!("sori-rig-filler-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+
+    engine.ask(sori_core::turn::TurnInput::Text("창고 재고 확인해 주세요.".into()));
+    let mut called = None;
+    let mut filler = None;
+    while filler.is_none() {
+        let e = tokio::time::timeout(Duration::from_secs(10), events.recv()).await.expect("the filler came").unwrap();
+        match e {
+            Event::ToolStarted { .. } => called = Some(Instant::now()),
+            Event::AssistantSpeaking { text, .. } if text == FILLER_KO => filler = Some(Instant::now()),
+            _ => {}
+        }
+    }
+    let called = called.expect("the tool started first");
+    // The filler has played; the tool still runs. The user speaks.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let spoke = Instant::now();
+    let _ = play_into_microphone("아니요, 잠깐만요.", &dir).wait();
+    let seen = until_ended(&mut events, Duration::from_secs(10)).await;
+    let (error, ms) = seen
+        .iter()
+        .find_map(|(e, _)| if let Event::ToolFinished { error, ms, .. } = e { Some((error.clone(), *ms)) } else { None })
+        .expect("the tool reported its end");
+    assert_eq!(error.as_deref(), Some("Cancelled: the customer spoke."));
+    assert!(ms < 10_000.0 && spoke.elapsed() < Duration::from_secs(10), "cancelled, not waited for: {ms:.0} ms");
+    assert!(seen.iter().any(|(e, _)| matches!(e, Event::TurnEnded { interrupted: true, .. })), "{seen:?}");
+    drop(speaker);
+    drop(voice);
+    let ms = first_sound_after(&common::frames(&heard), called);
+    eprintln!("the filler was heard {ms:.0} ms after the tool call started");
+    assert!((450.0..=1000.0).contains(&ms), "the filler came {ms:.0} ms after the call (it waits 500 ms, then must be heard within 1 s)");
+    let _ = std::fs::remove_dir_all(&dir);
+}
