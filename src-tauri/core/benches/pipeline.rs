@@ -5,9 +5,15 @@
 //! Sori's own overhead (TTFA minus the modelled server time of the chunk Sori
 //! actually spoke first). For scale, the same turns run the classic sequential
 //! design too (transcribe, wait for the whole reply, wait for all its audio).
-//! A last case asks for a reply with a stray `"` (an inch mark, `6.1"`) and
+//! A case asks for a reply with a stray `"` (an inch mark, `6.1"`) and
 //! the same reply without it: one mark must not hold back the voice, so
 //! their TTFA should match (within 1.1x).
+//! Tool turns last (typed, against the sample shop): the first audio (the
+//! model's preamble, or the filler when it said nothing and the tool is slow)
+//! and the answer's first audio, each over its bound under the same model:
+//! the preamble's first chunk; the first round's whole stream plus the
+//! filler's 500 ms; the round trip (first round, the tools' measured time,
+//! the answer's first chunk, its speech's first byte).
 //!
 //! `cargo bench -p sori-core --bench pipeline [-- --turns N]` runs it in full;
 //! under `cargo test` (no `--bench` argument) it runs a short form so it cannot rot.
@@ -168,6 +174,117 @@ fn main() {
     let (q, p) = (pct(&mut with_mark, 0.5), pct(&mut without, 0.5));
     println!("{:<28}{q:>10.2}{:>10}  ms (the same reply without the mark: {p:.2} ms)", "TTFA, reply with 6.1\"", "");
     row("  with / without the mark", (q / p, pct(&mut with_mark, 0.9) / pct(&mut without, 0.9)), "x (one stray \" must not hold back the voice)");
+
+    let tools = runtime.block_on(tool_turns(&server, &providers, &turn_settings, &latency, turns.clamp(3, 12)));
+    println!("tool turns (typed; first round, the tool, the answer):");
+    let tool_col = |f: &dyn Fn(&ToolSample) -> f64| -> (f64, f64) {
+        let mut v: Vec<f64> = tools.iter().map(f).collect();
+        (pct(&mut v, 0.5), pct(&mut v, 0.9))
+    };
+    row("  first audio (preamble)", tool_col(&|t| t.preamble), "ms");
+    row("  first audio / bound", tool_col(&|t| t.preamble / t.preamble_bound), "x (the preamble's first chunk)");
+    row("  answer's first audio", tool_col(&|t| t.answer), "ms");
+    row("  answer / bound", tool_col(&|t| t.answer / t.answer_bound), "x (round 1, the tool, the answer's first chunk)");
+    row("  tool time", tool_col(&|t| t.tool), "ms (lookup_order in SQLite)");
+    row("  first audio (filler)", tool_col(&|t| t.filler), "ms (no preamble, an 800 ms tool)");
+    row("  filler / bound", tool_col(&|t| t.filler / t.filler_bound), "x (round 1's stream + the 500 ms wait)");
+}
+
+struct ToolSample {
+    preamble: f64,
+    preamble_bound: f64,
+    answer: f64,
+    answer_bound: f64,
+    tool: f64,
+    filler: f64,
+    filler_bound: f64,
+}
+
+/// A tool that takes a fixed time, so the filler is due.
+struct SlowTool;
+
+#[async_trait::async_trait]
+impl sori_core::tools::Tool for SlowTool {
+    fn spec(&self) -> ToolSpec {
+        ToolSpec { name: "check_warehouse".into(), description: "Asks the warehouse.".into(), parameters: serde_json::json!({"type": "object"}) }
+    }
+
+    async fn call(&self, _: serde_json::Value, _: CancellationToken) -> Result<String, sori_core::tools::ToolError> {
+        tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+        Ok(r#"{"in_stock":3}"#.into())
+    }
+}
+
+/// The deltas of a scripted first round as the testkit streams them: the
+/// preamble's tokens, then one opening delta and 8-character pieces per call.
+fn round_deltas(preamble: &str, arguments: &str) -> usize {
+    tokenize(preamble).len() + 1 + arguments.chars().count().div_ceil(8)
+}
+
+async fn tool_turns(server: &TestServer, providers: &Providers, settings: &TurnSettings, latency: &LatencyModel, n: usize) -> Vec<ToolSample> {
+    const PREAMBLE: &str = "잠시만요, 주문을 확인해 볼게요.";
+    const ARGS: &str = r#"{"order_number":"A-1001"}"#;
+    const ANSWER: &str = "주문하신 {number} 상품은 {expected_on}에 도착할 예정이에요. 배송은 {carrier}에서 맡고 있어요.";
+    server.add_tool_reply("배송 조회", PREAMBLE, &[("lookup_order", ARGS)]);
+    server.add_tool_answer("배송 조회", ANSWER);
+    server.add_tool_reply("창고 확인", "", &[("check_warehouse", "{}")]);
+    server.add_tool_answer("창고 확인", "재고가 {in_stock}개 있어요.");
+    let dir = std::env::temp_dir().join(format!("sori-bench-tools-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let shop = Arc::new(sori_core::tools::shop::Shop::open_sample(&dir.join("shop.sqlite")).unwrap());
+    sori_core::tools::faq::write_sample(&dir.join("faq")).unwrap();
+    let faq = Arc::new(sori_core::tools::faq::Faq::load(&dir.join("faq")).unwrap());
+    let mut tools = sori_core::tools::builtin::shop_tools(shop, faq, Some("C-001"));
+    tools.push(Arc::new(SlowTool));
+    let providers = Providers { tools: sori_core::tools::Tools::new(tools), ..providers.clone() };
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+    let turn = |question: &'static str| {
+        let providers = providers.clone();
+        async move {
+            let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+            let output = Arc::new(MemoryOutput::default());
+            run_turn(
+                TurnInput::Text(question.into()),
+                &Conversation::default(),
+                &providers,
+                settings,
+                output,
+                Emitter::new(0, tx),
+                CancellationToken::new(),
+            )
+            .await
+        }
+    };
+    turn("A-1001 배송 조회 부탁해요").await; // warm-up: the filler's clip, connections
+    turn("창고 확인 부탁해요").await;
+    let preamble_chunk = split_all(PREAMBLE, SplitterConfig::default()).remove(0);
+    let preamble_bound = ms(latency.chat_token_at(tokens_through(PREAMBLE, &preamble_chunk) - 1) + latency.tts_audio_at(0.0));
+    let round_one = ms(latency.chat_token_at(round_deltas(PREAMBLE, ARGS) - 1));
+    let filler_bound = ms(latency.chat_token_at(round_deltas("", "{}") - 1)) + 500.0;
+    let mut out = Vec::new();
+    for _ in 0..n {
+        let looked_up = turn("A-1001 배송 조회 부탁해요").await;
+        let answer_text: String = looked_up.reply.chars().skip(looked_up.answer_from).collect();
+        let answer_text = answer_text.trim();
+        assert!(answer_text.contains("2026-12-08"), "the answer came from the shop: {answer_text}");
+        let answer_chunk = split_all(answer_text, SplitterConfig::default()).remove(0);
+        let m = looked_up.metrics;
+        let tool = m.tool_ms.expect("the tool ran");
+        let answer_bound = round_one + tool + ms(latency.chat_token_at(tokens_through(answer_text, &answer_chunk) - 1) + latency.tts_audio_at(0.0));
+        let silent = turn("창고 확인 부탁해요").await;
+        out.push(ToolSample {
+            preamble: m.ttfa_ms.expect("the preamble was heard"),
+            preamble_bound,
+            answer: m.answer_audio_ms.expect("the answer was heard"),
+            answer_bound,
+            tool,
+            filler: silent.metrics.ttfa_ms.expect("the filler was heard"),
+            filler_bound,
+        });
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    out
 }
 
 /// The TTFA of typed turns whose reply has a stray `"`, and of the same

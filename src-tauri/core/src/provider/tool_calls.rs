@@ -23,6 +23,11 @@ pub struct ToolCallAssembler {
 }
 
 impl ToolCallAssembler {
+    /// Whether any piece of a call has come.
+    pub fn has_any(&self) -> bool {
+        !self.calls.is_empty()
+    }
+
     pub fn push(&mut self, delta: ToolCallDelta) {
         let same = |c: &Partial| c.index == delta.index && (delta.id.is_none() || c.id.is_none() || c.id == delta.id);
         let call = match self.calls.iter().rposition(|c| c.index == delta.index).filter(|&i| same(&self.calls[i])) {

@@ -91,6 +91,8 @@ impl<'a> Writer<'a> {
         for rest in self.splitter.finish() {
             self.line(self.shifted(rest), metrics);
         }
+        // The splitter starts afresh: text after this (rare) starts here.
+        self.offset = self.text.chars().count();
     }
 }
 
@@ -162,7 +164,14 @@ pub async fn respond(
                     break Ended::Cut(Incomplete::MaxLength);
                 }
             }
-            Some(Ok(ChatEvent::ToolCallDelta(d))) => calls.push(d),
+            Some(Ok(ChatEvent::ToolCallDelta(d))) => {
+                // The text before a call (its preamble) is whole once the call
+                // begins: say its last clause now, not when the arguments end.
+                if !calls.has_any() {
+                    writer.finish(metrics);
+                }
+                calls.push(d)
+            }
             Some(Ok(ChatEvent::Done { finish_reason })) => match finish_reason {
                 Some(FinishReason::Length) => break Ended::Cut(Incomplete::MaxLength),
                 Some(FinishReason::ContentFilter) => break Ended::Cut(Incomplete::ContentFilter),
