@@ -131,7 +131,7 @@ fn main() {
         stt.warm_up().await.unwrap();
         tts.warm_up().await.unwrap();
         let chat: Arc<dyn ChatModel> = Arc::new(chat);
-        chat.warm_up(&[ChatMessage::new(Role::System, persona.clone())]).await.unwrap();
+        chat.warm_up(&[ChatMessage::new(Role::System, persona.clone())], &[]).await.unwrap();
         let providers = Providers::new(stt, chat, tts, Arc::new(TransferStats::default()));
 
         let mut settings = Settings::default();

@@ -208,6 +208,8 @@ struct Engine {
 fn warm_up(providers: &Providers, settings: &TurnSettings, persona: &str, events: &mpsc::UnboundedSender<Event>) {
     let (stt, chat, tts, events) = (providers.stt.clone(), providers.chat.clone(), providers.tts.clone(), events.clone());
     let start = [ChatMessage::new(Role::System, persona)];
+    // The tools as the first turn will offer them, so a local model reads them now.
+    let specs = providers.tools.specs();
     // The fillers a tool turn may need, in the languages it may be in.
     let fillers = match settings.language.as_deref() {
         _ if !settings.speak || providers.tools.is_empty() => Vec::new(),
@@ -216,7 +218,7 @@ fn warm_up(providers: &Providers, settings: &TurnSettings, persona: &str, events
     };
     let (made, voice) = (providers.fillers.clone(), settings.voice.clone());
     tokio::spawn(async move {
-        let (heard, answered, spoken) = tokio::join!(stt.warm_up(), chat.warm_up(&start), tts.warm_up());
+        let (heard, answered, spoken) = tokio::join!(stt.warm_up(), chat.warm_up(&start, &specs), tts.warm_up());
         for e in [heard.err(), answered.err(), spoken.err()].into_iter().flatten() {
             let _ = events.send(Event::warning(crate::event::WarningCode::LocalModel, e.message));
         }

@@ -34,7 +34,7 @@ async fn a_typed_turn_streams_the_models_reply_into_speech_clause_by_clause() {
     let chat = Arc::new(LocalChat::new(fixtures::model("smollm2-135m-instruct")));
     let conversation = Conversation::default();
     // The warm-up reads the persona into the cache: the turn then reuses it.
-    chat.warm_up(&[ChatMessage::new(Role::System, conversation.persona.clone())]).await.expect("the model loads");
+    chat.warm_up(&[ChatMessage::new(Role::System, conversation.persona.clone())], &[]).await.expect("the model loads");
     let output = Arc::new(MemoryOutput::default());
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let input = TurnInput::Text("Hi! Can you tell me about your return policy?".into());
@@ -105,10 +105,45 @@ async fn dropping_the_reply_stops_sampling_at_the_next_token() {
 async fn a_folder_with_no_model_says_how_to_install_one() {
     let missing = std::env::temp_dir().join(format!("sori-no-chat-{}", std::process::id())).join("qwen2.5-1.5b-instruct");
     let chat = LocalChat::new(&missing);
-    let e = chat.warm_up(&[]).await.expect_err("no model there");
+    let e = chat.warm_up(&[], &[]).await.expect_err("no model there");
     assert!(
         e.message.contains("qwen2.5-1.5b-instruct is not installed") && e.message.contains("sori-cli models install qwen2.5-1.5b-instruct"),
         "{}",
         e.message
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_model_that_cannot_call_tools_answers_from_what_the_agent_looked_up_first() {
+    // SmolLM2 135M was not taught tool calls: offered tools, it makes answers up.
+    let chat = Arc::new(LocalChat::new(fixtures::model("smollm2-135m-instruct")));
+    assert!(!chat.calls_tools());
+    let dir = std::env::temp_dir().join(format!("sori-local-prefetch-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let providers = providers(chat.clone()).with_tools(sori_core::tools::builtin::sample_tools(&dir, Some("C-002")).unwrap());
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let input = TurnInput::Text("When will my order B-2001 arrive?".into());
+    let outcome = run_turn(
+        input,
+        &Conversation::default(),
+        &providers,
+        &settings(40),
+        Arc::new(MemoryOutput::default()),
+        Emitter::new(1, tx),
+        CancellationToken::new(),
+    )
+    .await;
+    let mut called = Vec::new();
+    while let Ok(event) = rx.try_recv() {
+        if let Event::ToolStarted { name, arguments, .. } = event {
+            called.push((name, arguments));
+        }
+    }
+    assert_eq!(called, [("lookup_order".to_string(), r#"{"order_number":"B-2001"}"#.to_string())]);
+    // The lookup went to the model as the turn's call and result, before its answer.
+    let kept = outcome.messages();
+    assert_eq!(kept.len(), 4, "{kept:?}");
+    assert!(kept[2].content.contains("\"expected_on\":\"2026-12-10\""), "{}", kept[2].content);
+    assert!(!outcome.reply.trim().is_empty() && !outcome.reply.contains("<tool_call>"), "{}", outcome.reply);
+    let _ = std::fs::remove_dir_all(&dir);
 }

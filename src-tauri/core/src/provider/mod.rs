@@ -239,11 +239,17 @@ pub trait ChatModel: Send + Sync {
     async fn stream_chat(&self, request: ChatRequest<'_>) -> Result<ProviderStream<ChatEvent>, ProviderError>;
 
     /// Gets ready for the first reply, whose request will begin with
-    /// `start` (the persona): a local model loads and reads it into its
-    /// cache; a server needs nothing.
-    async fn warm_up(&self, start: &[ChatMessage]) -> Result<(), ProviderError> {
-        let _ = start;
+    /// `start` (the persona) and offer `tools`: a local model loads and
+    /// reads them into its cache; a server needs nothing.
+    async fn warm_up(&self, start: &[ChatMessage], tools: &[ToolSpec]) -> Result<(), ProviderError> {
+        let _ = (start, tools);
         Ok(())
+    }
+
+    /// Whether it calls the tools it is offered (else the agent looks up
+    /// what a question needs before asking it).
+    fn calls_tools(&self) -> bool {
+        true
     }
 
     /// Whether it keeps a reply to a JSON schema (`ChatRequest::json_schema`).

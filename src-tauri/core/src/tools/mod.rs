@@ -128,6 +128,11 @@ impl Tools {
         self.all().iter().map(|t| t.spec()).collect()
     }
 
+    /// Whether a tool of that name is offered.
+    pub fn has(&self, name: &str) -> bool {
+        self.find(name).is_some()
+    }
+
     /// Whether a call to `name` changes something, so the user confirms it first.
     pub fn needs_confirmation(&self, name: &str) -> bool {
         self.find(name).is_some_and(|t| t.side_effects())

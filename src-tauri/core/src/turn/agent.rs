@@ -51,12 +51,20 @@ pub async fn respond_with_tools(
     let (chat, tools) = (providers.chat.as_ref(), &providers.tools);
     // Tool servers still starting (the first turn after launch) get a moment.
     tools.ready(SOURCES_WAIT).await;
-    let specs = tools.specs();
     let asked = messages.len();
     if let Some(answer) = answer {
         settle(answer, tools, messages, emit, cancel).await;
     }
     let question = messages.iter().rev().find(|m| m.role == Role::User).map(|m| m.content.clone());
+    // A model that cannot call tools gets what the question needs looked up first.
+    let specs = if chat.calls_tools() {
+        tools.specs()
+    } else {
+        if let Some(q) = question.as_deref().filter(|_| !tools.is_empty()) {
+            super::prefetch::prefetch(q, tools, messages, emit, cancel).await;
+        }
+        Vec::new()
+    };
     let korean = phrases::korean(settings.language.as_deref(), question.as_deref());
     let mut text = String::new();
     let mut filled = false;
@@ -110,7 +118,7 @@ pub async fn respond_with_tools(
     unreachable!("the last round always returns")
 }
 
-fn finished(emit: &Emitter, run: &ToolRun) {
+pub(crate) fn finished(emit: &Emitter, run: &ToolRun) {
     emit.send(Event::ToolFinished {
         turn: emit.turn,
         id: run.call.id.clone(),

@@ -16,6 +16,7 @@ pub mod agent;
 pub mod filler;
 pub mod heard;
 pub mod phrases;
+pub mod prefetch;
 pub mod respond;
 pub mod speaker;
 pub mod transcribe;

@@ -1,10 +1,12 @@
 //! A chat model on this computer (llama.cpp, from `sori-llama`) as a
 //! [`ChatModel`]: the model loads once per process and keeps the
 //! conversation in its cache between turns; a reply streams token by token
-//! and dropping its stream stops sampling at the next token.
+//! and dropping its stream stops sampling at the next token. Tools are
+//! offered and their calls read in the Hermes format ([`super::tool_calls`]).
 
+use super::tool_calls::{self, CallReader, Piece};
 use super::{not_installed, Loaded};
-use crate::provider::{ChatEvent, ChatMessage, ChatModel, ChatRequest, ErrorKind, FinishReason, ProviderError, ProviderStream, Role};
+use crate::provider::{ChatEvent, ChatMessage, ChatModel, ChatRequest, ErrorKind, FinishReason, ProviderError, ProviderStream, Role, ToolSpec};
 use async_trait::async_trait;
 use sori_llama::{Event, Finish, LocalLlm, Message, Options, Request, Stats};
 use std::path::{Path, PathBuf};
@@ -94,22 +96,32 @@ impl LocalChat {
     }
 }
 
-/// The conversation as the model takes it. Tool calls and their results are
-/// not something these models were taught, so they are left out.
+/// The conversation as the model takes it: the tools' signatures at the end
+/// of the system message, calls and results in their tags.
 fn messages(request: &ChatRequest<'_>) -> Vec<Message> {
-    request
+    let mut tools_said = request.tools.is_empty();
+    let mut out: Vec<Message> = request
         .messages
         .iter()
         .filter_map(|m| {
-            let role = match m.role {
+            let (role, mut text) = tool_calls::message_text(m);
+            let role = match role {
                 Role::System => sori_llama::Role::System,
-                Role::User => sori_llama::Role::User,
-                Role::Assistant if !m.content.trim().is_empty() => sori_llama::Role::Assistant,
-                Role::Assistant | Role::Tool => return None,
+                Role::User | Role::Tool => sori_llama::Role::User,
+                Role::Assistant if !text.trim().is_empty() => sori_llama::Role::Assistant,
+                Role::Assistant => return None,
             };
-            Some(Message::new(role, m.content.clone()))
+            if role == sori_llama::Role::System && !tools_said {
+                text.push_str(&tool_calls::tools_block(request.tools));
+                tools_said = true;
+            }
+            Some(Message::new(role, text))
         })
-        .collect()
+        .collect();
+    if !tools_said {
+        out.insert(0, Message::new(sori_llama::Role::System, tool_calls::tools_block(request.tools).trim_start()));
+    }
+    out
 }
 
 /// Sets the cancel flag when the reply's stream is dropped (barge-in).
@@ -131,12 +143,31 @@ impl ChatModel for LocalChat {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let cancel = Arc::new(AtomicBool::new(false));
         let dir = self.dir.clone();
+        // Calls are read out of the text only when tools were offered.
+        let mut reader = (!request.tools.is_empty()).then(CallReader::default);
         llm.reply(wanted, cancel.clone(), move |event| {
             if let Event::Done(_, stats) = &event {
                 record(&dir, stats);
             }
+            let pieces = match (&event, reader.as_mut()) {
+                (Event::Text(text), Some(reader)) => reader.push(text),
+                (Event::Done(..), Some(reader)) => reader.finish(),
+                _ => Vec::new(),
+            };
+            for piece in pieces {
+                let item = match piece {
+                    Piece::Text(text) => ChatEvent::Text(text),
+                    Piece::Call(call) => ChatEvent::ToolCallDelta(call),
+                };
+                if tx.send(Ok(item)).is_err() {
+                    return false;
+                }
+            }
+            let called = reader.as_ref().is_some_and(|r| r.calls() > 0);
             let item = match event {
+                Event::Text(_) if reader.is_some() => return true,
                 Event::Text(text) => Ok(ChatEvent::Text(text)),
+                Event::Done(Finish::Stop, _) if called => Ok(ChatEvent::Done { finish_reason: Some(FinishReason::ToolCalls) }),
                 Event::Done(Finish::Stop, _) => Ok(ChatEvent::Done { finish_reason: Some(FinishReason::Stop) }),
                 Event::Done(Finish::Length, _) => Ok(ChatEvent::Done { finish_reason: Some(FinishReason::Length) }),
                 Event::Done(Finish::Cancelled, _) => return false,
@@ -151,15 +182,23 @@ impl ChatModel for LocalChat {
         })))
     }
 
+    /// Qwen models were taught the Hermes tool format; the small ones Sori
+    /// also offers (SmolLM2, Gemma 3 1B) were not, and make answers up.
+    fn calls_tools(&self) -> bool {
+        self.dir.file_name().is_some_and(|n| n.to_string_lossy().to_lowercase().starts_with("qwen"))
+    }
+
     /// Loads the model now (a second or so) and reads the persona into its
     /// cache (seconds more on a small CPU), so the first reply waits for
     /// neither: every request starts with the same tokens.
-    async fn warm_up(&self, start: &[ChatMessage]) -> Result<(), ProviderError> {
+    async fn warm_up(&self, start: &[ChatMessage], tools: &[ToolSpec]) -> Result<(), ProviderError> {
         let llm = self.model().await?;
         if start.is_empty() {
             return Ok(());
         }
-        let request = ChatRequest { max_tokens: Some(1), temperature: Some(0.0), ..ChatRequest::new("", start) };
+        // Tools are offered to the turns only when the model calls them (else the agent looks things up first).
+        let tools = if self.calls_tools() { tools } else { &[] };
+        let request = ChatRequest { max_tokens: Some(1), temperature: Some(0.0), tools, ..ChatRequest::new("", start) };
         let prime = Request { messages: messages(&request), max_tokens: 1, temperature: 0.0, seed: 0 };
         let (tx, rx) = tokio::sync::oneshot::channel();
         let mut tx = Some(tx);

@@ -4,6 +4,7 @@
 
 mod chat;
 mod stt;
+pub mod tool_calls;
 mod tts;
 
 pub use chat::{chat_model_file, measured_speed, LocalChat, Measured};
