@@ -36,6 +36,11 @@ fn main() {
         "remove_model",
         "import_gguf",
         "local_servers",
+        "answer_confirmation",
+        "list_customers",
+        "mcp_servers",
+        "save_mcp_servers",
+        "set_mcp_tool",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest)).expect("tauri build script failed");
 }

@@ -9,7 +9,7 @@ const USAGE: &str = "usage: sori-testkit serve [--port N] [--api-key KEY | --no-
 
 Serves /v1/models, /v1/chat/completions, /v1/audio/speech and
 /v1/audio/transcriptions on 127.0.0.1, plus /__testkit/{faults,latency,
-transcripts,replies,requests} to steer it. The default key is sori-test-key-0123.
+transcripts,replies,tool-replies,tool-answers,requests} to steer it. The default key is sori-test-key-0123.
 `mirror` serves a folder of models as a model host does (<id>/<file>, Range).";
 
 fn main() {

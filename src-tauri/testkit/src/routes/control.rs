@@ -60,6 +60,39 @@ pub async fn add_reply(State(s): State<Arc<Shared>>, Json(r): Json<ReplyRequest>
     StatusCode::NO_CONTENT
 }
 
+#[derive(Deserialize)]
+pub struct ScriptedCall {
+    name: String,
+    arguments: String,
+}
+
+#[derive(Deserialize)]
+pub struct ToolReplyRequest {
+    contains: String,
+    #[serde(default)]
+    preamble: String,
+    calls: Vec<ScriptedCall>,
+}
+
+/// Scripts a tool turn: the preamble, then the calls.
+pub async fn add_tool_reply(State(s): State<Arc<Shared>>, Json(r): Json<ToolReplyRequest>) -> StatusCode {
+    let calls: Vec<(&str, &str)> = r.calls.iter().map(|c| (c.name.as_str(), c.arguments.as_str())).collect();
+    s.script.lock().unwrap().add_tool_reply(r.contains, r.preamble, &calls);
+    StatusCode::NO_CONTENT
+}
+
+#[derive(Deserialize)]
+pub struct ToolAnswerRequest {
+    contains: String,
+    template: String,
+}
+
+/// Scripts the answer after tool results, filled from them.
+pub async fn add_tool_answer(State(s): State<Arc<Shared>>, Json(r): Json<ToolAnswerRequest>) -> StatusCode {
+    s.script.lock().unwrap().add_tool_answer(r.contains, r.template);
+    StatusCode::NO_CONTENT
+}
+
 pub async fn requests(State(s): State<Arc<Shared>>) -> Json<Vec<RecordedRequest>> {
     Json(s.log.lock().unwrap().clone())
 }
