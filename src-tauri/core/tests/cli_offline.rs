@@ -128,7 +128,8 @@ fn ask_continue_sends_the_earlier_turns_to_the_model() {
             .unwrap();
         assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     }
-    let chats: Vec<_> = s.requests().into_iter().filter(|r| r.endpoint == Endpoint::Chat).collect();
+    // The replies' requests, not the request-type questions asked beside them.
+    let chats: Vec<_> = s.requests().into_iter().filter(|r| r.endpoint == Endpoint::Chat && r.body.get("response_format").is_none()).collect();
     assert_eq!(chats.len(), 2);
     let said: Vec<(String, String)> = chats[1].body["messages"]
         .as_array()

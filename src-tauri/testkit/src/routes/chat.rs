@@ -143,12 +143,19 @@ fn streamed(ctx: &Ctx, meta: &Meta, reply: &Reply, with_usage: bool, stop: Optio
     let (pieces, finish) = cut_deltas(reply, stop);
     let first = ctx.latency.chat_token_at(0);
     let mut parts: Vec<Timed> = Vec::new();
-    // The role comes first; a reply that opens with a call has no content.
+    // The role comes first; a reply that opens with a call has no content,
+    // and its first chunk opens the call too, as OpenAI streams it.
     let opens_with_call = pieces.first().is_some_and(|d| d.get("tool_calls").is_some());
-    let content = if opens_with_call { Value::Null } else { json!("") };
-    parts.push((first, chunk(meta, json!({ "role": "assistant", "content": content, "refusal": null }), None, with_usage)));
+    if !opens_with_call {
+        parts.push((first, chunk(meta, json!({ "role": "assistant", "content": "", "refusal": null }), None, with_usage)));
+    }
     for (i, delta) in pieces.iter().enumerate() {
-        let delta = delta.clone();
+        let mut delta = delta.clone();
+        if i == 0 && opens_with_call {
+            delta["role"] = json!("assistant");
+            delta["content"] = Value::Null;
+            delta["refusal"] = Value::Null;
+        }
         let at = ctx.latency.chat_token_at(i);
         parts.push((at, chunk(meta, delta, None, with_usage)));
         if i == 1 && ctx.has(&Fault::MalformedSse) {
