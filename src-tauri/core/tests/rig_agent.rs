@@ -1,6 +1,6 @@
-//! The agent's spoken turns on the rig: "주문한 상품이 언제 도착하나요?" played
-//! into the virtual microphone is looked up in the sample shop and the
-//! spoken answer has the order's real date; while a tool runs, the preamble
+//! The agent's spoken turns on the rig: "주문한 상품이 언제 도착하나요?" (and
+//! "When will my order arrive?") played into the virtual microphone is
+//! looked up in the sample shop and the spoken answer has the order's real date; while a tool runs, the preamble
 //! or the filler is heard on the virtual speaker within 1 s of the call;
 //! speaking while a slow tool runs cancels it.
 //!
@@ -79,7 +79,8 @@ fn listen(engine: &engine::EngineHandle) -> (VoiceInput, tokio::sync::mpsc::Unbo
 
 fn play_into_microphone(text: &str, dir: &std::path::Path) -> std::process::Child {
     let wav = dir.join(format!("{}.wav", text.len()));
-    std::fs::write(&wav, espeak_wav(text, "ko", 0.2, 0.3).unwrap()).unwrap();
+    let voice = if text.is_ascii() { "en" } else { "ko" };
+    std::fs::write(&wav, espeak_wav(text, voice, 0.2, 0.3).unwrap()).unwrap();
     Command::new("paplay").args(["-d", "micsink"]).arg(&wav).spawn().unwrap()
 }
 
@@ -105,38 +106,56 @@ fn first_sound_after(frames: &[(Vec<i16>, std::time::Instant)], since: Instant) 
     at.duration_since(since).as_secs_f64() * 1000.0
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_spoken_question_about_an_order_is_answered_with_its_real_date() {
-    common::require_rig();
-    let _one = DEVICES.lock().await;
+/// A question spoken into the microphone (the server hears any speech as
+/// it), answered from the sample shop; returns what was heard.
+async fn spoken_order_question(language: &str, question: &str, preamble: &str, template: &str) -> String {
     let s = TestServer::start_in_background(ServerConfig::default()).unwrap();
-    s.add_tool_reply("언제 도착", "잠시만요, 주문을 확인해 볼게요.", &[("lookup_order", "{}")]);
-    s.add_tool_answer("언제 도착", "주문하신 {number} 상품은 {expected_on}에 도착할 예정이에요.");
+    s.add_tool_reply(question, preamble, &[("lookup_order", "{}")]);
+    s.add_tool_answer(question, template);
     let mut turn_settings = settings();
-    turn_settings.language = Some("ko".into()); // the server transcribes any speech as the Korean question
+    turn_settings.language = Some(language.into()); // the server transcribes any speech as this language's question
     let output = Arc::new(DeviceOutput::open_default().unwrap());
-    let p = providers(&s).with_tools(agent_tools("spoken", Duration::from_secs(2)));
+    let p = providers(&s).with_tools(agent_tools(&format!("spoken-{language}"), Duration::from_secs(2)));
     let (engine, mut events) = engine::spawn(Conversation::default(), p, turn_settings, output, None);
     let (voice, _voice_events) = listen(&engine);
     let (speaker, heard) = listen_to_speaker();
-    let dir = std::env::temp_dir().join(format!("sori-rig-agent-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("sori-rig-agent-{language}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     tokio::time::sleep(Duration::from_millis(400)).await;
 
-    let _ = play_into_microphone("주문한 상품이 언제 도착하나요?", &dir).wait();
+    let _ = play_into_microphone(question, &dir).wait();
     let seen = until_ended(&mut events, Duration::from_secs(30)).await;
+    assert!(seen.iter().any(|(e, _)| matches!(e, Event::UserTranscript { text, .. } if text == question)), "{seen:?}");
     let called =
         seen.iter().find(|(e, _)| matches!(e, Event::ToolStarted { name, .. } if name == "lookup_order")).expect("lookup_order was called").1;
     let heard_text = seen.iter().find_map(|(e, _)| if let Event::TurnEnded { heard, .. } = e { Some(heard.clone()) } else { None }).unwrap();
-    // The answer as heard, with the date read from the shop's database.
-    assert_eq!(heard_text, "잠시만요, 주문을 확인해 볼게요. 주문하신 A-1001 상품은 2026-12-08에 도착할 예정이에요.");
     tokio::time::sleep(Duration::from_millis(300)).await;
     drop(speaker);
     drop(voice);
     let ms = first_sound_after(&common::frames(&heard), called);
-    eprintln!("the preamble was heard {ms:.0} ms after the tool call started");
-    assert!(ms <= 1000.0, "silence for {ms:.0} ms after the tool call");
+    eprintln!("{language}: the preamble was heard {ms:.0} ms after the tool call started");
+    assert!(ms <= 1000.0, "{language}: silence for {ms:.0} ms after the tool call");
     let _ = std::fs::remove_dir_all(&dir);
+    heard_text
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spoken_question_about_an_order_is_answered_with_its_real_date_in_korean_and_english() {
+    common::require_rig();
+    let _one = DEVICES.lock().await;
+    // The answer as heard, with the date read from the shop's database.
+    let korean = spoken_order_question(
+        "ko",
+        "주문한 상품이 언제 도착하나요?",
+        "잠시만요, 주문을 확인해 볼게요.",
+        "주문하신 {number} 상품은 {expected_on}에 도착할 예정이에요.",
+    )
+    .await;
+    assert_eq!(korean, "잠시만요, 주문을 확인해 볼게요. 주문하신 A-1001 상품은 2026-12-08에 도착할 예정이에요.");
+    let english =
+        spoken_order_question("en", "When will my order arrive?", "Let me check your order.", "Your order {number} should arrive on {expected_on}.")
+            .await;
+    assert_eq!(english, "Let me check your order. Your order A-1001 should arrive on 2026-12-08.");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
