@@ -129,7 +129,7 @@ async function start() {
   }
   const ui = store.current().ui_language;
   setLanguage(ui === 'ko' || ui === 'en' ? ui : systemLanguage());
-  await Promise.all([settingsView.refreshDevices(), localModels.refresh(), agent.refreshCustomers()]);
+  await Promise.all([settingsView.refreshDevices(), localModels.refresh()]);
   renderAll();
   keyPanel.refresh();
   talk.configure({ hotkey: store.current().hotkey, handsFree: store.current().input_mode === 'hands_free' });

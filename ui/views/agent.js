@@ -193,5 +193,15 @@ export function wire(asked = () => {}) {
       notices.show({ id: 'customers', kind: 'error', text: err?.message ?? String(err) });
     }
   });
-  store.onChange(() => refreshCustomers());
+  // Only the settings that change who can be picked read the shop again.
+  let shop = null;
+  store.onChange((s) => {
+    const now = JSON.stringify([s.agent_tools, s.shop_database]);
+    if (now !== shop) {
+      shop = now;
+      refreshCustomers();
+    } else {
+      $('customer-picker').value = s.customer ?? '';
+    }
+  });
 }

@@ -231,11 +231,7 @@ async fn tool_turns(server: &TestServer, providers: &Providers, settings: &TurnS
     server.add_tool_answer("창고 확인", "재고가 {in_stock}개 있어요.");
     let dir = std::env::temp_dir().join(format!("sori-bench-tools-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let shop = Arc::new(sori_core::tools::shop::Shop::open_sample(&dir.join("shop.sqlite")).unwrap());
-    sori_core::tools::faq::write_sample(&dir.join("faq")).unwrap();
-    let faq = Arc::new(sori_core::tools::faq::Faq::load(&dir.join("faq")).unwrap());
-    let mut tools = sori_core::tools::builtin::shop_tools(shop, faq, Some("C-001"));
+    let mut tools = sori_core::tools::builtin::sample_shop_tools(&dir, Some("C-001")).unwrap();
     tools.push(Arc::new(SlowTool));
     let providers = Providers { tools: sori_core::tools::Tools::new(tools), ..providers.clone() };
     let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;

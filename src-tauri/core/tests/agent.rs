@@ -7,14 +7,12 @@
 
 mod common;
 
-use async_trait::async_trait;
 use serde_json::{json, Value};
 use sori_core::audio::output::MemoryOutput;
 use sori_core::conversation::Conversation;
 use sori_core::event::Event;
-use sori_core::provider::ToolSpec;
 use sori_core::tools::builtin::sample_tools;
-use sori_core::tools::{Tool, ToolError, Tools};
+use sori_core::tools::Tools;
 use sori_core::turn::filler::{FILLER_EN, FILLER_KO};
 use sori_core::turn::{run_turn, Emitter, TurnInput, TurnOutcome};
 use sori_testkit::{Endpoint, ServerConfig, TestServer};
@@ -82,31 +80,10 @@ async fn a_question_about_an_order_is_answered_from_the_shops_database() {
     assert_eq!(tools, ["started lookup_order", "finished lookup_order None"]);
 }
 
-/// A tool that takes a long time unless it is cancelled.
-struct Slow;
-
-#[async_trait]
-impl Tool for Slow {
-    fn spec(&self) -> ToolSpec {
-        ToolSpec {
-            name: "check_warehouse".into(),
-            description: "Asks the warehouse (slow).".into(),
-            parameters: json!({ "type": "object", "properties": {} }),
-        }
-    }
-
-    async fn call(&self, _args: Value, cancel: CancellationToken) -> Result<String, ToolError> {
-        tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs(30)) => Ok("{}".into()),
-            _ = cancel.cancelled() => Err(ToolError::new("stopped")),
-        }
-    }
-}
-
 #[tokio::test]
 async fn a_barge_in_while_a_tool_runs_cancels_it_and_the_turn() {
     let server = TestServer::start(ServerConfig::default()).await.unwrap();
-    let providers = common::providers(&server).with_tools(Tools::new(vec![Arc::new(Slow)]));
+    let providers = common::providers(&server).with_tools(Tools::new(vec![Arc::new(common::Warehouse::taking(Duration::from_secs(30)))]));
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let cancel = CancellationToken::new();
     let barge_in = cancel.clone();
@@ -193,36 +170,11 @@ fn sori_cli_answers_about_the_chosen_customers_orders_from_the_sample_shop() {
     let _ = std::fs::remove_dir_all(&home);
 }
 
-/// A tool that answers only when the test lets it (or after `wait`).
-struct Gated {
-    open: Arc<tokio::sync::Notify>,
-    wait: Duration,
-}
-
-#[async_trait]
-impl Tool for Gated {
-    fn spec(&self) -> ToolSpec {
-        ToolSpec {
-            name: "check_warehouse".into(),
-            description: "Asks the warehouse.".into(),
-            parameters: json!({ "type": "object", "properties": {} }),
-        }
-    }
-
-    async fn call(&self, _args: Value, cancel: CancellationToken) -> Result<String, ToolError> {
-        tokio::select! {
-            _ = self.open.notified() => Ok(r#"{"in_stock":3}"#.into()),
-            _ = tokio::time::sleep(self.wait) => Ok(r#"{"in_stock":3}"#.into()),
-            _ = cancel.cancelled() => Err(ToolError::new("stopped")),
-        }
-    }
-}
-
 /// Runs `text` with the gated tool; the tool answers once a filler is
 /// spoken (or after `wait`). Returns the outcome and the lines spoken, in order.
 async fn gated_turn(server: &TestServer, text: &str, wait: Duration) -> (sori_core::turn::TurnOutcome, Vec<String>) {
     let open = Arc::new(tokio::sync::Notify::new());
-    let tools = Tools::new(vec![Arc::new(Gated { open: open.clone(), wait })]);
+    let tools = Tools::new(vec![Arc::new(common::Warehouse { open: open.clone(), wait })]);
     let providers = common::providers(server).with_tools(tools);
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let input = TurnInput::Text(text.into());

@@ -8,20 +8,15 @@
 
 mod common;
 
-use async_trait::async_trait;
 use common::{listen_to_speaker, loud, providers, settings};
-use serde_json::{json, Value};
 use sori_core::audio::listener::Mode;
 use sori_core::audio::output::DeviceOutput;
 use sori_core::audio::segmenter::SegmenterConfig;
 use sori_core::conversation::Conversation;
 use sori_core::engine;
 use sori_core::event::Event;
-use sori_core::provider::ToolSpec;
-use sori_core::tools::builtin::shop_tools;
-use sori_core::tools::faq::Faq;
-use sori_core::tools::shop::Shop;
-use sori_core::tools::{Tool, ToolError, Tools};
+use sori_core::tools::builtin::sample_shop_tools;
+use sori_core::tools::Tools;
 use sori_core::turn::filler::FILLER_KO;
 use sori_core::voice::{VoiceInput, VoiceSettings};
 use sori_testkit::audio::test_audio::espeak_wav;
@@ -29,43 +24,15 @@ use sori_testkit::{ServerConfig, TestServer};
 use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio_util::sync::CancellationToken;
 
 static DEVICES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-/// Asks the warehouse, which takes `wait` unless cancelled.
-struct Warehouse {
-    wait: Duration,
-}
-
-#[async_trait]
-impl Tool for Warehouse {
-    fn spec(&self) -> ToolSpec {
-        ToolSpec {
-            name: "check_warehouse".into(),
-            description: "Asks the warehouse (slow).".into(),
-            parameters: json!({ "type": "object", "properties": {} }),
-        }
-    }
-
-    async fn call(&self, _args: Value, cancel: CancellationToken) -> Result<String, ToolError> {
-        tokio::select! {
-            _ = tokio::time::sleep(self.wait) => Ok(r#"{"in_stock":3}"#.into()),
-            _ = cancel.cancelled() => Err(ToolError::new("stopped")),
-        }
-    }
-}
 
 /// The sample shop's tools (C-001 is speaking), and the slow warehouse.
 fn agent_tools(name: &str, warehouse: Duration) -> Tools {
     let dir = std::env::temp_dir().join(format!("sori-rig-agent-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let shop = Arc::new(Shop::open_sample(&dir.join("shop.sqlite")).unwrap());
-    sori_core::tools::faq::write_sample(&dir.join("faq")).unwrap();
-    let faq = Arc::new(Faq::load(&dir.join("faq")).unwrap());
-    let mut tools = shop_tools(shop, faq, Some("C-001"));
-    tools.push(Arc::new(Warehouse { wait: warehouse }));
+    let mut tools = sample_shop_tools(&dir, Some("C-001")).unwrap();
+    tools.push(Arc::new(common::Warehouse::taking(warehouse)));
     Tools::new(tools)
 }
 

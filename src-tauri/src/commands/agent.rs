@@ -10,7 +10,7 @@ use crate::state::AppState;
 use sori_core::event::TurnId;
 use sori_core::settings::Settings;
 use sori_core::tools::mcp::config::secret_account;
-use sori_core::tools::mcp::{McpServerConfig, ServerStatus};
+use sori_core::tools::mcp::{McpHub, McpServerConfig, ServerStatus};
 use sori_core::tools::shop::Customer;
 use sori_core::turn::TurnInput;
 use tauri::State;
@@ -44,7 +44,9 @@ pub struct McpServerView {
 
 fn mcp_views(state: &AppState) -> Vec<McpServerView> {
     let settings = state.settings();
-    let status = sori_core::app::agent::mcp_hub(&settings, state.keys()).map(|hub| hub.status()).unwrap_or_default();
+    // The window polls while servers start: the running hub answers without the keychain.
+    let hub = McpHub::running(&settings.mcp_servers).or_else(|| sori_core::app::agent::mcp_hub(&settings, state.keys()));
+    let status = hub.map(|hub| hub.status()).unwrap_or_default();
     settings
         .mcp_servers
         .into_iter()

@@ -158,13 +158,18 @@ pub fn shop_tools(shop: Arc<Shop>, faq: Arc<Faq>, customer: Option<&str>) -> Vec
 }
 
 /// The shop's tools over the sample shop and help pages, made in the folder
-/// `dir`, serving `customer`: for trying the agent, and for tests.
-pub fn sample_tools(dir: &std::path::Path, customer: Option<&str>) -> Result<super::Tools, String> {
+/// `dir`, serving `customer`, as a list more tools can join.
+pub fn sample_shop_tools(dir: &std::path::Path, customer: Option<&str>) -> Result<Vec<Arc<dyn Tool>>, String> {
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
     let shop = Arc::new(Shop::open_sample(&dir.join("shop.sqlite")).map_err(|e| e.to_string())?);
     super::faq::write_sample(&dir.join("faq")).map_err(|e| e.to_string())?;
     let faq = Arc::new(Faq::load(&dir.join("faq")).map_err(|e| e.to_string())?);
-    Ok(super::Tools::new(shop_tools(shop, faq, customer)))
+    Ok(shop_tools(shop, faq, customer))
+}
+
+/// The same, as a registry: for trying the agent, and for tests.
+pub fn sample_tools(dir: &std::path::Path, customer: Option<&str>) -> Result<super::Tools, String> {
+    Ok(super::Tools::new(sample_shop_tools(dir, customer)?))
 }
 
 #[cfg(test)]

@@ -88,3 +88,36 @@ pub fn went_silent(frames: &[(Vec<i16>, std::time::Instant)], since: std::time::
     let sounding: Vec<std::time::Instant> = frames[..cut].iter().filter(|(f, _)| loud(f)).map(|(_, at)| *at).collect();
     (*sounding.last().expect("the speaker played"), sounding.len())
 }
+
+/// A slow tool for the agent's tests: it asks "the warehouse" and answers
+/// when `open` is notified or after `wait`, and stops on its cancel.
+pub struct Warehouse {
+    pub open: std::sync::Arc<tokio::sync::Notify>,
+    pub wait: Duration,
+}
+
+impl Warehouse {
+    /// One that only time (or a cancel) ends.
+    pub fn taking(wait: Duration) -> Self {
+        Warehouse { open: Default::default(), wait }
+    }
+}
+
+#[async_trait::async_trait]
+impl sori_core::tools::Tool for Warehouse {
+    fn spec(&self) -> sori_core::provider::ToolSpec {
+        sori_core::provider::ToolSpec {
+            name: "check_warehouse".into(),
+            description: "Asks the warehouse (slow).".into(),
+            parameters: serde_json::json!({ "type": "object", "properties": {} }),
+        }
+    }
+
+    async fn call(&self, _args: serde_json::Value, cancel: tokio_util::sync::CancellationToken) -> Result<String, sori_core::tools::ToolError> {
+        tokio::select! {
+            _ = self.open.notified() => Ok(r#"{"in_stock":3}"#.into()),
+            _ = tokio::time::sleep(self.wait) => Ok(r#"{"in_stock":3}"#.into()),
+            _ = cancel.cancelled() => Err(sori_core::tools::ToolError::new("stopped")),
+        }
+    }
+}

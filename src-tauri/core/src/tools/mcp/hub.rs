@@ -50,20 +50,36 @@ pub struct McpHub {
 /// Secrets per server, by variable or header name.
 pub type Secrets = HashMap<String, HashMap<String, String>>;
 
-static SHARED: Mutex<Option<(String, Weak<McpHub>)>> = Mutex::new(None);
+/// The running hub, by digests of its configuration and of its secrets
+/// (digests: the secrets' values are not kept twice).
+static SHARED: Mutex<Option<(String, String, Weak<McpHub>)>> = Mutex::new(None);
+
+fn digest(value: impl std::fmt::Debug) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(format!("{value:?}").as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
 
 impl McpHub {
     /// The hub for this configuration: the running one if it is the same,
     /// else a new one whose servers start now (on the current tokio runtime).
     pub fn shared(config: &BTreeMap<String, McpServerConfig>, secrets: &Secrets) -> Arc<McpHub> {
-        let key = format!("{:?}{:?}", config, secrets.iter().collect::<BTreeMap<_, _>>());
+        let (config_key, secrets_key) = (digest(config), digest(secrets.iter().collect::<BTreeMap<_, _>>()));
         let mut shared = SHARED.lock().unwrap();
-        if let Some(hub) = shared.as_ref().filter(|(k, _)| *k == key).and_then(|(_, hub)| hub.upgrade()) {
-            return hub;
+        if let Some((_, _, hub)) = shared.as_ref().filter(|(c, s, _)| *c == config_key && *s == secrets_key) {
+            if let Some(hub) = hub.upgrade() {
+                return hub;
+            }
         }
         let hub = McpHub::start(config, secrets);
-        *shared = Some((key, Arc::downgrade(&hub)));
+        *shared = Some((config_key, secrets_key, Arc::downgrade(&hub)));
         hub
+    }
+
+    /// The running hub for this configuration, if there is one: for showing
+    /// its state without reading the secrets again.
+    pub fn running(config: &BTreeMap<String, McpServerConfig>) -> Option<Arc<McpHub>> {
+        let key = digest(config);
+        SHARED.lock().unwrap().as_ref().filter(|(c, _, _)| *c == key).and_then(|(_, _, hub)| hub.upgrade())
     }
 
     /// Starts every server that is on.
