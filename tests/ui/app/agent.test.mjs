@@ -72,7 +72,7 @@ test('in Korean: an order question is looked up and answered with its real date'
   await app.get().type('#ask-input', '주문한 상품이 언제 도착하나요?');
   await app.get().click('#ask-send');
   await app.get().waitForText('#status', (t) => t === '대기 중', { timeoutMs: 30000 });
-  const answer = await app.get().waitForText('#transcript .msg.assistant .body', (t) => t.includes('2026-12-08'), { timeoutMs: 10000 });
+  const answer = await app.get().waitForText('#transcript .msg.assistant .body', (t) => t.includes('2026-12-08') && t.endsWith('예정이에요.'), { timeoutMs: 10000 });
   assert.equal(answer, '잠시만요, 주문을 확인해 볼게요. 주문하신 A-1001 상품은 2026-12-08에 도착할 예정이에요.');
   assert.match(await app.get().text('#transcript .tool'), /^주문 조회 완료 \(\d+ ms\)$/);
   assert.equal(await app.get().text('#transcript .msg.user .request-type'), '주문 조회');
@@ -96,7 +96,8 @@ test('in English: a complaint waits for a click on Go ahead, then the shop recor
   assert.equal(before.length, 0, 'nothing is recorded before the click');
   await app.get().click('#transcript .confirm-card .confirm-yes');
   await app.get().waitForText('#transcript .confirm-card .confirm-hint', (t) => t === 'Done.', { timeoutMs: 20000 });
-  const answer = await app.get().waitForText('#transcript .msg.assistant:last-of-type .body', (t) => t.startsWith('Your complaint is filed as ticket'), { timeoutMs: 30000 });
+  const answer = await app.get().waitForText('#transcript .msg.assistant:last-of-type .body', (t) => t.endsWith('.') && t.startsWith('Your complaint is filed as ticket'), { timeoutMs: 30000 });
+  // The reply streams in; waiting for its full stop keeps the check from reading half a sentence.
   assert.match(answer, /^Your complaint is filed as ticket \d+\.$/);
   const users = await run(`done([...document.querySelectorAll('#transcript .msg.user .body')].map((b) => b.textContent))`);
   assert.equal(users.at(-1), 'Yes, go ahead.');
