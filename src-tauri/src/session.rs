@@ -6,6 +6,7 @@
 //! the conversation. Starting and applying open devices: call them off the
 //! main thread.
 
+use sori_core::audio::echo::Cleanup;
 use sori_core::audio::listener::Mode;
 use sori_core::audio::output::{AudioOutput, DeviceOutput, OutputEvent, SilentOutput};
 use sori_core::audio::segmenter::SegmenterConfig;
@@ -24,7 +25,7 @@ use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
 type Sink = Arc<Mutex<Option<Channel<Event>>>>;
 
 /// The microphone settings a running microphone was started with.
-type MicKey = (Option<String>, InputMode, bool, u8, u32);
+type MicKey = (Option<String>, InputMode, bool, u8, SegmenterConfig, Cleanup);
 
 pub struct Session {
     pub engine: EngineHandle,
@@ -35,7 +36,10 @@ pub struct Session {
 }
 
 fn mic_key(s: &Settings) -> MicKey {
-    (s.input_device.clone(), s.input_mode, s.voice_barge_in, s.vad_aggressiveness, s.end_silence_ms)
+    // Whether the output is worn is asked of the system each time the
+    // settings are applied: a headset plugged in since counts.
+    let cleanup = s.cleanup(sori_core::audio::devices::output_is_worn(s.output_device.as_deref()));
+    (s.input_device.clone(), s.input_mode, s.voice_barge_in, s.vad_aggressiveness, s.segmenter(), cleanup)
 }
 
 fn output_warning(e: OutputEvent) -> Event {
@@ -124,7 +128,9 @@ impl Session {
             mode: if settings.input_mode == InputMode::HandsFree { Mode::HandsFree } else { Mode::PushToTalk },
             voice_barge_in: settings.voice_barge_in,
             vad_aggressiveness: settings.vad_aggressiveness,
-            segmenter: SegmenterConfig { end_silence_ms: settings.end_silence_ms, ..SegmenterConfig::default() },
+            segmenter: key.4,
+            cleanup: key.5,
+            echo_reference: self.device_output.as_ref().map(|o| o.echo_reference()),
         };
         match VoiceInput::start(voice_settings, self.engine.clone(), self.events.clone()) {
             Ok(v) => *voice = Some((key, Arc::new(v))),

@@ -34,9 +34,13 @@ const FIELDS = [
   ['agentSection', 'faq_folder', 'optionalText'],
   ['inputSection', 'input_mode', 'select', [['push_to_talk', 'modePtt'], ['hands_free', 'modeHandsFree']]],
   ['inputSection', 'voice_barge_in', 'checkbox'],
+  ['inputSection', 'speaker_setup', 'select', [['auto', 'setupAuto'], ['speakers', 'setupSpeakers'], ['headset', 'setupHeadset']]],
+  ['inputSection', 'noise_suppression', 'checkbox'],
+  ['inputSection', 'auto_gain', 'checkbox'],
   ['inputSection', 'hotkey', 'text'],
   ['inputSection', 'vad_aggressiveness', 'range'],
   ['inputSection', 'end_silence_ms', 'number'],
+  ['inputSection', 'early_transcription', 'checkbox'],
   ['devicesSection', 'input_device', 'device'],
   ['devicesSection', 'output_device', 'device'],
   ['historySection', 'history_enabled', 'checkbox'],
@@ -47,6 +51,7 @@ const LABELS = {
   vad_aggressiveness: 'vad', end_silence_ms: 'endSilence', input_device: 'inputDevice', output_device: 'outputDevice',
   history_enabled: 'historyEnabled', max_reply_tokens: 'maxReplyTokens', stt_provider: 'sttProvider', tts_provider: 'ttsProvider',
   local_stt_model: 'localSttModel', local_voice: 'localVoice', chat_provider: 'chatProvider', local_chat_model: 'localChatModel',
+  early_transcription: 'earlyTranscription', speaker_setup: 'speakerSetup', noise_suppression: 'noiseSuppression', auto_gain: 'autoGain',
   agent_tools: 'agentTools', customer: 'customerId', shop_database: 'shopDatabase', faq_folder: 'faqFolder', stt_base_url: 'sttBaseUrl', chat_base_url: 'chatBaseUrl', tts_base_url: 'ttsBaseUrl',
 };
 const label = (key) => (key in { '한국어': 1, English: 1 } ? key : t(key));
@@ -163,6 +168,13 @@ export function render(s = store.current()) {
     err.className = 'field-error';
     err.setAttribute('role', 'alert');
     row.append(l, input, err);
+    if (field === 'speaker_setup') {
+      const hint = document.createElement('p');
+      hint.id = 'speaker-hint';
+      hint.className = 'muted';
+      row.append(hint);
+      input.addEventListener('change', showSpeakerHint);
+    }
     if (field === 'local_chat_model') {
       const speed = document.createElement('p');
       speed.id = 'chat-speed';
@@ -190,6 +202,24 @@ export function render(s = store.current()) {
   form.replaceChildren(...parts, list, hint, actions);
   showModels();
   showChatSpeed();
+  $('set-output_device')?.addEventListener('change', showSpeakerHint);
+  showSpeakerHint();
+}
+
+/** What the speakers/headset choice does, and what "auto" found for the chosen output. */
+function showSpeakerHint() {
+  const el = $('speaker-hint');
+  if (!el) return;
+  const setup = $('set-speaker_setup')?.value ?? 'auto';
+  const chosen = $('set-output_device')?.value || null;
+  const output = devices.outputs.find((d) => (chosen ? (d.id ?? d.name) === chosen : d.is_default));
+  let text = t(setup === 'headset' ? 'setupHeadsetHint' : 'setupSpeakersHint');
+  if (setup === 'auto') {
+    text = output
+      ? t(output.worn ? 'setupAutoHeadset' : 'setupAutoSpeakers', { device: output.name })
+      : t('setupAutoUnknown');
+  }
+  el.textContent = text;
 }
 
 /** The server's models as choices for the model fields, leaving what the user typed alone. */

@@ -45,6 +45,8 @@ enum Command {
     Cancel,
     UserSpeaking,
     NoSpeech,
+    Early { samples: Vec<i16>, sample_rate: u32 },
+    ForgetEarly,
     Providers(Box<Providers>),
     Persona(String),
     Settings(Box<TurnSettings>),
@@ -126,6 +128,17 @@ impl EngineHandle {
         self.send(Command::NoSpeech);
     }
 
+    /// The user paused: transcribe what they said so far, in case it is the
+    /// whole utterance (then its turn takes that transcript). Nothing shows.
+    pub fn transcribe_early(&self, samples: Vec<i16>, sample_rate: u32) {
+        self.send(Command::Early { samples, sample_rate });
+    }
+
+    /// The user went on after the pause: the early transcription is dropped.
+    pub fn forget_early(&self) {
+        self.send(Command::ForgetEarly);
+    }
+
     /// What the engine is doing, to follow from any thread.
     pub fn phase(&self) -> watch::Receiver<Phase> {
         self.phase.clone()
@@ -198,6 +211,8 @@ struct Engine {
     history: Option<HistoryWriter>,
     recordings: VecDeque<(TurnId, Arc<Pcm>)>,
     running: Option<Running>,
+    /// The utterance being transcribed ahead of its end, if any.
+    early: Option<crate::turn::early::Early>,
 }
 
 /// Starts the engine on the current tokio runtime. It runs until every handle
@@ -247,7 +262,8 @@ pub fn spawn(
         }
     });
     warm_up(&providers, &settings, &conversation.persona, &events);
-    let mut engine = Engine { conversation, settings, providers, output, phase, events, history, recordings: VecDeque::new(), running: None };
+    let mut engine =
+        Engine { conversation, settings, providers, output, phase, events, history, recordings: VecDeque::new(), running: None, early: None };
     tokio::spawn(async move {
         loop {
             let command = match engine.running.as_mut() {
@@ -303,6 +319,10 @@ impl Engine {
             Command::UserSpeaking if self.running.is_none() => self.phase.set(Phase::Listening),
             Command::NoSpeech if self.phase.get() == Phase::Listening => self.phase.set(Phase::Idle),
             Command::UserSpeaking | Command::NoSpeech => {}
+            Command::Early { samples, sample_rate } => {
+                self.early = Some(crate::turn::early::Early::start(samples, sample_rate, self.providers.stt.clone(), &self.settings));
+            }
+            Command::ForgetEarly => self.early = None,
             Command::Providers(p) => {
                 warm_up(&p, &self.settings, &self.conversation.persona, &self.events);
                 self.providers = *p;
@@ -334,7 +354,13 @@ impl Engine {
         let emit = Emitter::with_phase(id, self.events.clone(), self.phase.clone());
         let mut settings = self.settings.clone();
         settings.speak &= speak;
-        let (conversation, providers, output, token) = (self.conversation.clone(), self.providers.clone(), self.output.clone(), cancel.clone());
+        let (conversation, mut providers, output, token) = (self.conversation.clone(), self.providers.clone(), self.output.clone(), cancel.clone());
+        // An utterance transcribed at its last pause is not transcribed again.
+        if let (Some(early), TurnInput::Audio { samples, .. }) = (self.early.take(), &input) {
+            if early.covers(samples) {
+                providers.stt = Arc::new(crate::turn::early::WithEarly::new(providers.stt.clone(), early));
+            }
+        }
         let task = tokio::spawn(async move { Some(run_turn(input, &conversation, &providers, &settings, output, emit, token).await) });
         self.running = Some(Running { cancel, task, kind: Kind::Turn { id, reply_to } });
     }

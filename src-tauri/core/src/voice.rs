@@ -4,8 +4,12 @@
 //! microphone loss go out as events. Sori's own voice is gated by following
 //! the engine's phase directly: no front end has to pass it on. The
 //! listener's detector is created on this thread (webrtc-vad is not `Send`).
+//! Each frame is cleaned first (Sori's echo, noise, level: see
+//! [`crate::audio::echo`]), so the listener, the meter and speech-to-text
+//! all hear the cleaned microphone.
 
 use crate::audio::capture::{Capture, CaptureError, CaptureEvent};
+use crate::audio::echo::{Cleaner, Cleanup, EchoReference};
 use crate::audio::listener::{Listener, ListenerEvent, Mode};
 use crate::audio::segmenter::SegmenterConfig;
 use crate::audio::vad::{NoiseGate, WebRtcVad};
@@ -13,18 +17,39 @@ use crate::engine::EngineHandle;
 use crate::event::{Event, Phase, WarningCode};
 use crate::turn::TurnInput;
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc::UnboundedSender;
 
 /// How the microphone listens.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct VoiceSettings {
     pub device: Option<String>,
     pub mode: Mode,
     pub voice_barge_in: bool,
     pub vad_aggressiveness: u8,
     pub segmenter: SegmenterConfig,
+    /// What is cleaned out of the microphone.
+    pub cleanup: Cleanup,
+    /// What the speaker plays (for echo cancellation).
+    pub echo_reference: Option<Arc<EchoReference>>,
 }
+
+impl Default for VoiceSettings {
+    fn default() -> Self {
+        VoiceSettings {
+            device: None,
+            mode: Mode::PushToTalk,
+            voice_barge_in: false,
+            vad_aggressiveness: 2,
+            segmenter: SegmenterConfig::default(),
+            cleanup: Cleanup::default(),
+            echo_reference: None,
+        }
+    }
+}
+
+type BargeIns = Arc<std::sync::Mutex<Vec<Instant>>>;
 
 enum Command {
     Press,
@@ -35,6 +60,7 @@ enum Command {
 /// A running microphone; dropping it stops capture.
 pub struct VoiceInput {
     commands: mpsc::Sender<Command>,
+    barge_ins: BargeIns,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -44,6 +70,8 @@ impl VoiceInput {
         let (commands, commands_rx) = mpsc::channel();
         let (ready_tx, ready_rx) = mpsc::channel();
         let thread_events = events.clone();
+        let barge_ins = BargeIns::default();
+        let log = barge_ins.clone();
         let thread = std::thread::Builder::new()
             .name("sori-voice".into())
             .spawn(move || {
@@ -57,12 +85,19 @@ impl VoiceInput {
                 let vad = NoiseGate::new(WebRtcVad::new(settings.vad_aggressiveness));
                 let mut listener = Listener::new(vad, settings.mode, settings.segmenter);
                 listener.voice_barge_in = settings.voice_barge_in;
-                run(&mut listener, frames, commands_rx, &engine, &thread_events);
+                let mut cleaner = Cleaner::new(settings.cleanup, settings.echo_reference.clone());
+                run(&mut listener, cleaner.as_mut(), frames, commands_rx, &engine, &thread_events, &log);
                 drop(capture);
             })
             .map_err(CaptureError::open)?;
         ready_rx.recv().map_err(CaptureError::open)??;
-        Ok(VoiceInput { commands, thread: Some(thread) })
+        Ok(VoiceInput { commands, barge_ins, thread: Some(thread) })
+    }
+
+    /// When each interruption by voice was heard: the capture time of the
+    /// frame that decided it, on the microphone's own timeline.
+    pub fn barge_ins(&self) -> Vec<Instant> {
+        self.barge_ins.lock().unwrap().clone()
     }
 
     /// The push-to-talk key went down.
@@ -78,10 +113,12 @@ impl VoiceInput {
 
 fn run(
     listener: &mut Listener<NoiseGate<WebRtcVad>>,
+    mut cleaner: Option<&mut Cleaner>,
     frames: mpsc::Receiver<CaptureEvent>,
     commands: mpsc::Receiver<Command>,
     engine: &EngineHandle,
     events: &UnboundedSender<Event>,
+    barge_ins: &BargeIns,
 ) {
     let mut phase = engine.phase();
     listener.set_assistant_speaking(*phase.borrow_and_update() == Phase::Speaking);
@@ -99,7 +136,16 @@ fn run(
             }
         }
         match frames.recv_timeout(Duration::from_millis(20)) {
-            Ok(CaptureEvent::Frame { samples, .. }) => out.extend(listener.push(&samples)),
+            Ok(CaptureEvent::Frame { mut samples, at }) => {
+                if let Some(c) = cleaner.as_deref_mut() {
+                    c.process(&mut samples, at);
+                }
+                let heard = listener.push(&samples);
+                if heard.contains(&ListenerEvent::BargeIn) {
+                    barge_ins.lock().unwrap().push(at);
+                }
+                out.extend(heard)
+            }
             Ok(CaptureEvent::Lost { message }) => drop(events.send(Event::warning(WarningCode::MicrophoneLost, message))),
             Ok(CaptureEvent::Resumed { device }) => {
                 drop(events.send(Event::device_warning(WarningCode::MicrophoneBack, format!("Listening again on {device}."), Some(device))))
@@ -122,6 +168,14 @@ fn run(
                     engine.cancel();
                     engine.user_speaking();
                     events.send(Event::UserSpeechStarted)
+                }
+                ListenerEvent::Paused(u) => {
+                    engine.transcribe_early(u.samples, 16_000);
+                    Ok(())
+                }
+                ListenerEvent::Resumed => {
+                    engine.forget_early();
+                    Ok(())
                 }
                 ListenerEvent::Utterance(u) => {
                     engine.ask(TurnInput::Audio { samples: u.samples, sample_rate: 16_000 });

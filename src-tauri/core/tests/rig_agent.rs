@@ -11,7 +11,6 @@ mod common;
 use common::{listen_to_speaker, loud, providers, settings};
 use sori_core::audio::listener::Mode;
 use sori_core::audio::output::DeviceOutput;
-use sori_core::audio::segmenter::SegmenterConfig;
 use sori_core::conversation::Conversation;
 use sori_core::engine;
 use sori_core::event::Event;
@@ -39,8 +38,7 @@ fn agent_tools(name: &str, warehouse: Duration) -> Tools {
 /// The microphone, hands-free with barge-in; its events must be kept (the voice stops when nobody listens).
 fn listen(engine: &engine::EngineHandle) -> (VoiceInput, tokio::sync::mpsc::UnboundedReceiver<Event>) {
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    let settings =
-        VoiceSettings { device: None, mode: Mode::HandsFree, voice_barge_in: true, vad_aggressiveness: 2, segmenter: SegmenterConfig::default() };
+    let settings = VoiceSettings { mode: Mode::HandsFree, voice_barge_in: true, ..VoiceSettings::default() };
     (VoiceInput::start(settings, engine.clone(), tx).expect("the rig's microphone"), rx)
 }
 

@@ -12,7 +12,6 @@ mod common;
 use sori_core::app::{build_providers, Endpoint, ProviderPlan};
 use sori_core::audio::listener::Mode;
 use sori_core::audio::output::DeviceOutput;
-use sori_core::audio::segmenter::SegmenterConfig;
 use sori_core::conversation::Conversation;
 use sori_core::engine;
 use sori_core::event::Event;
@@ -84,8 +83,7 @@ async fn turn() {
     let output = Arc::new(DeviceOutput::open_default().unwrap());
     let (engine, mut events) = engine::spawn(Conversation::default(), providers, settings, output, Some(history.clone()));
     let (voice_tx, _voice_events) = tokio::sync::mpsc::unbounded_channel();
-    let voice_settings =
-        VoiceSettings { device: None, mode: Mode::HandsFree, voice_barge_in: false, vad_aggressiveness: 2, segmenter: SegmenterConfig::default() };
+    let voice_settings = VoiceSettings { mode: Mode::HandsFree, voice_barge_in: false, ..VoiceSettings::default() };
     let voice = VoiceInput::start(voice_settings, engine.clone(), voice_tx).expect("the rig's microphone");
     let (speaker, heard_frames) = common::listen_to_speaker();
 

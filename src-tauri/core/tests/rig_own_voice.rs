@@ -11,7 +11,6 @@ mod common;
 use common::{listen_to_speaker, loud, providers, settings, LONG_SPACED_REPLY};
 use sori_core::audio::listener::Mode;
 use sori_core::audio::output::{AudioOutput, DeviceOutput};
-use sori_core::audio::segmenter::SegmenterConfig;
 use sori_core::conversation::Conversation;
 use sori_core::engine::{self, EngineHandle};
 use sori_core::event::{Event, Phase, Sound};
@@ -106,8 +105,7 @@ async fn a_replay_on_speakers_is_not_taken_for_the_user_in_hands_free_mode() {
     let turn = recorded_turn(&engine, &mut events).await;
     let _speakers = Loopback::new();
     let (voice_tx, mut voice_events) = tokio::sync::mpsc::unbounded_channel();
-    let settings =
-        VoiceSettings { device: None, mode: Mode::HandsFree, voice_barge_in: false, vad_aggressiveness: 2, segmenter: SegmenterConfig::default() };
+    let settings = VoiceSettings { mode: Mode::HandsFree, voice_barge_in: false, ..VoiceSettings::default() };
     let voice = VoiceInput::start(settings, engine.clone(), voice_tx).expect("the rig's microphone");
     tokio::time::sleep(Duration::from_millis(500)).await;
 

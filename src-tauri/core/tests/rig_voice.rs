@@ -10,7 +10,6 @@ mod common;
 use common::{listen_to_speaker, providers, settings, went_silent, LONG_REPLY};
 use sori_core::audio::listener::Mode;
 use sori_core::audio::output::DeviceOutput;
-use sori_core::audio::segmenter::SegmenterConfig;
 use sori_core::conversation::Conversation;
 use sori_core::engine;
 use sori_core::event::Event;
@@ -44,7 +43,7 @@ type Events = tokio::sync::mpsc::UnboundedReceiver<Event>;
 /// phase to it: it follows the engine by itself.
 fn listen(mode: Mode, voice_barge_in: bool, engine: &engine::EngineHandle) -> (VoiceInput, Events) {
     let (voice_tx, voice_events) = tokio::sync::mpsc::unbounded_channel();
-    let settings = VoiceSettings { device: None, mode, voice_barge_in, vad_aggressiveness: 2, segmenter: SegmenterConfig::default() };
+    let settings = VoiceSettings { mode, voice_barge_in, ..VoiceSettings::default() };
     (VoiceInput::start(settings, engine.clone(), voice_tx).expect("the rig's microphone"), voice_events)
 }
 

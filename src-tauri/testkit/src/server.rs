@@ -205,6 +205,11 @@ impl TestServer {
         self.shared.script.lock().unwrap().add_structured_reply(needle, value);
     }
 
+    /// Every WAV uploaded to speech-to-text so far, decoded (samples, rate).
+    pub fn uploaded_audio(&self) -> Vec<(Vec<i16>, u32)> {
+        self.shared.uploads.lock().unwrap().clone()
+    }
+
     /// Every request received so far, oldest first.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.shared.log.lock().unwrap().clone()

@@ -21,6 +21,10 @@ pub struct RecordedRequest {
     /// The JSON body, or for multipart the text fields plus, for the file,
     /// `{"filename", "content_type", "bytes", "sha256"}`.
     pub body: Value,
+    /// The client went away before the answer was sent (only the routes that
+    /// answer whole say so: speech-to-text).
+    #[serde(default)]
+    pub cancelled: bool,
 }
 
 /// The server's state, shared by all handlers. Locks are held only briefly and
@@ -41,6 +45,9 @@ pub struct Shared {
     /// Refuses chat requests that offer tools, as Ollama does for a model
     /// that cannot call them.
     pub rejects_tools: Mutex<bool>,
+    /// Every WAV upload to speech-to-text, decoded (samples, rate), oldest
+    /// first: tests check which audio arrived.
+    pub uploads: Mutex<Vec<(Vec<i16>, u32)>>,
 }
 
 /// A request under way: when it started (latency is counted from here) and the
@@ -64,17 +71,23 @@ impl Shared {
             ignores_max_tokens: Mutex::default(),
             ollama_tags: Mutex::default(),
             rejects_tools: Mutex::default(),
+            uploads: Mutex::default(),
         }
     }
 
-    pub fn record(&self, endpoint: Endpoint, headers: &HeaderMap, body: Value) {
+    /// Logs a request; its place in the log is returned.
+    pub fn record(&self, endpoint: Endpoint, headers: &HeaderMap, body: Value) -> usize {
         let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
-        self.log.lock().unwrap().push(RecordedRequest {
-            endpoint,
-            authorization: header("authorization"),
-            content_type: header("content-type"),
-            body,
-        });
+        let mut log = self.log.lock().unwrap();
+        log.push(RecordedRequest { endpoint, authorization: header("authorization"), content_type: header("content-type"), body, cancelled: false });
+        log.len() - 1
+    }
+
+    /// Marks a logged request as given up by its client.
+    pub fn cancelled(&self, index: usize) {
+        if let Some(r) = self.log.lock().unwrap().get_mut(index) {
+            r.cancelled = true;
+        }
     }
 
     /// Starts handling a request: takes its fault, answers status faults at

@@ -17,7 +17,7 @@ test('settings: every field, models from the server, errors next to their field'
   const { page, errors } = await browser.page();
   await page.click('#tab-settings');
   await page.locator('#models-hint', { hasText: '6 models on the server' }).waitFor();
-  for (const f of ['base_url', 'stt_model', 'chat_model', 'tts_model', 'max_reply_tokens', 'language', 'ui_language', 'persona', 'input_mode', 'voice_barge_in', 'hotkey', 'vad_aggressiveness', 'end_silence_ms', 'input_device', 'output_device', 'history_enabled']) {
+  for (const f of ['base_url', 'stt_model', 'chat_model', 'tts_model', 'max_reply_tokens', 'language', 'ui_language', 'persona', 'input_mode', 'voice_barge_in', 'speaker_setup', 'noise_suppression', 'auto_gain', 'early_transcription', 'hotkey', 'vad_aggressiveness', 'end_silence_ms', 'input_device', 'output_device', 'history_enabled']) {
     assert.equal(await page.locator(`#set-${f}`).count(), 1, f);
   }
   assert.equal(await page.locator('#model-list option').count(), 6);
@@ -48,6 +48,42 @@ test('settings: every field, models from the server, errors next to their field'
   await page.click('#tab-talk');
   assert.equal(await page.textContent('#ptt-label'), 'Hands-free: just talk');
   assert.deepEqual(errors, []);
+});
+
+test('speakers or headset: the choice is explained, and Detect names what it found, in both languages', async () => {
+  const devices = {
+    host: 'PulseAudio',
+    inputs: [{ id: 'pulseaudio:mic', name: 'Virtual-Microphone', is_default: true, worn: false }],
+    outputs: [
+      { id: 'pulseaudio:speaker', name: 'Virtual-Speaker', is_default: true, worn: false },
+      { id: 'pulseaudio:headset', name: 'USB Headset', is_default: false, worn: true },
+    ],
+  };
+  const { page, errors } = await browser.page({ stub: { audio_devices: devices } });
+  await page.click('#tab-settings');
+  await page.locator('#speaker-hint', { hasText: 'Detect: Virtual-Speaker looks like speakers' }).waitFor();
+  assert.deepEqual(await page.locator('#set-speaker_setup option').allTextContents(), ['Detect', 'Speakers', 'Headset']);
+  await page.selectOption('#set-output_device', 'pulseaudio:headset');
+  assert.equal(await page.textContent('#speaker-hint'), 'Detect: USB Headset looks like a headset, so there is no echo to remove.');
+  await page.selectOption('#set-speaker_setup', 'speakers');
+  assert.match(await page.textContent('#speaker-hint'), /^Speakers: Sori takes its own voice \(the echo\) out/);
+  await page.selectOption('#set-speaker_setup', 'headset');
+  await page.uncheck('#set-noise_suppression');
+  await page.check('#set-auto_gain');
+  await page.click('#settings-save');
+  await page.locator('#settings-result', { hasText: 'Settings saved.' }).waitFor();
+  const saved = (await page.evaluate(() => window.__SORI_SAVED__)).at(-1);
+  assert.equal(saved.speaker_setup, 'headset');
+  assert.equal(saved.noise_suppression, false);
+  assert.equal(saved.auto_gain, true);
+  assert.equal(saved.voice_barge_in, true, 'interrupting by voice is on unless turned off');
+  const ko = await browser.page({ lang: 'ko-KR', stub: { audio_devices: devices } });
+  await ko.page.click('#tab-settings');
+  await ko.page.locator('#speaker-hint', { hasText: '자동: Virtual-Speaker은(는) 스피커로 보여서 에코를 지워요.' }).waitFor();
+  assert.equal(await ko.page.textContent('label[for="set-speaker_setup"]'), '소리 나는 곳');
+  assert.equal(await ko.page.textContent('label[for="set-noise_suppression"]'), '배경 소음 줄이기');
+  await ko.page.screenshot({ path: path.join(screenshotDir, 'settings-speakers-ko.png'), fullPage: true });
+  assert.deepEqual([...errors, ...ko.errors], []);
 });
 
 test('what is typed in settings survives the server’s model list arriving', async () => {

@@ -37,6 +37,13 @@ impl FrameClock {
         self.marks.push_back(mark);
     }
 
+    /// When input sample `index` is due, counting on from the newest mark.
+    pub fn expected_at(&self, index: u64) -> Option<Instant> {
+        let mark = self.marks.back()?;
+        let ahead = index.saturating_sub(mark.index) as f64 / self.rate;
+        Some(mark.at + Duration::from_secs_f64(ahead))
+    }
+
     /// The capture time of the last sample of the next frame, `len` samples
     /// long; `None` before the device has said anything.
     pub fn next_frame(&mut self, len: usize) -> Option<Instant> {

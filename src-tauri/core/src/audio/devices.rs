@@ -14,6 +14,9 @@ pub struct AudioDevice {
     pub name: String,
     /// Whether this is the system's current default for its direction.
     pub is_default: bool,
+    /// The system says it is worn (headphones, a headset, an earpiece), or
+    /// its name does: no echo reaches the microphone from it.
+    pub worn: bool,
 }
 
 /// Input and output devices of the default host.
@@ -44,9 +47,11 @@ pub fn list_devices() -> Result<DeviceList, DeviceError> {
         devices
             .filter_map(|d| {
                 let id = d.id().ok();
-                let name = d.description().ok()?.name().to_string();
+                let description = d.description().ok()?;
+                let name = description.name().to_string();
                 let is_default = id.is_some() && id == *default;
-                Some(AudioDevice { id: id.map(|i| i.to_string()), name, is_default })
+                let worn = is_worn(description.device_type(), &name);
+                Some(AudioDevice { id: id.map(|i| i.to_string()), name, is_default, worn })
             })
             .collect::<Vec<_>>()
     };
@@ -55,6 +60,25 @@ pub fn list_devices() -> Result<DeviceList, DeviceError> {
         inputs: describe(&mut host.input_devices()?, &default_in),
         outputs: describe(&mut host.output_devices()?, &default_out),
     })
+}
+
+/// Whether a device sits on the user's head: by the type the system gives,
+/// else by its name (many backends give no type).
+pub fn is_worn(kind: cpal::DeviceType, name: &str) -> bool {
+    use cpal::DeviceType as T;
+    if matches!(kind, T::Headphones | T::Headset | T::Earpiece | T::Handset | T::HearingAid) {
+        return true;
+    }
+    let name = name.to_lowercase();
+    ["headset", "headphone", "earphone", "earbud", "airpods", "buds", "헤드셋", "헤드폰", "이어폰"].iter().any(|w| name.contains(w))
+}
+
+/// Whether the output Sori plays on (`id`, or the default) is worn.
+pub fn output_is_worn(id: Option<&str>) -> bool {
+    list_devices()
+        .ok()
+        .and_then(|l| l.outputs.into_iter().find(|d| if id.is_some() { d.id.as_deref() == id } else { d.is_default }))
+        .is_some_and(|d| d.worn)
 }
 
 /// A device that stream-following left for a new default. An unplugged

@@ -1,7 +1,8 @@
 //! What the microphone means for a conversation, frame by frame: push-to-talk
 //! (with the 300 ms before the press kept), hands-free turns found by the
 //! segmenter, no listening to Sori's own voice while it speaks unless voice
-//! barge-in is on (then 300 ms of sustained speech interrupts), and the level
+//! barge-in is on (then 180 ms of speech within 220 ms interrupts: on
+//! speakers the microphone arrives with Sori's echo already taken out), and the level
 //! meter (about 20 times a second). Pure logic over frames: the capture
 //! thread feeds it, tests script it.
 
@@ -23,6 +24,10 @@ pub enum ListenerEvent {
     SpeechStarted,
     /// A finished utterance to answer.
     Utterance(Utterance),
+    /// A short pause: the utterance so far, to transcribe early in case it is over.
+    Paused(Utterance),
+    /// The user went on after that pause: what was started early is dropped.
+    Resumed,
     /// Push-to-talk was released without speech in it: no provider call.
     NoSpeech,
     /// The user spoke over Sori long enough to interrupt it.
@@ -41,7 +46,8 @@ pub struct Listener<V> {
     /// Sori is speaking now.
     assistant_speaking: bool,
     pub voice_barge_in: bool,
-    barge_run: usize,
+    /// The last frames' speech decisions while Sori speaks, newest in bit 0.
+    barge_window: u32,
     frames: u64,
     level_sum: f32,
     level_n: u32,
@@ -51,8 +57,12 @@ pub struct Listener<V> {
 /// Milliseconds per level report (20 reports a second; 20 ms frames make
 /// that every second or third frame).
 const LEVEL_MS: u64 = 50;
-/// Sustained speech that interrupts Sori, in 20 ms frames (300 ms).
-const BARGE_IN_FRAMES: usize = 15;
+/// Speech that interrupts Sori: this many 20 ms frames of speech (180 ms)
+/// within the last `BARGE_IN_WINDOW` (220 ms), so that one frame the detector
+/// missed mid-word does not start the count again, and a cough never counts.
+/// On the echo rig this cuts Sori 170–270 ms after the user's first word.
+const BARGE_IN_FRAMES: u32 = 9;
+const BARGE_IN_WINDOW: u32 = 11;
 
 impl<V: VoiceActivityDetector> Listener<V> {
     pub fn new(vad: V, mode: Mode, config: SegmenterConfig) -> Self {
@@ -65,7 +75,7 @@ impl<V: VoiceActivityDetector> Listener<V> {
             held: None,
             assistant_speaking: false,
             voice_barge_in: false,
-            barge_run: 0,
+            barge_window: 0,
             frames: 0,
             level_sum: 0.0,
             level_n: 0,
@@ -85,7 +95,7 @@ impl<V: VoiceActivityDetector> Listener<V> {
             self.segmenter = UtteranceSegmenter::new(self.config);
         }
         self.assistant_speaking = speaking;
-        self.barge_run = 0;
+        self.barge_window = 0;
     }
 
     /// The push-to-talk key went down: the last 300 ms are kept.
@@ -139,8 +149,8 @@ impl<V: VoiceActivityDetector> Listener<V> {
         }
         if self.assistant_speaking {
             if self.voice_barge_in {
-                self.barge_run = if speech { self.barge_run + 1 } else { 0 };
-                if self.barge_run == BARGE_IN_FRAMES {
+                self.barge_window = ((self.barge_window << 1) | u32::from(speech)) & ((1 << BARGE_IN_WINDOW) - 1);
+                if speech && self.barge_window.count_ones() >= BARGE_IN_FRAMES {
                     out.push(ListenerEvent::BargeIn);
                     self.assistant_speaking = false;
                     // The 300 ms that interrupted are the start of the next question.
@@ -157,6 +167,8 @@ impl<V: VoiceActivityDetector> Listener<V> {
             match self.segmenter.push(frame, speech) {
                 Some(SegmentEvent::SpeechStarted { .. }) => out.push(ListenerEvent::SpeechStarted),
                 Some(SegmentEvent::SpeechEnded(u)) => out.push(ListenerEvent::Utterance(u)),
+                Some(SegmentEvent::Paused(u)) => out.push(ListenerEvent::Paused(u)),
+                Some(SegmentEvent::Resumed) => out.push(ListenerEvent::Resumed),
                 None => {}
             }
         }

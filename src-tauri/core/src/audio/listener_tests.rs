@@ -67,10 +67,13 @@ fn sori_does_not_hear_itself_unless_barge_in_is_on() {
 
     l.voice_barge_in = true;
     l.set_assistant_speaking(true);
-    assert!(feed(&mut l, &"#".repeat(10)).is_empty(), "200 ms is not enough");
-    assert!(feed(&mut l, "....").is_empty(), "a pause resets the count");
-    let events = feed(&mut l, &format!("{}.....", "#".repeat(15)));
-    assert_eq!(events[0], ListenerEvent::BargeIn);
+    assert!(feed(&mut l, &"#".repeat(8)).is_empty(), "160 ms is not enough");
+    assert!(feed(&mut l, "...").is_empty(), "a pause lets the count run out");
+    assert!(feed(&mut l, "#.#.#.#.#.#.#.").is_empty(), "scattered frames are not speech");
+    assert!(feed(&mut l, "....").is_empty());
+    let events = feed(&mut l, "########.#");
+    assert_eq!(events.first(), Some(&ListenerEvent::BargeIn), "180 ms of speech with one frame missed mid-word interrupts");
+    let events = [events, feed(&mut l, &format!("{}.....", "#".repeat(5)))].concat();
     assert!(matches!(events.last(), Some(ListenerEvent::Utterance(_))), "the interruption becomes the next question: {events:?}");
 }
 

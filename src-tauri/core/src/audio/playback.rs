@@ -9,7 +9,9 @@
 //! so a reply survives a headset being unplugged mid-sentence.
 
 use super::devices::LeftBehind;
+use super::echo::EchoReference;
 use super::output::{AudioOutput, OutputError};
+use super::output_stream::MixerStream;
 use super::Pcm;
 use cpal::traits::{DeviceTrait, HostTrait};
 use std::collections::VecDeque;
@@ -47,6 +49,8 @@ struct Shared {
     /// The chosen device (`None`: the default), changeable while playing.
     wanted: Mutex<Option<String>>,
     recheck: AtomicBool,
+    /// What the device plays, for echo cancellation on the microphone.
+    reference: Arc<EchoReference>,
 }
 
 /// The system's sound output. Samples are counted as the mixer takes them,
@@ -74,7 +78,7 @@ fn name_of(device: &cpal::Device) -> String {
 
 /// An open device stream and where it goes.
 struct Open {
-    sink: rodio::MixerDeviceSink,
+    stream: MixerStream,
     /// Set by this stream's error callback; a stream of its own so that a
     /// dead stream's last errors do not condemn its successor.
     lost: Arc<AtomicBool>,
@@ -86,7 +90,7 @@ struct Open {
 /// PulseAudio a second stream on a connection that already plays is refused
 /// ("Invalid argument"), and a stream whose sink is unloaded can take its
 /// connection down with it.
-fn open(id: Option<&str>) -> Result<Open, OutputError> {
+fn open(id: Option<&str>, reference: &Arc<EchoReference>) -> Result<Open, OutputError> {
     let device = find_device(&cpal::default_host(), id).ok_or(OutputError::NoDevice)?;
     let (id, name) = (id_of(&device), name_of(&device));
     let lost = Arc::new(AtomicBool::new(false));
@@ -96,10 +100,8 @@ fn open(id: Option<&str>) -> Result<Open, OutputError> {
             flag.store(true, Ordering::SeqCst);
         }
     };
-    let mut sink =
-        rodio::DeviceSinkBuilder::from_device(device).and_then(|b| b.with_error_callback(on_error).open_stream()).map_err(OutputError::open)?;
-    sink.log_on_drop(false);
-    Ok(Open { sink, lost, id, name })
+    let stream = super::output_stream::open(&device, Some(reference.clone()), on_error)?;
+    Ok(Open { stream, lost, id, name })
 }
 
 impl DeviceOutput {
@@ -123,6 +125,11 @@ impl DeviceOutput {
         Ok(DeviceOutput { shared, thread: Some(thread) })
     }
 
+    /// What this output plays, for echo cancellation on the microphone.
+    pub fn echo_reference(&self) -> Arc<EchoReference> {
+        self.shared.reference.clone()
+    }
+
     /// Moves playback to `device` (`None`: the default) within ~50 ms.
     pub fn choose(&self, device: Option<String>) {
         *self.shared.wanted.lock().unwrap() = device;
@@ -140,8 +147,8 @@ fn run(shared: Arc<Shared>, notify: Option<Notify>, ready: std::sync::mpsc::Send
     // The connection that watches the devices (streams have their own).
     let mut host = cpal::default_host();
     // A chosen device that is not there now: play on the default meanwhile.
-    let first = match open(wanted.as_deref()) {
-        Err(OutputError::NoDevice) if wanted.is_some() => open(None)
+    let first = match open(wanted.as_deref(), &shared.reference) {
+        Err(OutputError::NoDevice) if wanted.is_some() => open(None, &shared.reference)
             .inspect(|o| notify(OutputEvent::Lost { message: "The chosen speaker is not connected.".into(), fallback: Some(o.name.clone()) })),
         other => other,
     };
@@ -191,7 +198,7 @@ fn run(shared: Arc<Shared>, notify: Option<Notify>, ready: std::sync::mpsc::Send
             host = cpal::default_host(); // in case the loss took the watcher's connection too
         }
         // A vanishing device may still be listed for a moment: the default is the second choice.
-        let next = open(target.as_deref()).or_else(|e| if gone { open(None) } else { Err(e) });
+        let next = open(target.as_deref(), &shared.reference).or_else(|e| if gone { open(None, &shared.reference) } else { Err(e) });
         match next {
             Ok(next) => {
                 shared.connect(&next);
@@ -223,7 +230,7 @@ fn run(shared: Arc<Shared>, notify: Option<Notify>, ready: std::sync::mpsc::Send
 impl Shared {
     /// Plays on `o` from now on, continuing what had not been played yet.
     fn connect(&self, o: &Open) {
-        let player = rodio::Player::connect_new(o.sink.mixer());
+        let player = rodio::Player::connect_new(&o.stream.mixer);
         let mut slot = self.player.lock().unwrap();
         if let Some(old) = slot.take() {
             old.clear();

@@ -1,7 +1,9 @@
 //! Finds utterances in a stream of frames and speech decisions: speech starts
 //! after `onset` of continuous speech, keeps `pre_roll` of audio from before
 //! (the first syllable is never lost), ends after `end_silence` of silence
-//! (the hangover), and is cut at `max_utterance`. Pure logic: it never looks
+//! (the hangover), and is cut at `max_utterance`. A shorter `pause` of silence
+//! first says the utterance may be over (so it can be transcribed early), and
+//! speech after that pause says it was not. Pure logic: it never looks
 //! at the clock, only at frames, so tests drive it exactly.
 
 use std::collections::VecDeque;
@@ -14,11 +16,14 @@ pub struct SegmenterConfig {
     pub end_silence_ms: u32,
     pub pre_roll_ms: u32,
     pub max_utterance_ms: u32,
+    /// Silence after which the utterance may be over (early transcription);
+    /// 0, or not shorter than `end_silence_ms`: never.
+    pub pause_ms: u32,
 }
 
 impl Default for SegmenterConfig {
     fn default() -> Self {
-        SegmenterConfig { frame_samples: 320, onset_ms: 60, end_silence_ms: 600, pre_roll_ms: 300, max_utterance_ms: 60_000 }
+        SegmenterConfig { frame_samples: 320, onset_ms: 60, end_silence_ms: 600, pre_roll_ms: 300, max_utterance_ms: 60_000, pause_ms: 0 }
     }
 }
 
@@ -51,12 +56,16 @@ pub enum SegmentEvent {
         frame: u64,
     },
     SpeechEnded(Utterance),
+    /// `pause` of silence: the utterance so far, in case it is over.
+    Paused(Utterance),
+    /// Speech again after a pause: the utterance was not over.
+    Resumed,
 }
 
 #[derive(Debug)]
 enum State {
     Waiting { recent: VecDeque<Vec<i16>>, run: usize },
-    Speaking { samples: Vec<i16>, first_frame: u64, speech_start: u64, last_speech: u64, silence: usize },
+    Speaking { samples: Vec<i16>, first_frame: u64, speech_start: u64, last_speech: u64, silence: usize, paused: bool },
 }
 
 #[derive(Debug)]
@@ -99,20 +108,34 @@ impl UtteranceSegmenter {
                 let speech_start = index + 1 - *run as u64;
                 let first_frame = index + 1 - recent.len() as u64;
                 let samples: Vec<i16> = recent.drain(..).flatten().collect();
-                self.state = State::Speaking { samples, first_frame, speech_start, last_speech: index, silence: 0 };
+                self.state = State::Speaking { samples, first_frame, speech_start, last_speech: index, silence: 0, paused: false };
                 Some(SegmentEvent::SpeechStarted { frame: speech_start })
             }
-            State::Speaking { samples, last_speech, silence, .. } => {
+            State::Speaking { samples, first_frame, speech_start, last_speech, silence, paused } => {
                 samples.extend_from_slice(frame);
                 if speech {
                     *last_speech = index;
                     *silence = 0;
+                    if std::mem::take(paused) {
+                        return Some(SegmentEvent::Resumed);
+                    }
                 } else {
                     *silence += 1;
                 }
                 let too_long = samples.len() >= c.max_utterance_ms as usize * 16;
                 if *silence >= c.frames(c.end_silence_ms) || too_long {
                     return self.finish(too_long);
+                }
+                if c.pause_ms > 0 && c.pause_ms < c.end_silence_ms && *silence == c.frames(c.pause_ms) {
+                    *paused = true;
+                    let so_far = Utterance {
+                        samples: samples.clone(),
+                        first_frame: *first_frame,
+                        speech_start: *speech_start,
+                        speech_end: *last_speech + 1,
+                        cut: false,
+                    };
+                    return Some(SegmentEvent::Paused(so_far));
                 }
                 None
             }

@@ -9,7 +9,7 @@ fn run(script: &str, config: SegmenterConfig) -> Vec<SegmentEvent> {
 
 fn small() -> SegmenterConfig {
     // 10 ms frames (160 samples) for readable scripts: onset 30 ms, end 50 ms, pre-roll 40 ms.
-    SegmenterConfig { frame_samples: 160, onset_ms: 30, end_silence_ms: 50, pre_roll_ms: 40, max_utterance_ms: 60_000 }
+    SegmenterConfig { frame_samples: 160, onset_ms: 30, end_silence_ms: 50, pre_roll_ms: 40, max_utterance_ms: 60_000, pause_ms: 0 }
 }
 
 #[test]
@@ -71,4 +71,25 @@ fn push_to_talk_release_ends_at_once_or_reports_no_speech() {
 fn default_frames_are_20_ms() {
     let c = SegmenterConfig::default();
     assert_eq!((c.frames(c.onset_ms), c.frames(c.end_silence_ms), c.frames(c.pre_roll_ms)), (3, 30, 15));
+}
+
+#[test]
+fn a_short_pause_offers_the_utterance_early_and_speech_after_it_takes_that_back() {
+    let config = SegmenterConfig { end_silence_ms: 80, pause_ms: 30, ..small() };
+    let events = run("....####...####........", config);
+    assert_eq!(events[0], SegmentEvent::SpeechStarted { frame: 4 });
+    // Three frames of silence: maybe over; the utterance so far comes with it.
+    let SegmentEvent::Paused(early) = &events[1] else { panic!("{events:?}") };
+    assert_eq!((early.speech_start, early.speech_end), (4, 8));
+    assert_eq!(early.samples.len(), 160 * 11, "frames 0 to 10: the pre-roll, the speech, the pause");
+    assert_eq!(events[2], SegmentEvent::Resumed, "speech again: it was not over");
+    let SegmentEvent::Paused(again) = &events[3] else { panic!("{events:?}") };
+    let SegmentEvent::SpeechEnded(whole) = &events[4] else { panic!("{events:?}") };
+    assert_eq!(events.len(), 5);
+    assert_eq!((whole.speech_start, whole.speech_end), (4, 15));
+    // What was offered early is the start of the whole utterance.
+    assert!(whole.samples.starts_with(&again.samples) && again.samples.len() < whole.samples.len());
+    // Off when not shorter than the hangover.
+    let off = run("....####........", SegmenterConfig { end_silence_ms: 50, pause_ms: 50, ..small() });
+    assert!(off.iter().all(|e| !matches!(e, SegmentEvent::Paused(_))));
 }

@@ -21,6 +21,11 @@ use serde_json::{Map, Value};
 /// The settings format this build writes.
 pub const CURRENT_VERSION: u32 = 1;
 
+/// The pause after which an utterance is transcribed early: long enough
+/// that the gaps inside a sentence rarely reach it, short enough to gain
+/// 350 ms on the default 600 ms end silence.
+pub const EARLY_PAUSE_MS: u32 = 250;
+
 /// Default style: calm and kind, said in both languages so it works for either.
 pub const DEFAULT_STYLE: &str =
     "Speak like a warm, calm customer-service agent: friendly, clear and unhurried. 차분하고 친절한 상담원처럼 또박또박 말하세요.";
@@ -30,6 +35,18 @@ pub const DEFAULT_STYLE: &str =
 pub enum InputMode {
     PushToTalk,
     HandsFree,
+}
+
+/// What Sori plays on, which decides whether the microphone hears it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SpeakerSetup {
+    /// Headset when the system says the output is worn, else speakers.
+    Auto,
+    /// Loudspeakers the microphone hears: Sori's voice is cancelled out of it.
+    Speakers,
+    /// Headphones or a headset: no echo, nothing to cancel.
+    Headset,
 }
 
 /// Where one stage of a turn runs.
@@ -93,8 +110,19 @@ pub struct Settings {
     /// Audio format asked of the speech endpoint; `pcm` streams with the least delay.
     pub audio_format: AudioFormat,
     pub input_mode: InputMode,
-    /// Sustained speech interrupts Sori while it speaks (for headset users).
+    /// Speaking interrupts Sori while it speaks (on speakers this relies on
+    /// echo cancellation, which `speaker_setup` switches on).
     pub voice_barge_in: bool,
+    /// Speakers (cancel Sori's echo out of the microphone) or a headset.
+    pub speaker_setup: SpeakerSetup,
+    /// Take steady background noise out of the microphone.
+    pub noise_suppression: bool,
+    /// Even out the microphone's level.
+    pub auto_gain: bool,
+    /// Hands-free: send the utterance to speech-to-text at a short pause, so
+    /// the answer starts sooner if that was the end (an extra request when
+    /// the user goes on).
+    pub early_transcription: bool,
     pub hotkey: String,
     /// Device ids from the device list; `None` follows the system default.
     pub input_device: Option<String>,
@@ -143,7 +171,11 @@ impl Default for Settings {
             persona: DEFAULT_PERSONA.into(),
             audio_format: AudioFormat::Pcm,
             input_mode: InputMode::PushToTalk,
-            voice_barge_in: false,
+            voice_barge_in: true,
+            speaker_setup: SpeakerSetup::Auto,
+            noise_suppression: true,
+            auto_gain: false,
+            early_transcription: true,
             hotkey: "Ctrl+Shift+Space".into(),
             input_device: None,
             output_device: None,
@@ -172,6 +204,25 @@ impl Settings {
             Stage::Speech | Stage::Playback => &self.tts_base_url,
         };
         own.as_deref().map(str::trim).filter(|u| !u.is_empty()).unwrap_or(&self.base_url)
+    }
+
+    /// The microphone's cleaning: echo cancellation unless the output is worn
+    /// (`worn` says whether the system calls it headphones or a headset).
+    pub fn cleanup(&self, worn: bool) -> crate::audio::echo::Cleanup {
+        let echo = match self.speaker_setup {
+            SpeakerSetup::Speakers => true,
+            SpeakerSetup::Headset => false,
+            SpeakerSetup::Auto => !worn,
+        };
+        crate::audio::echo::Cleanup { echo, noise: self.noise_suppression, gain: self.auto_gain }
+    }
+
+    /// How the microphone finds utterances: the end-of-speech silence, and
+    /// the shorter pause at which an utterance is transcribed early (when
+    /// that leaves time to gain: an end silence of 400 ms or more).
+    pub fn segmenter(&self) -> crate::audio::segmenter::SegmenterConfig {
+        let pause_ms = if self.early_transcription && self.end_silence_ms >= 400 { EARLY_PAUSE_MS } else { 0 };
+        crate::audio::segmenter::SegmenterConfig { end_silence_ms: self.end_silence_ms, pause_ms, ..Default::default() }
     }
 
     pub fn turn_settings(&self) -> TurnSettings {

@@ -13,6 +13,7 @@
 //! once, and the outcome keeps only what the user heard.
 
 pub mod agent;
+pub mod early;
 pub mod filler;
 pub mod heard;
 pub mod phrases;

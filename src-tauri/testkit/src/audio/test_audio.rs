@@ -15,7 +15,10 @@ pub fn read_wav(bytes: &[u8]) -> Result<(Vec<i16>, u32), hound::Error> {
 /// 16-bit WAV bytes, padded with `pad_before`/`pad_after` seconds of silence.
 /// Deterministic: sox runs without dither.
 pub fn espeak_wav(text: &str, voice: &str, pad_before: f64, pad_after: f64) -> std::io::Result<Vec<u8>> {
-    let dir = std::env::temp_dir().join(format!("sori-espeak-{}-{}", std::process::id(), crate::script::sha256_hex(text.as_bytes())));
+    // A folder per call: tests in one process may speak the same text at once.
+    static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("sori-espeak-{}-{call}-{}", std::process::id(), crate::script::sha256_hex(text.as_bytes())));
     std::fs::create_dir_all(&dir)?;
     let raw = dir.join("raw.wav");
     let out = dir.join("16k.wav");

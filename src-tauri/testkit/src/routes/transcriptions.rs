@@ -63,7 +63,7 @@ async fn read_form(mut form: Multipart) -> Result<(Map<String, Value>, Option<Up
 
 pub async fn transcriptions(State(shared): State<Arc<Shared>>, headers: HeaderMap, form: Multipart) -> Result<Response, ApiError> {
     let (fields, upload) = read_form(form).await?;
-    shared.record(Endpoint::Transcriptions, &headers, Value::Object(fields.clone()));
+    let logged = shared.record(Endpoint::Transcriptions, &headers, Value::Object(fields.clone()));
     let ctx = shared.begin(Endpoint::Transcriptions).await?;
     // The spec's schema sees the file as a string, as its `format: binary` says.
     let mut shape = fields.clone();
@@ -91,7 +91,10 @@ pub async fn transcriptions(State(shared): State<Arc<Shared>>, headers: HeaderMa
         let script = shared.script.lock().unwrap();
         let decoded = if extension == "wav" { Some(read_wav(&upload.bytes)) } else { None };
         let samples = match decoded {
-            Some(Ok((samples, rate))) => Some((samples, rate)),
+            Some(Ok((samples, rate))) => {
+                shared.uploads.lock().unwrap().push((samples.clone(), rate));
+                Some((samples, rate))
+            }
             Some(Err(_)) => {
                 return Err(ApiError::invalid_request("The audio file could not be decoded or its format is not supported.", Some("file")))
             }
@@ -146,7 +149,27 @@ pub async fn transcriptions(State(shared): State<Arc<Shared>>, headers: HeaderMa
         }).to_string()),
         _ => ("application/json", json!({ "text": text, "usage": usage }).to_string()),
     };
-    Ok(stream::whole(StatusCode::OK, content_type, ctx.start, done_at, body.into(), ctx.drop_after()).await)
+    // A client that gives up while the answer is being "worked on" drops this
+    // handler (hyper stops it): the log says so.
+    let mut waiting = Unanswered { shared: shared.clone(), index: logged, answered: false };
+    let response = stream::whole(StatusCode::OK, content_type, ctx.start, done_at, body.into(), ctx.drop_after()).await;
+    waiting.answered = true;
+    Ok(response)
+}
+
+/// Marks the logged request as cancelled if the handler is dropped before answering.
+struct Unanswered {
+    shared: Arc<Shared>,
+    index: usize,
+    answered: bool,
+}
+
+impl Drop for Unanswered {
+    fn drop(&mut self) {
+        if !self.answered {
+            self.shared.cancelled(self.index);
+        }
+    }
 }
 
 fn timestamp(seconds: f64, sep: char) -> String {

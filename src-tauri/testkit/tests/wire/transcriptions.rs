@@ -126,3 +126,26 @@ fn malformed_sse_and_drops_reach_transcripts_too() {
     let r = post_multipart(&s, &[("model", "whisper-1")], Some(("a.wav", "audio/wav", &audio)));
     assert!(!r.complete && r.body.len() == 5);
 }
+
+#[test]
+fn a_client_that_hangs_up_while_waiting_is_logged_as_cancelled() {
+    use std::io::Write;
+    let s = server();
+    s.set_latency(LatencyModel { stt_base_ms: 800.0, ..Default::default() });
+    let (content_type, body) = multipart(&[("model", "whisper-1")], Some(("a.wav", "audio/wav", &utterance(1.0, 9))));
+    let mut stream = std::net::TcpStream::connect(s.addr()).unwrap();
+    let head = format!(
+        "POST /v1/audio/transcriptions HTTP/1.1\r\nHost: x\r\nAuthorization: {BEARER}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(&body).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    drop(stream);
+    std::thread::sleep(Duration::from_millis(1200));
+    assert!(s.requests()[0].cancelled, "the server saw its client go before it answered");
+    // One that waits for its answer is not.
+    let r = post_multipart(&s, &[("model", "whisper-1")], Some(("a.wav", "audio/wav", &utterance(1.0, 9))));
+    assert_eq!(r.status, 200);
+    assert!(!s.requests()[1].cancelled);
+}

@@ -1,0 +1,301 @@
+//! Hands-free on laptop speakers, on the rig: PulseAudio carries the virtual
+//! speaker back into the virtual microphone 50 ms later and quieter (an echo
+//! path), so Sori hears its own voice as a laptop would; the user's speech
+//! (espeak-ng) is mixed into the microphone on cue. Echo cancellation must
+//! take Sori out (ERLE), never let its own voice start a turn, and let the
+//! user's voice cut it within 300 ms of their first word.
+//!
+//! Runs only inside the rig (it checks `SORI_RIG`, see `common::require_rig`).
+
+mod common;
+
+use common::{providers, settings};
+use sori_core::audio::capture::{Capture, CaptureEvent};
+use sori_core::audio::echo::{Cleaner, Cleanup};
+use sori_core::audio::listener::Mode;
+use sori_core::audio::output::{AudioOutput, DeviceOutput};
+use sori_core::audio::Pcm;
+use sori_core::conversation::Conversation;
+use sori_core::engine::{self, EngineHandle};
+use sori_core::event::Event;
+use sori_core::turn::TurnInput;
+use sori_core::voice::{VoiceInput, VoiceSettings};
+use sori_testkit::audio::test_audio::{espeak_wav, read_wav};
+use sori_testkit::{ServerConfig, TestServer};
+use std::process::{Child, Command};
+use std::sync::mpsc::Receiver;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc::UnboundedReceiver;
+
+/// One test at a time on the devices (held across awaits: an async lock).
+static DEVICES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// The speaker heard by the microphone `delay_ms` later at `volume` percent,
+/// while it lives.
+struct EchoPath(String);
+
+impl EchoPath {
+    fn new(delay_ms: u32, volume: u32) -> EchoPath {
+        let out = Command::new("pactl")
+            .args(["load-module", "module-loopback", "source=speaker.monitor", "sink=micsink", &format!("latency_msec={delay_ms}")])
+            .output()
+            .expect("pactl");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let module = String::from_utf8(out.stdout).unwrap().trim().to_string();
+        // `pactl list short sink-inputs`: index, sink, client, driver, spec;
+        // the loopback's stream is the newest one its driver owns.
+        let list = Command::new("pactl").args(["list", "short", "sink-inputs"]).output().expect("pactl");
+        let input = String::from_utf8_lossy(&list.stdout)
+            .lines()
+            .rev()
+            .filter(|l| l.split_whitespace().nth(3) == Some("module-loopback.c"))
+            .find_map(|l| l.split_whitespace().next().map(str::to_string))
+            .expect("the loopback's stream");
+        let set = Command::new("pactl").args(["set-sink-input-volume", &input, &format!("{volume}%")]).status().unwrap();
+        assert!(set.success());
+        EchoPath(module)
+    }
+}
+
+impl Drop for EchoPath {
+    fn drop(&mut self) {
+        let _ = Command::new("pactl").args(["unload-module", &self.0]).status();
+    }
+}
+
+/// Speech as 16 kHz samples.
+fn speech(text: &str, lang: &str) -> Vec<i16> {
+    read_wav(&espeak_wav(text, lang, 0.0, 0.0).unwrap()).unwrap().0
+}
+
+/// Says `wav` into the microphone (mixed with whatever else reaches it).
+fn say_into_microphone(wav: &std::path::Path) -> Child {
+    Command::new("paplay").args(["-d", "micsink"]).arg(wav).spawn().expect("paplay")
+}
+
+fn energy(frames: &[&[i16]]) -> f64 {
+    frames.iter().flat_map(|f| f.iter()).map(|&s| (s as f64).powi(2)).sum()
+}
+
+fn loud(f: &[i16]) -> bool {
+    energy(&[f]) / f.len() as f64 > 1e5
+}
+
+/// The raw microphone's frames until `until`.
+fn collect(rx: &Receiver<CaptureEvent>, until: Instant) -> Vec<(Vec<i16>, Instant)> {
+    let mut out = vec![];
+    while Instant::now() < until {
+        if let Ok(CaptureEvent::Frame { samples, at }) = rx.recv_timeout(Duration::from_millis(50)) {
+            out.push((samples, at));
+        }
+    }
+    out
+}
+
+#[test]
+fn the_echo_of_sori_s_voice_is_cancelled_by_25_db_within_2_seconds() {
+    common::require_rig();
+    let _one = DEVICES.blocking_lock();
+    let _echo = EchoPath::new(50, 50);
+    let output = DeviceOutput::open_default().unwrap();
+    let mut cleaner = Cleaner::new(Cleanup { echo: true, ..Default::default() }, Some(output.echo_reference())).unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let _mic = Capture::start(None, tx).expect("the rig's microphone");
+    std::thread::sleep(Duration::from_millis(300));
+    let reply = speech("네 고객님, 주문하신 상품은 내일 오후 세 시에서 다섯 시 사이에 도착할 예정이에요. 배송 기사님이 출발하시면 문자로 다시 안내해 드릴게요. 다른 궁금한 점이 있으시면 말씀해 주세요.", "ko");
+    let length = Duration::from_secs_f64(reply.len() as f64 / 16_000.0);
+    output.queue(&Pcm { samples: reply, sample_rate: 16_000 });
+    let mut raw = vec![];
+    let mut clean = vec![];
+    let end = Instant::now() + length + Duration::from_millis(500);
+    while Instant::now() < end {
+        if let Ok(CaptureEvent::Frame { samples, at }) = rx.recv_timeout(Duration::from_millis(50)) {
+            let mut cleaned = samples.clone();
+            cleaner.process(&mut cleaned, at);
+            raw.push((samples, at));
+            clean.push(cleaned);
+        }
+    }
+    let first = raw.iter().position(|(f, _)| loud(f)).expect("the microphone heard Sori");
+    let converged = raw[first].1 + Duration::from_secs(2);
+    let after: Vec<usize> = (first..raw.len()).filter(|&i| raw[i].1 >= converged && loud(&raw[i].0)).collect();
+    assert!(after.len() > 100, "{} echoing frames after convergence", after.len());
+    let erle = 10.0
+        * (energy(&after.iter().map(|&i| raw[i].0.as_slice()).collect::<Vec<_>>())
+            / energy(&after.iter().map(|&i| clean[i].as_slice()).collect::<Vec<_>>()).max(1.0))
+        .log10();
+    let reported = cleaner.stats();
+    eprintln!("ERLE on the rig after 2 s: {erle:.1} dB (the cleaner's own last second: {:?} dB, delay {:?} ms)", reported.erle_db, reported.delay_ms);
+    assert!(erle >= 25.0, "ERLE {erle:.1} dB");
+}
+
+/// An engine whose replies play on the rig's speaker, a hands-free
+/// microphone with voice barge-in and echo cancellation, and the echo path.
+struct Laptop {
+    server: TestServer,
+    engine: EngineHandle,
+    events: UnboundedReceiver<Event>,
+    voice: VoiceInput,
+    voice_events: UnboundedReceiver<Event>,
+    output: Arc<DeviceOutput>,
+    _echo: EchoPath,
+}
+
+/// About three seconds of speech: long enough to be cut a second in.
+const REPLY: &str = "네 고객님, 주문하신 상품은 내일 오후에 도착할 예정이에요.";
+
+fn laptop() -> Laptop {
+    let server = TestServer::start_in_background(ServerConfig::default()).unwrap();
+    server.add_reply("order arrive", REPLY);
+    let output = Arc::new(DeviceOutput::open_default().unwrap());
+    let (engine, events) = engine::spawn(Conversation::default(), providers(&server), settings(), output.clone(), None);
+    let echo = EchoPath::new(50, 50);
+    let (voice_tx, voice_events) = tokio::sync::mpsc::unbounded_channel();
+    let voice = VoiceInput::start(
+        VoiceSettings {
+            mode: Mode::HandsFree,
+            voice_barge_in: true,
+            cleanup: Cleanup { echo: true, noise: true, gain: false },
+            echo_reference: Some(output.echo_reference()),
+            ..VoiceSettings::default()
+        },
+        engine.clone(),
+        voice_tx,
+    )
+    .expect("the rig's microphone");
+    Laptop { server, engine, events, voice, voice_events, output, _echo: echo }
+}
+
+/// Waits for the first event that `want` picks, within `secs`.
+async fn until<T>(events: &mut UnboundedReceiver<Event>, secs: u64, mut want: impl FnMut(&Event) -> Option<T>) -> T {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        let e = tokio::time::timeout_at(deadline, events.recv()).await.expect("the event came in time").expect("the engine runs");
+        if let Some(t) = want(&e) {
+            return t;
+        }
+    }
+}
+
+async fn wait_played(output: &DeviceOutput, samples: u64) {
+    let start = Instant::now();
+    while output.played_samples() < samples {
+        assert!(start.elapsed() < Duration::from_secs(15), "playback never got going");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twenty_replies_on_speakers_never_start_a_turn_by_themselves() {
+    common::require_rig();
+    let _one = DEVICES.lock().await;
+    let mut l = laptop();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for i in 0..20 {
+        let turn = l.engine.ask(TurnInput::Text("When will my order arrive?".into()));
+        let interrupted = until(&mut l.events, 30, |e| match e {
+            Event::TurnEnded { turn: t, interrupted, .. } if *t == turn => Some(*interrupted),
+            _ => None,
+        })
+        .await;
+        assert!(!interrupted, "reply {i} was cut by its own echo");
+    }
+    // The last reply's tail has had time to come back.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let started = std::iter::from_fn(|| l.voice_events.try_recv().ok()).filter(|e| matches!(e, Event::UserSpeechStarted)).count();
+    assert_eq!(started, 0, "Sori's own voice was taken for the user");
+    assert!(l.voice.barge_ins().is_empty());
+    let transcribed = l.server.requests().iter().filter(|r| r.endpoint == sori_testkit::Endpoint::Transcriptions).count();
+    assert_eq!(transcribed, 0, "nothing was sent to speech-to-text");
+}
+
+/// Where `clip` starts in `heard` (16 kHz): the best normalized correlation
+/// at a quarter of the rate, and how good it is (0..1).
+fn find(heard: &[i16], clip: &[i16]) -> (usize, f64) {
+    let down = |x: &[i16]| -> Vec<f64> { x.chunks(4).map(|c| c.iter().map(|&s| s as f64).sum::<f64>() / 4.0).collect() };
+    let (h, c) = (down(heard), down(&clip[..clip.len().min(16_000)]));
+    let cn = c.iter().map(|x| x * x).sum::<f64>().sqrt();
+    let mut best = (0, 0.0);
+    for lag in 0..h.len().saturating_sub(c.len()) {
+        let window = &h[lag..lag + c.len()];
+        let dot: f64 = window.iter().zip(&c).map(|(a, b)| a * b).sum();
+        let hn = window.iter().map(|x| x * x).sum::<f64>().sqrt();
+        let score = dot / (cn * hn).max(1.0);
+        if score > best.1 {
+            best = (lag * 4, score);
+        }
+    }
+    best
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_user_speaking_over_twenty_replies_cuts_them_within_300_ms_and_is_transcribed() {
+    common::require_rig();
+    let _one = DEVICES.lock().await;
+    let mut l = laptop();
+    let words = "Wait, I want to change the delivery address.";
+    let clip = speech(words, "en");
+    let wav = std::env::temp_dir().join(format!("sori-rig-echo-{}.wav", std::process::id()));
+    std::fs::write(&wav, espeak_wav(words, "en", 0.0, 0.0).unwrap()).unwrap();
+    // The raw microphone, beside Sori's own capture: where the user's first
+    // word lands on the microphone's timeline.
+    let (tx, raw) = std::sync::mpsc::channel();
+    let _mic = Capture::start(None, tx).expect("the rig's microphone");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut delays = vec![];
+    let mut heard_uploads = 0;
+    for i in 0..20 {
+        let _ = raw.try_iter().count();
+        let turn = l.engine.ask(TurnInput::Text("When will my order arrive?".into()));
+        let from = l.output.played_samples();
+        wait_played(&l.output, from + 24_000).await; // a second into the reply
+        let mut user = say_into_microphone(&wav);
+        let said = Instant::now();
+        let interrupted = until(&mut l.events, 10, |e| match e {
+            Event::TurnEnded { turn: t, interrupted, .. } if *t == turn => Some(*interrupted),
+            _ => None,
+        })
+        .await;
+        let _ = tokio::task::spawn_blocking(move || user.wait()).await;
+        // The user's question is answered in turn; its reply plays out.
+        let answer = until(&mut l.events, 20, |e| match e {
+            Event::UserTranscript { turn: t, .. } if *t != turn => Some(*t),
+            _ => None,
+        })
+        .await;
+        let upload = l.server.uploaded_audio().pop().expect("the user's words were sent to speech-to-text").0;
+        until(&mut l.events, 30, |e| matches!(e, Event::TurnEnded { turn: t, .. } if *t == answer).then_some(())).await;
+        let frames = collect(&raw, Instant::now() + Duration::from_millis(100));
+        if !interrupted {
+            eprintln!("reply {i}: not interrupted");
+            continue;
+        }
+        let heard: Vec<i16> = frames.iter().flat_map(|(f, _)| f.iter().copied()).collect();
+        let (at, score) = find(&heard, &clip);
+        assert!(score > 0.3, "reply {i}: the user's speech is in the microphone ({score:.2})");
+        let onset_frame = at / 320 + clip.iter().position(|s| s.unsigned_abs() > 1000).unwrap_or(0) / 320;
+        let onset = frames[onset_frame.min(frames.len() - 1)].1;
+        let cut = *l.voice.barge_ins().last().expect("a barge-in was heard");
+        let delay = cut.saturating_duration_since(onset).as_millis() as i64 - onset.saturating_duration_since(cut).as_millis() as i64;
+        eprintln!("reply {i}: cut {delay} ms after the user's first word (said {} ms after the cue)", (onset - said.min(onset)).as_millis());
+        delays.push(delay);
+        // Double talk: what the user said over Sori reached speech-to-text.
+        let (_, score) = find(&upload, &clip);
+        if score > 0.5 && upload.len() >= clip.len() * 9 / 10 {
+            heard_uploads += 1;
+        } else {
+            eprintln!("reply {i}: the upload matches the user's words by {score:.2}, {} of {} samples", upload.len(), clip.len());
+        }
+    }
+    let _ = std::fs::remove_file(&wav);
+    let on_time = delays.iter().filter(|&&d| d <= 300).count();
+    delays.sort();
+    eprintln!(
+        "barge-in after the user's first word: median {} ms, worst {} ms, {on_time} of 20 within 300 ms",
+        delays[delays.len() / 2],
+        delays.last().unwrap()
+    );
+    assert!(on_time >= 19, "{on_time} of 20 replies cut within 300 ms: {delays:?}");
+    assert!(heard_uploads >= 19, "the user's words reached speech-to-text {heard_uploads} times of 20");
+}
