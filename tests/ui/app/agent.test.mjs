@@ -6,10 +6,10 @@
 // it, and only then does the shop record it. In Korean, then English.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { rm, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { appSession } from '../lib/webdriver.mjs';
+import { startTestkit } from '../lib/testkit.mjs';
 import { screenshotDir } from '../lib/browser.mjs';
 
 const app = appSession({ before, after });
@@ -20,15 +20,7 @@ let server;
 const post = (route, body) => fetch(`${base}/__testkit/${route}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
 before(async () => {
-  server = spawn(path.join(path.dirname(app.app), 'sori-testkit'), ['serve', '--port', String(port), '--latency', 'typical'], { stdio: 'ignore' });
-  for (let i = 0; i < 100; i++) {
-    try {
-      await fetch(`${base}/__testkit/requests`);
-      break;
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  server = await startTestkit(app.app, port);
   await post('tool-replies', { contains: '언제 도착', preamble: '잠시만요, 주문을 확인해 볼게요.', calls: [{ name: 'lookup_order', arguments: '{}' }] });
   await post('tool-answers', { contains: '언제 도착', template: '주문하신 {number} 상품은 {expected_on}에 도착할 예정이에요.' });
   await post('tool-replies', { contains: 'arrived broken', preamble: '', calls: [{ name: 'file_complaint', arguments: '{"summary":"The earphones arrived broken."}' }] });

@@ -11,6 +11,7 @@ import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { appSession } from '../lib/webdriver.mjs';
+import { startTestkit } from '../lib/testkit.mjs';
 import { screenshotDir } from '../lib/browser.mjs';
 
 const app = appSession({ before, after });
@@ -21,15 +22,7 @@ let dir;
 
 before(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'sori-e2e-'));
-  server = spawn(path.join(path.dirname(app.app), 'sori-testkit'), ['serve', '--port', String(port), '--latency', 'typical'], { stdio: 'ignore' });
-  for (let i = 0; i < 100; i++) {
-    try {
-      await fetch(`http://127.0.0.1:${port}/__testkit/requests`);
-      break;
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  server = await startTestkit(app.app, port);
 });
 
 after(async () => {

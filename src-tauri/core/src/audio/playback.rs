@@ -51,6 +51,34 @@ struct Shared {
     recheck: AtomicBool,
     /// What the device plays, for echo cancellation on the microphone.
     reference: Arc<EchoReference>,
+    /// Streams reopened because they stopped taking samples.
+    stalls: AtomicU64,
+}
+
+/// Watches that a stream keeps taking what is queued.
+#[derive(Default)]
+struct Progress {
+    played: u64,
+    since: Option<std::time::Instant>,
+}
+
+/// A second without a sample taken while some wait: far past any device buffer.
+const STALL: Duration = Duration::from_secs(1);
+
+impl Progress {
+    fn stalled(&mut self, played: u64, queued: u64) -> bool {
+        let now = std::time::Instant::now();
+        if played >= queued || played != self.played {
+            (self.played, self.since) = (played, Some(now));
+            return false;
+        }
+        let since = *self.since.get_or_insert(now);
+        if now - since >= STALL {
+            self.since = Some(now);
+            return true;
+        }
+        false
+    }
 }
 
 /// The system's sound output. Samples are counted as the mixer takes them,
@@ -130,6 +158,11 @@ impl DeviceOutput {
         self.shared.reference.clone()
     }
 
+    /// How many times a stream that stopped taking samples was reopened.
+    pub fn stalls(&self) -> u64 {
+        self.shared.stalls.load(Ordering::SeqCst)
+    }
+
     /// Moves playback to `device` (`None`: the default) within ~50 ms.
     pub fn choose(&self, device: Option<String>) {
         *self.shared.wanted.lock().unwrap() = device;
@@ -161,10 +194,17 @@ fn run(shared: Arc<Shared>, notify: Option<Notify>, ready: std::sync::mpsc::Send
         Err(e) => return drop(ready.send(Err(e))),
     };
     let mut last_check = std::time::Instant::now();
+    let mut progress = Progress::default();
     let mut left: Option<LeftBehind> = None;
     while !shared.stop.load(Ordering::SeqCst) {
         std::thread::sleep(Duration::from_millis(50));
-        let flagged = current.as_ref().is_some_and(|o| o.lost.load(Ordering::SeqCst));
+        // A stream that stopped taking samples while some wait (an audio
+        // server that stopped calling back) is as good as gone.
+        let stalled = current.is_some() && progress.stalled(shared.played.load(Ordering::SeqCst), shared.queued.load(Ordering::SeqCst));
+        if stalled {
+            shared.stalls.fetch_add(1, Ordering::SeqCst);
+        }
+        let flagged = stalled || current.as_ref().is_some_and(|o| o.lost.load(Ordering::SeqCst));
         if !flagged && !shared.recheck.swap(false, Ordering::SeqCst) && last_check.elapsed() < Duration::from_millis(250) {
             continue;
         }
@@ -203,8 +243,11 @@ fn run(shared: Arc<Shared>, notify: Option<Notify>, ready: std::sync::mpsc::Send
             Ok(next) => {
                 shared.connect(&next);
                 let name = next.name.clone();
+                let next_id = next.id.clone();
                 let was = current.replace(next);
-                if let Some(was) = was.as_ref().filter(|_| gone) {
+                if stalled && was.as_ref().is_some_and(|w| w.id == next_id) {
+                    // The same device again: nothing for the user to know.
+                } else if let Some(was) = was.as_ref().filter(|_| gone) {
                     notify(OutputEvent::Lost { message: format!("{} was disconnected.", was.name), fallback: Some(name) });
                 } else {
                     if wanted.is_none() {
@@ -345,5 +388,24 @@ impl<S: rodio::Source> rodio::Source for Counted<S> {
     }
     fn total_duration(&self) -> Option<std::time::Duration> {
         self.inner.total_duration()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stream_is_stalled_after_a_second_without_taking_what_waits() {
+        let mut p = Progress::default();
+        assert!(!p.stalled(100, 100), "nothing waits");
+        assert!(!p.stalled(100, 500), "the wait starts");
+        std::thread::sleep(Duration::from_millis(300));
+        assert!(!p.stalled(200, 500), "it moved: the clock starts again");
+        std::thread::sleep(Duration::from_millis(1050));
+        assert!(p.stalled(200, 500), "a second without a sample");
+        assert!(!p.stalled(200, 500), "said once, then counted again");
+        std::thread::sleep(Duration::from_millis(1050));
+        assert!(!p.stalled(500, 500), "all played");
     }
 }

@@ -110,8 +110,12 @@ impl Cleaner {
     }
 
     /// Plays into the canceller every far-end frame that had started playing
-    /// by `until`, oldest first; stale ones are dropped unheard.
+    /// by `until`, oldest first; stale ones are dropped unheard. When the
+    /// speaker gave nothing for this 10 ms (a stream that stalled or was
+    /// reopened), silence goes in instead: AEC3 wants one far frame per
+    /// microphone frame, and a far end that stops makes it lose its alignment.
     fn feed_far_until(&mut self, until: Instant) {
+        let mut fed = false;
         while let Some(f) = self.far.front() {
             if f.at >= until {
                 break;
@@ -124,6 +128,12 @@ impl Cleaner {
                 self.last_far_active = Some(f.at);
             }
             let _ = self.apm.process_render_i16(&f.samples, &mut self.scratch);
+            fed = true;
+        }
+        // Nothing due and nothing about to be (a frame a little late is drift, not a gap).
+        let gap = self.far.front().is_none_or(|f| f.at >= until + Duration::from_millis(10));
+        if self.reference.is_some() && !fed && gap {
+            let _ = self.apm.process_render_i16(&[0; HALF_FRAME], &mut self.scratch);
         }
     }
 

@@ -17,8 +17,15 @@ struct Scene {
 }
 
 fn scene(delay_ms: f64, drift: f64) -> Scene {
-    let far = speech("안녕하세요. 고객님의 주문을 확인해 보겠습니다. 주문하신 상품은 내일 오후에 도착할 예정이에요. 배송 조회는 홈페이지에서 언제든지 하실 수 있습니다. 다른 궁금한 점이 있으시면 말씀해 주세요.", "ko");
+    scene_with(delay_ms, drift, 0..0)
+}
+
+/// The same, with the speaker silent over `silent` (far-end samples).
+fn scene_with(delay_ms: f64, drift: f64, silent: std::ops::Range<usize>) -> Scene {
+    let mut far = speech("안녕하세요. 고객님의 주문을 확인해 보겠습니다. 주문하신 상품은 내일 오후에 도착할 예정이에요. 배송 조회는 홈페이지에서 언제든지 하실 수 있습니다. 다른 궁금한 점이 있으시면 말씀해 주세요.", "ko");
     let near = speech("Wait, I want to change the address for my order please.", "en");
+    let (a, b) = (silent.start.min(far.len()), silent.end.min(far.len()));
+    far[a..b].fill(0);
     let mut seed = 7u64;
     let mut noise = move || {
         seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
@@ -53,6 +60,12 @@ fn scene(delay_ms: f64, drift: f64) -> Scene {
 /// 10 ms blocks dated on the speaker's clock, the microphone in 20 ms frames
 /// dated by their last sample. Returns the cleaned microphone.
 fn run(scene: &Scene, cleanup: Cleanup, drift: f64) -> Vec<i16> {
+    run_with(scene, cleanup, drift, 0..0)
+}
+
+/// The same, the speaker giving no blocks at all over `missing` (a stream
+/// that stalled and was reopened).
+fn run_with(scene: &Scene, cleanup: Cleanup, drift: f64, missing: std::ops::Range<usize>) -> Vec<i16> {
     let reference = Arc::new(EchoReference::new());
     let mut cleaner = Cleaner::new(cleanup, Some(reference.clone())).unwrap();
     let t0 = Instant::now();
@@ -64,7 +77,9 @@ fn run(scene: &Scene, cleanup: Cleanup, drift: f64) -> Vec<i16> {
         while written < scene.far.len() && written < (k + 4) * 320 {
             let block = &scene.far[written..(written + 160).min(scene.far.len())];
             let played = t0 + Duration::from_secs_f64(written as f64 * (1.0 + drift) / 16_000.0);
-            reference.write(block, 1, 16_000, played, |s| s as f32 / 32768.0);
+            if !missing.contains(&written) {
+                reference.write(block, 1, 16_000, played, |s| s as f32 / 32768.0);
+            }
             written += block.len();
         }
         let mut f = frame.to_vec();
@@ -136,4 +151,16 @@ fn the_cleaner_reports_erle_and_noise_suppression_quiets_a_steady_hiss() {
     }
     let quieter = db(&hiss[32_000..], &out[32_000..]);
     assert!(quieter > 6.0, "hiss {quieter:.1} dB quieter");
+}
+
+#[test]
+fn a_speaker_that_stops_for_a_moment_does_not_undo_the_cancellation() {
+    // 400 ms with no blocks at all from the speaker, 4 s in, while it played nothing.
+    let gap = 64_000..70_400;
+    let s = scene_with(40.0, 0.0, gap.clone());
+    let clean = run_with(&s, Cleanup { echo: true, ..Default::default() }, 0.0, gap.clone());
+    let (from, to) = (gap.end + 8_000, s.near_at);
+    let erle = db(&s.mic[from..to], &clean[from..to]);
+    eprintln!("ERLE after the gap: {erle:.1}");
+    assert!(erle >= 25.0, "half a second after the speaker came back: {erle:.1} dB");
 }
