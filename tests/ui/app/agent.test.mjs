@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { rm, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { appSession } from '../lib/webdriver.mjs';
-import { startTestkit } from '../lib/testkit.mjs';
+import { startTestkit, saveSettingsAndKey } from '../lib/testkit.mjs';
 import { screenshotDir } from '../lib/browser.mjs';
 
 const app = appSession({ before, after });
@@ -39,12 +39,7 @@ test('the provider is set and the customer is picked in the window', async () =>
   await app.get().click('#tab-settings');
   await app.get().find('#set-base_url');
   await run(`document.getElementById('set-base_url').value = ${JSON.stringify(`${base}/v1`)}; done();`);
-  await app.get().click('#settings-save');
-  await app.get().waitForText('#settings-result', (t) => t === 'Settings saved.');
-  await app.get().type('#key-input', 'sori-test-key-0123');
-  await app.get().click('#key-save');
-  await app.get().waitForText('#key-status', (t) => t.includes('…0123'));
-  await app.get().click('#tab-talk');
+  await saveSettingsAndKey(app.get());
   // The sample shop's customers, from the real SQLite file.
   const options = await run(`
     const wait = () => document.querySelectorAll('#customer-picker option').length > 1 ? done([...document.querySelectorAll('#customer-picker option')].map((o) => o.textContent)) : setTimeout(wait, 100);

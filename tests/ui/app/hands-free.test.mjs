@@ -10,7 +10,7 @@ import { mkdtemp, rm, mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { appSession } from '../lib/webdriver.mjs';
-import { startTestkit } from '../lib/testkit.mjs';
+import { startTestkit, saveSettingsAndKey } from '../lib/testkit.mjs';
 import { screenshotDir } from '../lib/browser.mjs';
 
 const app = appSession({ before, after });
@@ -52,12 +52,7 @@ test('hands-free on speakers: Sori is not fooled by its own echo, and the user c
     document.getElementById('set-speaker_setup').dispatchEvent(new Event('change'));
     done();`);
   assert.match(await app.get().text('#speaker-hint'), /^Speakers: Sori takes its own voice/);
-  await app.get().click('#settings-save');
-  await app.get().waitForText('#settings-result', (t) => t === 'Settings saved.');
-  await app.get().type('#key-input', 'sori-test-key-0123');
-  await app.get().click('#key-save');
-  await app.get().waitForText('#key-status', (t) => t.includes('…0123'));
-  await app.get().click('#tab-talk');
+  await saveSettingsAndKey(app.get());
   await app.get().waitForText('#ptt-label', (t) => t === 'Hands-free: just talk');
 
   // A typed question, answered out loud; its echo reaches the microphone.

@@ -16,3 +16,13 @@ export async function startTestkit(appPath, port) {
   }
   return server;
 }
+
+/** Saves the settings form as it stands, then the test server's key, and goes back to Talk. */
+export async function saveSettingsAndKey(session) {
+  await session.click('#settings-save');
+  await session.waitForText('#settings-result', (t) => t === 'Settings saved.');
+  await session.type('#key-input', 'sori-test-key-0123');
+  await session.click('#key-save');
+  await session.waitForText('#key-status', (t) => t.includes('…0123'));
+  await session.click('#tab-talk');
+}
