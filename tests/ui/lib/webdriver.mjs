@@ -8,11 +8,18 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export const repoRoot = path.resolve(here, '../../..');
 const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
 
-/** Starts tauri-driver on a free-ish port pair and waits until it answers. */
+/**
+ * Starts tauri-driver on a free-ish port pair and waits until it answers: up
+ * to 30 s, since a cold machine once took longer than 10 (the session then
+ * failed with "fetch failed"); a driver that exits says so at once.
+ */
 export async function startDriver({ port = 4444 + (process.pid % 1000) * 2 } = {}) {
   const driver = spawn('tauri-driver', ['--port', String(port), '--native-port', String(port + 1)], { stdio: ['ignore', 'inherit', 'inherit'] });
+  let exited = null;
+  driver.on('exit', (code) => { exited = code; });
   const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
+  for (let i = 0; i < 300; i++) {
+    if (exited !== null) throw new Error(`tauri-driver exited with ${exited} before answering on port ${port}`);
     try {
       const r = await fetch(`${base}/status`);
       if (r.ok) break;
