@@ -12,6 +12,7 @@ pub mod output;
 pub mod output_stream;
 pub mod pcm;
 pub mod playback;
+pub mod recording;
 pub mod resample;
 pub mod segmenter;
 pub mod vad;
