@@ -24,7 +24,7 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 /// Settings file, then environment, then flags.
-fn settings(args: &ProviderArgs) -> Settings {
+pub fn settings(args: &ProviderArgs) -> Settings {
     let (mut s, warnings) = app::load_settings(args.settings.as_deref());
     for w in warnings {
         eprintln!("warning: {w}");
@@ -72,7 +72,7 @@ fn settings(args: &ProviderArgs) -> Settings {
     s
 }
 
-fn providers(settings: &Settings, offline: bool) -> Result<Providers, String> {
+pub fn providers(settings: &Settings, offline: bool) -> Result<Providers, String> {
     let plan = ProviderPlan::from_settings(settings);
     if offline && !plan.stays_on_this_computer() {
         return Err(format!(
@@ -363,7 +363,7 @@ pub fn devices() -> i32 {
     }
 }
 
-fn fail(message: &str) -> i32 {
+pub fn fail(message: &str) -> i32 {
     eprintln!("sori-cli: {message}");
     2
 }

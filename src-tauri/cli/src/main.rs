@@ -5,6 +5,7 @@
 mod commands;
 mod history;
 mod models;
+mod serve;
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -50,6 +51,10 @@ enum Command {
         #[command(subcommand)]
         action: ModelAction,
     },
+    /// Answers voice questions over HTTP: the tutorial's `POST /voice-chat`
+    /// (multipart `audio` in, `audio/mpeg` out, or streamed as events), a
+    /// WebSocket at `/v1/voice`, and a demo page at `/`.
+    Serve(serve::ServeArgs),
     /// Manages the provider's API key in the OS keychain.
     Key {
         #[command(subcommand)]
@@ -171,6 +176,7 @@ fn main() {
         Command::Devices => commands::devices(),
         Command::Models { action } => models::models(action),
         Command::Key { action, provider } => commands::key(action, provider),
+        Command::Serve(args) => serve::serve(args),
     };
     std::process::exit(code);
 }

@@ -95,6 +95,19 @@ impl Conversation {
         self.turns.clear();
     }
 
+    /// The finished turns, oldest first, each as its messages: what a store
+    /// keeps to restore the conversation elsewhere (the server's replicas).
+    pub fn turns(&self) -> &[Vec<ChatMessage>] {
+        &self.turns
+    }
+
+    /// A conversation restored from its persona and turns.
+    pub fn restored(persona: &str, turns: Vec<Vec<ChatMessage>>) -> Self {
+        let mut c = Conversation::with_persona(persona);
+        turns.into_iter().for_each(|t| c.record_turn(t));
+        c
+    }
+
     /// The call the last turn held for the user to confirm, if it did: the
     /// history itself says so (its result is "awaiting confirmation"), so a
     /// conversation restored from disk knows it too.

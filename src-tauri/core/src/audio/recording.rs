@@ -82,11 +82,7 @@ pub fn decode_recording(bytes: &[u8], name: Option<&str>, mime: Option<&str>, li
         let mut decoder = symphonia::default::get_codecs().make(&params, &DecoderOptions::default()).map_err(|_| RecordingError::NotAudio)?;
         let mut samples = Vec::new();
         let mut format = format;
-        loop {
-            let packet = match next_packet(&mut format)? {
-                Some(p) => p,
-                None => break,
-            };
+        while let Some(packet) = next_packet(&mut format)? {
             if packet.track_id() != id {
                 continue;
             }
