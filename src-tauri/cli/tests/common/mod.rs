@@ -8,3 +8,5 @@ pub fn require_rig() {
         panic!("this test rewires the sound system it reaches, so it runs only inside Sori's rig: tests/rig/with-rig.sh cargo test -p sori-cli");
     }
 }
+
+pub mod served;

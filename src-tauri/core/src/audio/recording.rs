@@ -60,15 +60,17 @@ pub fn decode_recording(bytes: &[u8], name: Option<&str>, mime: Option<&str>, li
         hint.mime_type(mime);
     }
     let source = MediaSourceStream::new(Box::new(Cursor::new(bytes.to_vec())), Default::default());
-    let probed = symphonia::default::get_probe().format(&hint, source, &FormatOptions::default(), &MetadataOptions::default()).map_err(|_| {
-        // A known container that cannot be opened lost its index (an MP4's
-        // `moov` sits at the end, where a cut file no longer has it).
-        if container(bytes).is_some() {
-            RecordingError::Truncated
-        } else {
-            RecordingError::NotAudio
-        }
-    })?;
+    let probed = symphonia::default::get_probe()
+        .format(&hint, source, &FormatOptions { enable_gapless: true, ..Default::default() }, &MetadataOptions::default())
+        .map_err(|_| {
+            // A known container that cannot be opened lost its index (an MP4's
+            // `moov` sits at the end, where a cut file no longer has it).
+            if container(bytes).is_some() {
+                RecordingError::Truncated
+            } else {
+                RecordingError::NotAudio
+            }
+        })?;
     let format = probed.format;
     let track = format.tracks().iter().find(|t| t.codec_params.codec != CODEC_TYPE_NULL).ok_or(RecordingError::NotAudio)?;
     let (id, params) = (track.id, track.codec_params.clone());
