@@ -58,7 +58,7 @@ enum ServeAction {
         #[command(subcommand)]
         action: TokenAction,
         /// Where the server keeps its tokens (as `serve --data-dir`).
-        #[arg(long, env = "SORI_SERVE_DATA_DIR")]
+        #[arg(long, env = "SORI_SERVE_DATA_DIR", global = true)]
         data_dir: Option<PathBuf>,
     },
 }

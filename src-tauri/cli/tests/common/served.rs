@@ -31,13 +31,18 @@ impl Served {
     /// Starts the server on a free loopback port with chat, speech-to-text and
     /// speech at `provider` (the testkit), the key in its environment.
     pub fn start(dir: &std::path::Path, provider: &str, args: &[&str]) -> Self {
+        Self::start_with_key(dir, provider, args, sori_testkit::TEST_API_KEY)
+    }
+
+    /// As `start`, with this provider key in the environment.
+    pub fn start_with_key(dir: &std::path::Path, provider: &str, args: &[&str], key: &str) -> Self {
         let mut child = cli()
             .args(["serve", "--port", "0", "--base-url", provider, "--data-dir"])
             .arg(dir.join("data"))
             .args(args)
             .env("XDG_CONFIG_HOME", dir.join("config"))
             .env("XDG_DATA_HOME", dir.join("xdg-data"))
-            .env("OPENAI_API_KEY", sori_testkit::TEST_API_KEY)
+            .env("OPENAI_API_KEY", key)
             .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
             .env_remove("OPENAI_BASE_URL")
             .stdout(Stdio::piped())
