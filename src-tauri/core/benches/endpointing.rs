@@ -21,7 +21,7 @@ use sori_core::settings::{Settings, EARLY_PAUSE_MS};
 use sori_core::text::clauses::split_all;
 use sori_core::text::SplitterConfig;
 use sori_core::turn::TurnInput;
-use sori_testkit::script::{default_reply, tokenize};
+use sori_testkit::script::{default_reply, tokens_through};
 use sori_testkit::{LatencyModel, ServerConfig, TestServer, TEST_API_KEY};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -33,19 +33,6 @@ const QUESTIONS: &[&str] =
 fn median(values: &mut [f64]) -> f64 {
     values.sort_by(|a, b| a.partial_cmp(b).unwrap());
     values[values.len() / 2]
-}
-
-/// Tokens of the reply up to the end of the chunk Sori speaks first.
-fn first_chunk_tokens(reply: &str) -> usize {
-    let chunk = split_all(reply, SplitterConfig::default()).remove(0);
-    let mut seen = String::new();
-    for (i, t) in tokenize(reply).iter().enumerate() {
-        seen.push_str(t);
-        if seen.trim().len() >= chunk.trim().len() {
-            return i + 1;
-        }
-    }
-    tokenize(reply).len()
 }
 
 /// Time from `t0` to the reply's first sound.
@@ -115,7 +102,16 @@ fn main() {
                     continue; // warm-up: connections, caches
                 }
                 let stt = |secs: f64| latency.stt(secs).as_secs_f64() * 1000.0;
-                let rest = latency.chat_token_at(first_chunk_tokens(&default_reply(question)) - 1).as_secs_f64() * 1000.0 + latency.tts_first_byte_ms;
+                let rest = latency
+                    .chat_token_at(
+                        {
+                            let reply = default_reply(question);
+                            tokens_through(&reply, &split_all(&reply, SplitterConfig::default())[0])
+                        } - 1,
+                    )
+                    .as_secs_f64()
+                    * 1000.0
+                    + latency.tts_first_byte_ms;
                 let (bound, list, ratios) = if with_early {
                     let sent_at = EARLY_PAUSE_MS as f64;
                     let done = sent_at + stt(seconds + sent_at / 1000.0);

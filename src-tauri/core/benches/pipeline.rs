@@ -28,7 +28,7 @@ use sori_core::settings::Settings;
 use sori_core::text::clauses::split_all;
 use sori_core::text::SplitterConfig;
 use sori_core::turn::{run_turn, Emitter, TurnInput, TurnOutcome, TurnSettings};
-use sori_testkit::script::{default_reply, tokenize};
+use sori_testkit::script::{default_reply, tokenize, tokens_through};
 use sori_testkit::{LatencyModel, ServerConfig, TestServer, TEST_API_KEY};
 use std::sync::Arc;
 use std::time::Instant;
@@ -48,18 +48,6 @@ struct Sample {
     total: f64,
     bound: f64,
     overhead: f64,
-}
-
-/// Tokens of `text` up to and including the end of `prefix` (a chunk or sentence it starts with).
-fn tokens_through(text: &str, prefix: &str) -> usize {
-    let mut seen = String::new();
-    for (i, t) in tokenize(text).iter().enumerate() {
-        seen.push_str(t);
-        if seen.trim_end().len() >= prefix.len() {
-            return i + 1;
-        }
-    }
-    tokenize(text).len()
 }
 
 /// The first sentence of a reply, by its first sentence mark.

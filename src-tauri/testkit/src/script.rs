@@ -23,6 +23,21 @@ pub fn is_korean(text: &str) -> bool {
 /// Splits text into model-like tokens: a word with its leading space, Hangul in
 /// runs of up to two syllables, each punctuation mark alone. Concatenating the
 /// tokens gives back the text exactly.
+/// How many of the testkit's tokens of `text` it takes to have written
+/// `prefix` (a chunk or sentence `text` starts with): what a latency bound
+/// counts to the first words spoken.
+pub fn tokens_through(text: &str, prefix: &str) -> usize {
+    let mut seen = String::new();
+    let tokens = tokenize(text);
+    for (i, t) in tokens.iter().enumerate() {
+        seen.push_str(t);
+        if seen.trim_end().len() >= prefix.trim().len() {
+            return i + 1;
+        }
+    }
+    tokens.len()
+}
+
 pub fn tokenize(text: &str) -> Vec<String> {
     let mut tokens: Vec<String> = Vec::new();
     let mut current = String::new();
