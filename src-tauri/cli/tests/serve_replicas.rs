@@ -150,7 +150,8 @@ async fn a_conversation_begun_on_one_replica_goes_on_on_the_other() {
     // Round robin: each replica answered one of the two.
     assert_eq!((served_requests(&a), served_requests(&b)), (1, 1), "one request each");
     // The replica that answered second knew the first turn.
-    let chats: Vec<Value> = kit.requests().into_iter().filter(|r| r.endpoint == Endpoint::Chat && r.body.get("response_format").is_none()).map(|r| r.body).collect();
+    let chats: Vec<Value> =
+        kit.requests().into_iter().filter(|r| r.endpoint == Endpoint::Chat && r.body.get("response_format").is_none()).map(|r| r.body).collect();
     let messages = chats.last().unwrap()["messages"].to_string();
     assert!(messages.contains("My order A-1001 has not arrived.") && messages.contains("Can you check it again?"), "{messages}");
     // Kept in Redis, not in either replica's folder.
