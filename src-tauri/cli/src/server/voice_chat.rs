@@ -40,6 +40,12 @@ async fn answer(state: Arc<State>, options: Options, headers: HeaderMap, form: M
     if state.draining.is_cancelled() {
         return Err(ApiError::shutting_down());
     }
+    // Refused before a byte of the body is read: a client that asked
+    // `Expect: 100-continue` (curl does, for large files) sends none of it.
+    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > state.limits.upload_bytes as u64) {
+        return Err(ApiError::too_large(state.limits.upload_bytes as u64 / 1_000_000));
+    }
     let question = super::upload::read_question(form, &state.limits).await?;
     // The clock of "time to first audio" starts when the whole question is here.
     let received = Instant::now();
