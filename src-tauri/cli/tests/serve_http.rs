@@ -210,3 +210,33 @@ fn base64_len(b64: &str) -> usize {
     let pad = b64.bytes().rev().take_while(|&c| c == b'=').count();
     b64.len() / 4 * 3 - pad
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customers_conversation_keeps_their_context_and_their_orders_across_requests() {
+    let kit = TestServer::start_in_background(ServerConfig::default()).unwrap();
+    let dir = fresh_dir("customer");
+    let served = Served::start(&dir, &kit.base_url(), &["--no-auth"]);
+    let client = reqwest::Client::new();
+    let ask = |text: &str, field: (&'static str, String)| {
+        let body = reqwest::multipart::Form::new().text("text", text.to_string()).text(field.0, field.1);
+        client.post(format!("{}/voice-chat?stream=true", served.url)).multipart(body).send()
+    };
+    let first = parse_sse(&ask("Can you lookup order status for me?", ("customer", "C-001".into())).await.unwrap().text().await.unwrap());
+    let done = &first.last().unwrap().1;
+    assert!(first.iter().any(|(n, v)| n == "tool_started" && v["name"] == "lookup_order"), "{first:?}");
+    assert!(done["reply"].as_str().unwrap().contains("2026-12-08"), "the sample shop's order for 김민지: {done}");
+    let id = first[0].1["conversation_id"].as_str().unwrap().to_string();
+    let system = |kit: &TestServer| {
+        let chats: Vec<Value> = kit.requests().into_iter().filter(|r| r.endpoint == Endpoint::Chat).map(|r| r.body).collect();
+        chats.last().unwrap()["messages"][0]["content"].as_str().unwrap().to_string()
+    };
+    assert!(system(&kit).contains("김민지 (customer id C-001), Gold member"), "{}", system(&kit));
+    // The next request names only the conversation: the customer goes on with it.
+    let second = parse_sse(&ask("Please lookup order status once more.", ("conversation_id", id)).await.unwrap().text().await.unwrap());
+    assert!(second.last().unwrap().1["reply"].as_str().unwrap().contains("2026-12-08"), "{:?}", second.last());
+    assert!(system(&kit).contains("customer id C-001"));
+    // A customer the shop does not know.
+    let unknown = ask("Hello", ("customer", "C-999".into())).await.unwrap();
+    assert_eq!(unknown.status(), 400);
+    assert_eq!(unknown.json::<Value>().await.unwrap()["error"]["code"], "unknown_customer");
+}

@@ -66,6 +66,8 @@ pub struct State {
     /// Set when the server is shutting down: new turns are refused.
     pub draining: CancellationToken,
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// The providers with each customer's tools (`turn::providers_for`).
+    customer_providers: Mutex<HashMap<String, Providers>>,
 }
 
 impl State {
@@ -137,6 +139,7 @@ pub async fn serve(options: ServeOptions, providers: Providers, settings: Settin
         open: options.no_auth,
         draining: CancellationToken::new(),
         locks: Mutex::default(),
+        customer_providers: Mutex::default(),
     });
     if !state.open && state.tokens.list().is_ok_and(|t| t.iter().all(|t| t.revoked_ms.is_some())) {
         tracing::warn!("no client token exists yet, so every request will be refused: make one with `sori-cli serve token add NAME`");

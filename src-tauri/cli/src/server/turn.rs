@@ -98,7 +98,8 @@ pub async fn start(state: &Arc<State>, question: Question, paced: bool) -> Resul
         };
         let output = Arc::new(ChannelOutput::new(items.clone(), paced));
         let limit = state.limits.turn;
-        let turn = run_turn(question.input, &conversation, &state.providers, &settings, output, Emitter::new(1, events), stop.clone());
+        let providers = providers_for(&state, record.customer.as_deref()).await;
+        let turn = run_turn(question.input, &conversation, &providers, &settings, output, Emitter::new(1, events), stop.clone());
         // Past the limit the turn is cancelled and ends as interrupted.
         let timer = {
             let stop = stop.clone();
@@ -126,6 +127,28 @@ pub async fn start(state: &Arc<State>, question: Question, paced: bool) -> Resul
         let _ = items.send(Item::Done(Box::new(Done { outcome, not_kept, timed_out })));
     });
     Ok(Running { conversation_id, items: rx, cancel })
+}
+
+/// The providers for a conversation with `customer`: the agent's tools then
+/// know whose orders "my orders" are and whose tickets they file. Made once
+/// per customer (opening the shop is blocking work) and kept; the MCP
+/// servers are shared by all.
+async fn providers_for(state: &Arc<State>, customer: Option<&str>) -> sori_core::provider::Providers {
+    let Some(customer) = customer.filter(|_| state.settings.agent_tools) else { return state.providers.clone() };
+    if let Some(p) = state.customer_providers.lock().unwrap_or_else(|e| e.into_inner()).get(customer) {
+        return p.clone();
+    }
+    let mut settings = state.settings.clone();
+    settings.customer = Some(customer.to_string());
+    let made = tokio::task::spawn_blocking(move || sori_core::app::agent::tools(&settings, &sori_core::secrets::Keys::open()).0).await;
+    let Ok(tools) = made else { return state.providers.clone() };
+    let providers = state.providers.clone().with_tools(tools);
+    let mut cache = state.customer_providers.lock().unwrap_or_else(|e| e.into_inner());
+    if cache.len() >= 1000 {
+        cache.clear();
+    }
+    cache.insert(customer.to_string(), providers.clone());
+    providers
 }
 
 /// Begins a conversation and keeps it at once (the WebSocket tells its id
