@@ -4,30 +4,12 @@
 
 use sori_core::settings::{Settings, SettingsFile};
 use sori_testkit::{Endpoint, Fault, ServerConfig, TestServer};
-use std::path::Path;
 use std::process::Command;
 
 const KEY: &str = "sori-redaction-test-key-5b8e21c9";
 
-/// Every file under `dir`, as text.
-fn files_under(dir: &Path) -> Vec<(String, String)> {
-    let mut out = vec![];
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            out.extend(files_under(&path));
-        } else {
-            out.push((path.display().to_string(), String::from_utf8_lossy(&std::fs::read(&path).unwrap()).to_string()));
-        }
-    }
-    out
-}
-
 fn assert_no_key(what: &str, text: &str) {
-    // The whole key, and any long piece of it (a key cut by a message limit).
-    for piece in [KEY, &KEY[..16], &KEY[12..]] {
-        assert!(!text.contains(piece), "{what} contains the key ({piece}):\n{text}");
-    }
+    sori_testkit::leaks::assert_absent(what, text, KEY);
 }
 
 #[test]
@@ -61,7 +43,7 @@ fn the_key_appears_in_no_output_of_sori_cli() {
         assert_no_key("sori-cli's stderr", &String::from_utf8_lossy(&out.stderr));
     }
     assert!(server.requests().iter().any(|r| r.authorization.as_deref() == Some(&format!("Bearer {KEY}"))));
-    for (path, text) in files_under(&dir) {
+    for (path, text) in sori_testkit::leaks::files_under(&dir) {
         assert_no_key(&path, &text);
     }
     let _ = std::fs::remove_dir_all(&dir);

@@ -19,20 +19,6 @@ fn text_question(text: &str) -> reqwest::multipart::Form {
     reqwest::multipart::Form::new().text("text", text.to_string())
 }
 
-/// Every file under `dir`, as text.
-fn files_under(dir: &std::path::Path) -> Vec<(String, String)> {
-    let mut out = vec![];
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            out.extend(files_under(&path));
-        } else {
-            out.push((path.display().to_string(), String::from_utf8_lossy(&std::fs::read(&path).unwrap()).to_string()));
-        }
-    }
-    out
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokens_rate_limits_and_cors_guard_the_server_and_no_secret_is_ever_written() {
     let kit = TestServer::start_in_background(ServerConfig { api_key: Some(KEY.into()), ..Default::default() }).unwrap();
@@ -104,14 +90,14 @@ async fn tokens_rate_limits_and_cors_guard_the_server_and_no_secret_is_ever_writ
     assert!(served.stop().success());
     // The key reached the provider, and nothing secret was written anywhere.
     assert!(kit.requests().iter().any(|r| r.authorization.as_deref() == Some(&format!("Bearer {KEY}"))));
-    let files = files_under(&dir);
+    let files = sori_testkit::leaks::files_under(&dir);
     assert!(files.iter().any(|(p, _)| p.contains("/conversations/")) && files.iter().any(|(p, _)| p.ends_with("tokens.json")));
-    for (path, text) in files.iter().chain([("stdout".to_string(), list.clone())].iter()) {
-        for secret in [KEY, &KEY[8..24], &front_desk, &front_desk[5..21], &kiosk, &kiosk[5..21]] {
-            assert!(!text.contains(secret), "{path} holds a secret ({secret}):\n{text}");
+    let logs = served.logs();
+    for (path, text) in files.iter().chain([("token list".to_string(), list.clone()), ("the logs".to_string(), logs.clone())].iter()) {
+        for secret in [KEY, front_desk.as_str(), kiosk.as_str()] {
+            sori_testkit::leaks::assert_absent(path, text, secret);
         }
     }
-    let logs = served.logs();
     assert!(logs.contains("\"status\":401") && logs.contains("\"status\":429"), "the refusals are logged: {logs}");
 }
 

@@ -15,7 +15,6 @@ use sori_core::secrets::ApiKey;
 use sori_core::settings::{Settings, SettingsFile};
 use sori_core::turn::TurnInput;
 use sori_testkit::{Endpoint, Fault, ServerConfig, TestServer};
-use std::path::Path;
 use std::sync::Arc;
 
 const KEY: &str = "sori-redaction-test-key-5b8e21c9";
@@ -43,25 +42,8 @@ fn every_fault() -> Vec<(Endpoint, Fault)> {
     faults
 }
 
-/// Every file under `dir`, as text.
-fn files_under(dir: &Path) -> Vec<(String, String)> {
-    let mut out = vec![];
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            out.extend(files_under(&path));
-        } else {
-            out.push((path.display().to_string(), String::from_utf8_lossy(&std::fs::read(&path).unwrap()).to_string()));
-        }
-    }
-    out
-}
-
 fn assert_no_key(what: &str, text: &str) {
-    // The whole key, and any long piece of it (a key cut by a message limit).
-    for piece in [KEY, &KEY[..16], &KEY[12..]] {
-        assert!(!text.contains(piece), "{what} contains the key ({piece}):\n{text}");
-    }
+    sori_testkit::leaks::assert_absent(what, text, KEY);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -102,7 +84,7 @@ async fn the_key_appears_in_no_event_output_or_file() {
 
     // The key did travel where it should: in the Authorization header.
     assert!(server.requests().iter().any(|r| r.authorization.as_deref() == Some(&format!("Bearer {KEY}"))));
-    let files = files_under(&dir);
+    let files = sori_testkit::leaks::files_under(&dir);
     assert!(files.iter().any(|(p, _)| p.ends_with(".jsonl")), "history was written: {:?}", files.iter().map(|f| &f.0).collect::<Vec<_>>());
     for (path, text) in files {
         assert_no_key(&path, &text);

@@ -17,6 +17,7 @@
 //! - [`stream`]: paced, chunked bodies.
 //! - [`fixtures`]: where the real test models are.
 //! - [`mirror`]: a model mirror (files by model id, `Range`, download faults).
+//! - [`leaks`]: every file a test wrote, and a check that a secret is in none.
 
 pub mod audio;
 pub mod auth;
@@ -24,6 +25,7 @@ pub mod errors;
 pub mod faults;
 pub mod fixtures;
 pub mod latency;
+pub mod leaks;
 pub mod mirror;
 pub mod routes;
 pub mod script;
