@@ -167,3 +167,34 @@ async fn typed_question(served: &Served, token: &str, conversation: &str, messag
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_lets_a_websocket_reply_finish_then_closes_the_socket() {
+    let kit = TestServer::start_in_background(ServerConfig::default()).unwrap();
+    let dir = fresh_dir("ws-stop");
+    let mut served = Some(Served::start(&dir, &kit.base_url(), &["--no-auth"]));
+    let url = served.as_ref().unwrap().url.replace("http://", "ws://") + "/v1/voice";
+    let (mut socket, _) = tokio_tungstenite::connect_async(url.as_str()).await.unwrap();
+    socket.send(Message::Text(r#"{"type":"text","text":"When will my order arrive?"}"#.into())).await.unwrap();
+    let mut seen = Vec::new();
+    let mut stopping = None;
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(30), socket.next()).await.expect("the socket goes on until it closes");
+        match message {
+            Some(Ok(Message::Binary(_))) if stopping.is_none() => {
+                // The reply is under way: stop the server.
+                let mut server = served.take().unwrap();
+                stopping = Some(tokio::task::spawn_blocking(move || (server.stop(), server)));
+            }
+            Some(Ok(Message::Text(t))) => seen.push(serde_json::from_str::<Value>(&t).unwrap()),
+            Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+            _ => {}
+        }
+    }
+    let kinds: Vec<&str> = seen.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    let done = seen.iter().find(|e| e["type"] == "done").unwrap_or_else(|| panic!("the reply finished: {kinds:?}"));
+    assert_eq!(done["interrupted"], false, "{done}");
+    assert!(kinds.contains(&"closing"), "{kinds:?}");
+    let (status, _served) = stopping.expect("audio came").await.unwrap();
+    assert!(status.success(), "{status:?}");
+}

@@ -66,6 +66,8 @@ pub struct State {
     /// Set when the server is shutting down: new turns are refused.
     pub draining: CancellationToken,
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// The WebSocket sessions, waited for at shutdown.
+    pub sessions: tokio_util::task::TaskTracker,
     /// The providers with each customer's tools (`turn::providers_for`).
     customer_providers: Mutex<HashMap<String, Providers>>,
 }
@@ -140,6 +142,7 @@ pub async fn serve(options: ServeOptions, providers: Providers, settings: Settin
         draining: CancellationToken::new(),
         locks: Mutex::default(),
         customer_providers: Mutex::default(),
+        sessions: tokio_util::task::TaskTracker::new(),
     });
     if !state.open && state.tokens.list().is_ok_and(|t| t.iter().all(|t| t.revoked_ms.is_some())) {
         tracing::warn!("no client token exists yet, so every request will be refused: make one with `sori-cli serve token add NAME`");
@@ -148,6 +151,7 @@ pub async fn serve(options: ServeOptions, providers: Providers, settings: Settin
     // The one line on stdout: scripts (and tests) read the address from it.
     println!("sori-cli serve: listening on http://{bound}");
     let draining = state.draining.clone();
+    let sessions = state.sessions.clone();
     let app = router(state, &options.cors);
     let stopping = draining.clone();
     let server = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(async move {
@@ -155,13 +159,19 @@ pub async fn serve(options: ServeOptions, providers: Providers, settings: Settin
         tracing::info!("shutting down: finishing the turns in flight");
         stopping.cancel();
     });
-    tokio::select! {
+    let result = tokio::select! {
         result = server => result.map_err(ServeError::Serve),
         () = async { draining.cancelled().await; tokio::time::sleep(options.grace).await } => {
             tracing::warn!(grace_s = options.grace.as_secs(), "turns still running after the grace period were cut off");
             Ok(())
         }
+    };
+    // WebSockets outlive their HTTP request: each finishes its reply, then closes.
+    sessions.close();
+    if tokio::time::timeout(options.grace, sessions.wait()).await.is_err() {
+        tracing::warn!(sessions = sessions.len(), "WebSocket sessions still open after the grace period were cut off");
     }
+    result
 }
 
 async fn stop_signal() {

@@ -11,7 +11,9 @@
 //! Server → client: `session` first (the conversation's id), then per turn
 //! `user_speech_started`, the engine events of the streamed form (`sse.rs`),
 //! `audio_format` before binary PCM audio, `interrupted` on a barge-in, and
-//! `done`. Query: `conversation_id`, `customer`, `language`, `sample_rate`.
+//! `done`; `closing` when the server shuts down (the reply in progress
+//! finishes, then the socket closes). Query: `conversation_id`, `customer`,
+//! `language`, `sample_rate`.
 //! Authentication: `Authorization: Bearer`, or (from a browser) the
 //! subprotocols `sori.v1` and `sori-token.<token>`.
 
@@ -64,7 +66,10 @@ pub async fn upgrade(Shared(state): Shared<Arc<State>>, Query(params): Query<Par
             Err(e) => return e.into_response(),
         },
     };
-    ws.protocols(["sori.v1"]).max_message_size(1 << 20).on_upgrade(move |socket| session(socket, state, id, params.language, rate))
+    let sessions = state.sessions.clone();
+    ws.protocols(["sori.v1"])
+        .max_message_size(1 << 20)
+        .on_upgrade(move |socket| sessions.track_future(session(socket, state, id, params.language, rate)))
 }
 
 /// What the listener thread is told.
@@ -124,6 +129,8 @@ async fn session(socket: WebSocket, state: Arc<State>, conversation_id: String, 
     let (ended_tx, mut ended) = mpsc::unbounded_channel::<u64>();
     let mut current: Option<CancellationToken> = None;
     let mut turns = 0u64;
+    // A turn is running or its audio still playing; and the server is shutting down.
+    let (mut busy, mut closing) = (false, false);
     loop {
         let question = tokio::select! {
             message = incoming.next() => match message {
@@ -162,7 +169,19 @@ async fn session(socket: WebSocket, state: Arc<State>, conversation_id: String, 
             },
             Some(turn) = ended.recv() => {
                 if turn == turns {
+                    busy = false;
                     let _ = listener.send(Heard::Speaking(false));
+                    if closing {
+                        break;
+                    }
+                }
+                None
+            }
+            () = state.draining.cancelled(), if !closing => {
+                closing = true;
+                let _ = out.send(text(json!({ "type": "closing", "message": "The server is shutting down: the reply in progress finishes, then this connection closes. Reconnect to go on (the conversation is kept)." })));
+                if !busy {
+                    break;
                 }
                 None
             }
@@ -182,6 +201,7 @@ async fn session(socket: WebSocket, state: Arc<State>, conversation_id: String, 
             Ok(running) => {
                 current = Some(running.cancel.clone());
                 turns += 1;
+                busy = true;
                 let _ = listener.send(Heard::Speaking(true));
                 tokio::spawn(relay(state.clone(), running, out.clone(), (turns, ended_tx.clone())));
             }
