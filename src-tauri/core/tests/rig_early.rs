@@ -27,17 +27,6 @@ use tokio::sync::mpsc::UnboundedReceiver;
 /// One test at a time on the devices (held across awaits: an async lock).
 static DEVICES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// Waits for the first event that `want` picks, within `secs`.
-async fn until<T>(events: &mut UnboundedReceiver<Event>, secs: u64, mut want: impl FnMut(&Event) -> Option<T>) -> T {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-    loop {
-        let e = tokio::time::timeout_at(deadline, events.recv()).await.expect("the event came in time").expect("the engine runs");
-        if let Some(t) = want(&e) {
-            return t;
-        }
-    }
-}
-
 /// A hands-free engine whose speech-to-text takes a while (so an early
 /// request is still running when the user goes on).
 fn hands_free() -> (TestServer, EngineHandle, UnboundedReceiver<Event>, (VoiceInput, UnboundedReceiver<Event>)) {
@@ -96,12 +85,12 @@ async fn a_sentence_that_ends_at_the_pause_is_answered_from_the_early_transcript
     let (server, engine, mut events, _voice) = hands_free();
     tokio::time::sleep(Duration::from_millis(800)).await;
     tokio::task::spawn_blocking(|| say(&["When will my order arrive?"], 0.0)).await.unwrap();
-    let turn = until(&mut events, 10, |e| match e {
+    let turn = common::until(&mut events, 10, |e| match e {
         Event::UserTranscript { turn, .. } => Some(*turn),
         _ => None,
     })
     .await;
-    let metrics = until(&mut events, 20, |e| match e {
+    let metrics = common::until(&mut events, 20, |e| match e {
         Event::TurnEnded { turn: t, metrics, .. } if *t == turn => Some(*metrics),
         _ => None,
     })
@@ -137,12 +126,12 @@ async fn a_pause_inside_a_sentence_gives_one_turn_and_drops_the_early_request() 
     tokio::time::sleep(Duration::from_millis(800)).await;
     // 400 ms of silence: past the 250 ms pause, short of the 600 ms end.
     tokio::task::spawn_blocking(|| say(&["When will my order", "arrive at my house?"], 0.4)).await.unwrap();
-    let transcript = until(&mut events, 10, |e| match e {
+    let transcript = common::until(&mut events, 10, |e| match e {
         Event::UserTranscript { turn, .. } => Some(*turn),
         _ => None,
     })
     .await;
-    until(&mut events, 20, |e| matches!(e, Event::TurnEnded { turn, .. } if *turn == transcript).then_some(())).await;
+    common::until(&mut events, 20, |e| matches!(e, Event::TurnEnded { turn, .. } if *turn == transcript).then_some(())).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let sent = transcriptions(&server);
     let uploads = server.uploaded_audio();

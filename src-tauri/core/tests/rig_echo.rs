@@ -172,32 +172,6 @@ fn laptop() -> Laptop {
     Laptop { server, engine, events, voice, voice_events, output, _echo: echo }
 }
 
-/// Waits for the first event that `want` picks, within `secs`.
-async fn until<T>(events: &mut UnboundedReceiver<Event>, secs: u64, mut want: impl FnMut(&Event) -> Option<T>) -> T {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-    let mut seen = Vec::new();
-    loop {
-        let Ok(e) = tokio::time::timeout_at(deadline, events.recv()).await else {
-            panic!("the event did not come in {secs} s; the last ones: {:#?}", &seen[seen.len().saturating_sub(12)..]);
-        };
-        let e = e.expect("the engine runs");
-        if let Some(t) = want(&e) {
-            return t;
-        }
-        if !matches!(e, Event::AssistantDelta { .. }) {
-            seen.push(e);
-        }
-    }
-}
-
-async fn wait_played(output: &DeviceOutput, samples: u64) {
-    let start = Instant::now();
-    while output.played_samples() < samples {
-        assert!(start.elapsed() < Duration::from_secs(15), "playback never got going");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_replies_on_speakers_never_start_a_turn_by_themselves() {
     common::require_rig();
@@ -206,7 +180,7 @@ async fn twenty_replies_on_speakers_never_start_a_turn_by_themselves() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     for i in 0..20 {
         let turn = l.engine.ask(TurnInput::Text("When will my order arrive?".into()));
-        let interrupted = until(&mut l.events, 30, |e| match e {
+        let interrupted = common::until(&mut l.events, 30, |e| match e {
             Event::TurnEnded { turn: t, interrupted, .. } if *t == turn => Some(*interrupted),
             _ => None,
         })
@@ -264,23 +238,23 @@ async fn the_user_speaking_over_twenty_replies_cuts_them_within_300_ms_and_is_tr
         let _ = raw.try_iter().count();
         let turn = l.engine.ask(TurnInput::Text("When will my order arrive?".into()));
         let from = l.output.played_samples();
-        wait_played(&l.output, from + 24_000).await; // a second into the reply
+        common::wait_played(&l.output, from + 24_000).await; // a second into the reply
         let mut user = say_into_microphone(&wav);
         let said = Instant::now();
-        let interrupted = until(&mut l.events, 10, |e| match e {
+        let interrupted = common::until(&mut l.events, 10, |e| match e {
             Event::TurnEnded { turn: t, interrupted, .. } if *t == turn => Some(*interrupted),
             _ => None,
         })
         .await;
         let _ = tokio::task::spawn_blocking(move || user.wait()).await;
         // The user's question is answered in turn; its reply plays out.
-        let answer = until(&mut l.events, 20, |e| match e {
+        let answer = common::until(&mut l.events, 20, |e| match e {
             Event::UserTranscript { turn: t, .. } if *t != turn => Some(*t),
             _ => None,
         })
         .await;
         let upload = l.server.uploaded_audio().pop().expect("the user's words were sent to speech-to-text").0;
-        until(&mut l.events, 30, |e| matches!(e, Event::TurnEnded { turn: t, .. } if *t == answer).then_some(())).await;
+        common::until(&mut l.events, 30, |e| matches!(e, Event::TurnEnded { turn: t, .. } if *t == answer).then_some(())).await;
         let frames = collect(&raw, Instant::now() + Duration::from_millis(100));
         if !interrupted {
             eprintln!("reply {i}: not interrupted");

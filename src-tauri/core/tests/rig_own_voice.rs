@@ -53,21 +53,10 @@ fn question() -> Vec<i16> {
     read_wav(&espeak_wav("주문한 상품이 언제 도착하나요?", "ko", 0.2, 0.6).unwrap()).unwrap().0
 }
 
-/// Waits for the first event that `want` picks, within `secs`.
-async fn until<T>(events: &mut UnboundedReceiver<Event>, secs: u64, mut want: impl FnMut(&Event) -> Option<T>) -> T {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-    loop {
-        let e = tokio::time::timeout_at(deadline, events.recv()).await.expect("the event came in time").expect("the engine runs");
-        if let Some(t) = want(&e) {
-            return t;
-        }
-    }
-}
-
 /// A turn whose question was spoken (its recording is kept), answered in text only.
 async fn recorded_turn(engine: &EngineHandle, events: &mut UnboundedReceiver<Event>) -> u64 {
     let turn = engine.ask_with(TurnInput::Audio { samples: question(), sample_rate: 16_000 }, false);
-    until(events, 20, |e| matches!(e, Event::TurnEnded { turn: t, .. } if *t == turn).then_some(())).await;
+    common::until(events, 20, |e| matches!(e, Event::TurnEnded { turn: t, .. } if *t == turn).then_some(())).await;
     turn
 }
 
@@ -83,14 +72,6 @@ fn replying_engine() -> (TestServer, EngineHandle, UnboundedReceiver<Event>, Arc
 /// Whether `got` is within 15% of `expected`.
 fn about(got: usize, expected: usize) -> bool {
     (got as f64 - expected as f64).abs() < expected as f64 * 0.15
-}
-
-async fn wait_played(output: &DeviceOutput, samples: u64) {
-    let start = Instant::now();
-    while output.played_samples() < samples {
-        assert!(start.elapsed() < Duration::from_secs(15), "playback never got going");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -112,10 +93,10 @@ async fn a_replay_on_speakers_is_not_taken_for_the_user_in_hands_free_mode() {
     let phase = engine.phase();
     let length = engine.replay(turn).await.expect("the recording is kept");
     assert!(length > Duration::from_secs(1));
-    until(&mut events, 5, |e| matches!(e, Event::Playing { sound: Sound::Replay, playing: true }).then_some(())).await;
-    until(&mut events, 5, |e| matches!(e, Event::Status { phase: Phase::Speaking }).then_some(())).await;
+    common::until(&mut events, 5, |e| matches!(e, Event::Playing { sound: Sound::Replay, playing: true }).then_some(())).await;
+    common::until(&mut events, 5, |e| matches!(e, Event::Status { phase: Phase::Speaking }).then_some(())).await;
     assert_eq!(*phase.borrow(), Phase::Speaking, "a replay is Sori speaking: the microphone is gated");
-    until(&mut events, 10, |e| matches!(e, Event::Playing { sound: Sound::Replay, playing: false }).then_some(())).await;
+    common::until(&mut events, 10, |e| matches!(e, Event::Playing { sound: Sound::Replay, playing: false }).then_some(())).await;
     // Sori heard its own replay through the speakers; it must not answer it.
     tokio::time::sleep(Duration::from_secs(3)).await;
     drop(voice);
@@ -136,15 +117,15 @@ async fn a_replay_during_a_reply_stops_the_reply_which_keeps_only_what_was_heard
     let (speaker, heard_frames) = listen_to_speaker();
     let reply = engine.ask(TurnInput::Text("When will my order arrive?".into()));
     let from = output.played_samples();
-    wait_played(&output, from + 36_000).await;
+    common::wait_played(&output, from + 36_000).await;
     let replay_at = Instant::now();
     engine.replay(recording).await.expect("the recording is kept");
-    let (heard, interrupted) = until(&mut events, 5, |e| match e {
+    let (heard, interrupted) = common::until(&mut events, 5, |e| match e {
         Event::TurnEnded { turn, heard, interrupted, .. } if *turn == reply => Some((heard.clone(), *interrupted)),
         _ => None,
     })
     .await;
-    until(&mut events, 10, |e| matches!(e, Event::Playing { sound: Sound::Replay, playing: false }).then_some(())).await;
+    common::until(&mut events, 10, |e| matches!(e, Event::Playing { sound: Sound::Replay, playing: false }).then_some(())).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     drop(speaker);
 
@@ -167,7 +148,7 @@ async fn a_voice_preview_over_a_reply_plays_whole() {
     let (speaker, heard_frames) = listen_to_speaker();
     tokio::time::sleep(Duration::from_millis(300)).await;
     let reply = engine.ask(TurnInput::Text("When will my order arrive?".into()));
-    wait_played(&output, 30_000).await;
+    common::wait_played(&output, 30_000).await;
     let sample = "안녕하세요, 소리입니다. 무엇을 도와드릴까요?";
     let voice = Voice { model: "gpt-4o-mini-tts".into(), voice: "onyx".into(), style: None, speed: 1.0, format: Default::default() };
     let asked = Instant::now();
@@ -175,7 +156,7 @@ async fn a_voice_preview_over_a_reply_plays_whole() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     drop(speaker);
 
-    let interrupted = until(&mut events, 1, |e| match e {
+    let interrupted = common::until(&mut events, 1, |e| match e {
         Event::TurnEnded { turn, interrupted, .. } if *turn == reply => Some(*interrupted),
         _ => None,
     })

@@ -121,3 +121,36 @@ impl sori_core::tools::Tool for Warehouse {
         }
     }
 }
+
+/// Waits for the first event that `want` picks, within `secs`; on a timeout
+/// the panic shows the last events seen (not the reply's text deltas).
+pub async fn until<T>(
+    events: &mut tokio::sync::mpsc::UnboundedReceiver<sori_core::event::Event>,
+    secs: u64,
+    mut want: impl FnMut(&sori_core::event::Event) -> Option<T>,
+) -> T {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    let mut seen = Vec::new();
+    loop {
+        let Ok(e) = tokio::time::timeout_at(deadline, events.recv()).await else {
+            panic!("the event did not come in {secs} s; the last ones: {:#?}", &seen[seen.len().saturating_sub(12)..]);
+        };
+        let e = e.expect("the engine runs");
+        if let Some(t) = want(&e) {
+            return t;
+        }
+        if !matches!(e, sori_core::event::Event::AssistantDelta { .. }) {
+            seen.push(e);
+        }
+    }
+}
+
+/// Waits until the speaker has played `samples` (within 15 s).
+pub async fn wait_played(output: &sori_core::audio::output::DeviceOutput, samples: u64) {
+    use sori_core::audio::output::AudioOutput;
+    let start = std::time::Instant::now();
+    while output.played_samples() < samples {
+        assert!(start.elapsed() < Duration::from_secs(15), "playback never got going");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
