@@ -50,6 +50,8 @@ impl Default for VoiceSettings {
 }
 
 type BargeIns = Arc<std::sync::Mutex<Vec<Instant>>>;
+/// How many of the latest interruptions `VoiceInput::barge_ins` keeps.
+const BARGE_INS_KEPT: usize = 64;
 
 enum Command {
     Press,
@@ -94,8 +96,8 @@ impl VoiceInput {
         Ok(VoiceInput { commands, barge_ins, thread: Some(thread) })
     }
 
-    /// When each interruption by voice was heard: the capture time of the
-    /// frame that decided it, on the microphone's own timeline.
+    /// When each of the latest 64 interruptions by voice was heard: the
+    /// capture time of the frame that decided it, on the microphone's own timeline.
     pub fn barge_ins(&self) -> Vec<Instant> {
         self.barge_ins.lock().unwrap().clone()
     }
@@ -142,7 +144,12 @@ fn run(
                 }
                 let heard = listener.push(&samples);
                 if heard.contains(&ListenerEvent::BargeIn) {
-                    barge_ins.lock().unwrap().push(at);
+                    let mut heard = barge_ins.lock().unwrap();
+                    // The latest ones only: a session may run for days.
+                    if heard.len() >= BARGE_INS_KEPT {
+                        heard.remove(0);
+                    }
+                    heard.push(at);
                 }
                 out.extend(heard)
             }
