@@ -6,10 +6,13 @@
 //! - [`audio`]: devices; capture (cpal on its own thread, rubato to 16 kHz);
 //!   voice activity (webrtc-vad behind a noise gate), the utterance segmenter
 //!   and the listener (push-to-talk, hands-free, barge-in, level); playback
-//!   (rodio), decoded sound (`Pcm`), WAV files and decoding of provider audio.
+//!   (rodio), decoded sound (`Pcm`), WAV files, decoding of provider audio,
+//!   and recordings in any common container (`audio::recording`).
 //! - [`provider`]: the `SpeechToText`, `ChatModel` and `TextToSpeech` traits,
 //!   the message model (with tool calls), their OpenAI-compatible clients,
 //!   failure kinds, retries, the SSE parser and the tool-call assembler.
+//! - [`realtime`]: Realtime mode (speech to speech over one WebSocket); so
+//!   far its wire format, checked against the OpenAPI spec.
 //! - [`turn`]: one turn in four steps (transcribe, respond, speak, account
 //!   for what was heard), utterance or text in, spoken reply out, with metrics.
 //! - [`engine`]: the task that owns the conversation, the phase and the
@@ -47,6 +50,7 @@ pub mod history;
 pub mod models;
 pub mod phase;
 pub mod provider;
+pub mod realtime;
 pub mod request_type;
 pub mod secrets;
 pub mod settings;

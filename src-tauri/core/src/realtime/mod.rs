@@ -1,0 +1,5 @@
+//! Realtime mode: speech to speech over the OpenAI Realtime API (one
+//! WebSocket, audio both ways). This module grows into the second pipeline
+//! behind the engine's seam; so far it holds the wire format (`events`).
+
+pub mod events;
