@@ -143,7 +143,7 @@ impl Item {
 #[serde(tag = "type")]
 pub enum ClientEvent {
     #[serde(rename = "session.update")]
-    SessionUpdate { event_id: String, session: SessionConfig },
+    SessionUpdate { event_id: String, session: Box<SessionConfig> },
     /// Base64 PCM; no reply.
     #[serde(rename = "input_audio_buffer.append")]
     Append { event_id: String, audio: String },

@@ -38,9 +38,9 @@ fn every_client_event_matches_the_spec() {
         }),
     );
     let events = [
-        ("RealtimeClientEventSessionUpdate", ClientEvent::SessionUpdate { event_id: id(1), session }),
-        ("RealtimeClientEventSessionUpdate", ClientEvent::SessionUpdate { event_id: id(2), session: push_to_talk }),
-        ("RealtimeClientEventSessionUpdate", ClientEvent::SessionUpdate { event_id: id(3), session: server_vad }),
+        ("RealtimeClientEventSessionUpdate", ClientEvent::SessionUpdate { event_id: id(1), session: Box::new(session) }),
+        ("RealtimeClientEventSessionUpdate", ClientEvent::SessionUpdate { event_id: id(2), session: Box::new(push_to_talk) }),
+        ("RealtimeClientEventSessionUpdate", ClientEvent::SessionUpdate { event_id: id(3), session: Box::new(server_vad) }),
         ("RealtimeClientEventInputAudioBufferAppend", ClientEvent::Append { event_id: id(4), audio: "AAAA".into() }),
         ("RealtimeClientEventInputAudioBufferCommit", ClientEvent::Commit { event_id: id(5) }),
         ("RealtimeClientEventInputAudioBufferClear", ClientEvent::Clear { event_id: id(6) }),
@@ -67,7 +67,8 @@ fn every_client_event_matches_the_spec() {
         spec::check("RealtimeClientEvent", &value).unwrap_or_else(|e| panic!("{e}\n{value:#}"));
     }
     // Push-to-talk must say `null`, or the server keeps its own VAD on.
-    let ptt = serde_json::to_value(ClientEvent::SessionUpdate { event_id: id(2), session: SessionConfig::spoken("", "cedar", None) }).unwrap();
+    let ptt =
+        serde_json::to_value(ClientEvent::SessionUpdate { event_id: id(2), session: Box::new(SessionConfig::spoken("", "cedar", None)) }).unwrap();
     assert!(ptt["session"]["audio"]["input"].as_object().unwrap().get("turn_detection").is_some_and(Value::is_null), "{ptt}");
     // A wrong shape is caught by the same check (it can fail).
     let mut bad = serde_json::to_value(ClientEvent::Truncate { event_id: id(1), item_id: "i".into(), content_index: 0, audio_end_ms: 5 }).unwrap();
