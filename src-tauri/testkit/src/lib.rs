@@ -5,7 +5,9 @@
 //! - [`server`]: [`TestServer`] (start on `127.0.0.1:0`, base URL, steering) and the router.
 //! - [`routes`]: one module per endpoint: models, chat completions (plain, SSE,
 //!   tools), speech (pcm/wav/mp3/opus, chunked), transcriptions (multipart,
-//!   every response format, streamed), and the `/__testkit` control API.
+//!   every response format, streamed), the Realtime API over WebSocket (GA
+//!   events, push-to-talk, paced responses, cancel, truncate, tool calls),
+//!   and the `/__testkit` control API.
 //! - [`latency`]: the latency model and the time-to-first-audio lower bound.
 //! - [`faults`]: 401, 429 + Retry-After, quota, 500/503, slow first byte,
 //!   dropped connection, malformed SSE, truncated audio, queued per endpoint.

@@ -5,7 +5,7 @@ use crate::auth::require_key;
 use crate::errors::ApiError;
 use crate::faults::{Endpoint, Fault};
 use crate::latency::LatencyModel;
-use crate::routes::{chat, control, models, speech, transcriptions};
+use crate::routes::{chat, control, models, realtime, speech, transcriptions};
 use crate::script::{sha256_hex, Script};
 use crate::state::{RecordedRequest, Shared};
 use axum::extract::DefaultBodyLimit;
@@ -44,6 +44,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/v1/chat/completions", post(chat::completions))
         .route("/v1/audio/speech", post(speech::speech))
         .route("/v1/audio/transcriptions", post(transcriptions::transcriptions))
+        .route("/v1/realtime", get(realtime::upgrade))
         // OpenAI accepts uploads up to 25 MB.
         .layer(DefaultBodyLimit::max(25 * 1024 * 1024))
         .route_layer(axum::middleware::from_fn_with_state(shared.clone(), require_key));
@@ -211,6 +212,11 @@ impl TestServer {
     }
 
     /// Every request received so far, oldest first.
+    /// Every event Realtime clients sent, in order (all connections).
+    pub fn realtime_events(&self) -> Vec<serde_json::Value> {
+        self.shared.realtime_log.lock().unwrap().clone()
+    }
+
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.shared.log.lock().unwrap().clone()
     }

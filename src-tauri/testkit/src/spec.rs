@@ -66,6 +66,26 @@ pub fn validator(name: &str) -> Arc<Validator> {
     compiled
 }
 
+/// The schema of a Realtime event by its `type` (`RealtimeServerEvent…` or
+/// `RealtimeClientEvent…`, as `prefix` says): the one whose `type` enum names it.
+pub fn realtime_schema(prefix: &str, kind: &str) -> Option<String> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Option<String>>>> = OnceLock::new();
+    let key = format!("{prefix}/{kind}");
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(found) = cache.lock().unwrap().get(&key) {
+        return found.clone();
+    }
+    let found = components()["schemas"].as_object().and_then(|schemas| {
+        schemas
+            .iter()
+            .filter(|(name, _)| name.starts_with(prefix) && name.len() > prefix.len())
+            .find(|(_, s)| s["properties"]["type"]["enum"].as_array().is_some_and(|e| e.iter().any(|v| v == kind)))
+            .map(|(name, _)| name.clone())
+    });
+    cache.lock().unwrap().insert(key, found.clone());
+    found
+}
+
 /// Checks `instance` against schema `name`; on failure, says where and why
 /// (at most a few errors, in the words a 400 reply would use).
 pub fn check(name: &str, instance: &Value) -> Result<(), String> {

@@ -48,6 +48,8 @@ pub struct Shared {
     /// Every WAV upload to speech-to-text, decoded (samples, rate), oldest
     /// first: tests check which audio arrived.
     pub uploads: Mutex<Vec<(Vec<i16>, u32)>>,
+    /// Every Realtime client event, as sent, oldest first.
+    pub realtime_log: Mutex<Vec<Value>>,
 }
 
 /// A request under way: when it started (latency is counted from here) and the
@@ -72,6 +74,7 @@ impl Shared {
             ollama_tags: Mutex::default(),
             rejects_tools: Mutex::default(),
             uploads: Mutex::default(),
+            realtime_log: Mutex::default(),
         }
     }
 

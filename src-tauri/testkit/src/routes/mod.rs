@@ -3,6 +3,7 @@
 pub mod chat;
 pub mod control;
 pub mod models;
+pub mod realtime;
 pub mod speech;
 pub mod transcriptions;
 

@@ -6,6 +6,7 @@ mod binary;
 mod chat;
 mod models;
 mod raw;
+mod realtime;
 mod speech;
 mod transcriptions;
 
