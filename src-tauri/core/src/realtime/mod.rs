@@ -1,5 +1,7 @@
 //! Realtime mode: speech to speech over the OpenAI Realtime API (one
 //! WebSocket, audio both ways). This module grows into the second pipeline
-//! behind the engine's seam; so far it holds the wire format (`events`).
+//! behind the engine's seam; so far it holds the wire format (`events`) and
+//! the connection (`connection`).
 
+pub mod connection;
 pub mod events;
