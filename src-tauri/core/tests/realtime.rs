@@ -3,12 +3,17 @@
 //! transcript, the spoken reply's audio and words, usage), a truncation
 //! the server accepts, and a wrong key refused as `Auth` at the handshake.
 
+use sori_core::audio::output::AudioOutput;
+use sori_core::audio::Pcm;
 use sori_core::provider::ErrorKind;
 use sori_core::realtime::connection::{Connection, Incoming};
 use sori_core::realtime::events::{ClientEvent, ServerEvent, SessionConfig, Transcription};
+use sori_core::realtime::heard::{Cut, ItemAudio};
 use sori_core::secrets::ApiKey;
 use sori_testkit::{ServerConfig, TestServer, TEST_API_KEY};
+use std::sync::Mutex;
 use std::time::Duration;
+use std::time::Instant;
 
 async fn next_event(c: &mut Connection) -> ServerEvent {
     loop {
@@ -79,4 +84,67 @@ async fn a_wrong_key_is_refused_at_the_handshake_as_auth() {
     let e = Connection::open(&kit.base_url(), Some(&wrong), "gpt-realtime").await.err().expect("refused");
     assert_eq!(e.kind, ErrorKind::Auth, "{e:?}");
     assert!(!e.message.contains("sk-wrong-0000"), "the key is not in the message: {}", e.message);
+}
+
+/// A speaker that plays in real time from its first piece (as a client's does).
+#[derive(Default)]
+struct ClockOutput {
+    queued: Mutex<(u64, Option<Instant>)>,
+}
+
+impl AudioOutput for ClockOutput {
+    fn queue(&self, pcm: &Pcm) {
+        let mut q = self.queued.lock().unwrap();
+        q.0 += pcm.samples.len() as u64;
+        q.1.get_or_insert_with(Instant::now);
+    }
+    fn flush(&self) {}
+    fn played_samples(&self) -> u64 {
+        let q = self.queued.lock().unwrap();
+        q.1.map_or(0, |t| ((t.elapsed().as_secs_f64() * 24_000.0) as u64).min(q.0))
+    }
+    fn queued_samples(&self) -> u64 {
+        self.queued.lock().unwrap().0
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_barge_in_truncates_to_what_was_played_not_what_was_sent() {
+    let kit = TestServer::start_in_background(ServerConfig::default()).unwrap();
+    let key = ApiKey::new(TEST_API_KEY).unwrap();
+    let mut c = Connection::open(&kit.base_url(), Some(&key), "gpt-realtime").await.unwrap();
+    next_event(&mut c).await;
+    c.send(|event_id| ClientEvent::CreateItem { event_id, item: sori_core::realtime::events::Item::user_text("Where is my order?") });
+    c.send(|event_id| ClientEvent::CreateResponse { event_id });
+    let output = ClockOutput::default();
+    let mut items = ItemAudio::default();
+    let (mut sent_ms, mut first) = (0u64, None);
+    // The server sends the reply faster than real time; 700 ms of it play.
+    loop {
+        let event = tokio::time::timeout(Duration::from_millis(50), next_event(&mut c)).await;
+        if let Ok(ServerEvent::AudioDelta { item_id, content_index, delta, .. }) = event {
+            use base64::Engine;
+            let bytes = base64::engine::general_purpose::STANDARD.decode(delta).unwrap();
+            let samples: Vec<i16> = bytes.chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]])).collect();
+            sent_ms += samples.len() as u64 / 24;
+            items.queue(&output, &item_id, content_index, &Pcm { samples, sample_rate: 24_000 });
+            first.get_or_insert_with(Instant::now);
+        }
+        if first.is_some_and(|t| t.elapsed() >= Duration::from_millis(700)) {
+            break;
+        }
+    }
+    let played_ms = first.unwrap().elapsed().as_millis() as u64;
+    let Some(Cut::Truncate { item_id, content_index, audio_end_ms }) = items.cut(output.played_samples()) else { panic!("something was heard") };
+    c.send(|event_id| ClientEvent::CancelResponse { event_id });
+    c.send(|event_id| ClientEvent::Truncate { event_id, item_id: item_id.clone(), content_index, audio_end_ms });
+    let truncated = loop {
+        if let ServerEvent::Truncated { audio_end_ms, .. } = next_event(&mut c).await {
+            break audio_end_ms;
+        }
+    };
+    assert!(truncated.abs_diff(played_ms) <= 50, "truncated at {truncated} ms, {played_ms} ms played");
+    assert!(sent_ms > truncated + 1000, "{sent_ms} ms were sent: the cut follows what played, not what came");
+    let sent: Vec<_> = kit.realtime_events().into_iter().filter(|e| e["type"] == "conversation.item.truncate").collect();
+    assert_eq!(sent[0]["audio_end_ms"], truncated);
 }
