@@ -4,6 +4,7 @@
 
 use mp3lame_encoder::{Bitrate, Builder, Encoder, FlushNoGap, MonoPcm, Quality};
 use sori_core::audio::Pcm;
+use std::borrow::Cow;
 
 pub struct Mp3Stream {
     encoder: Encoder,
@@ -28,7 +29,8 @@ impl Mp3Stream {
 
     /// The MP3 bytes for `pcm` that LAME can give so far.
     pub fn push(&mut self, pcm: &Pcm) -> Result<Vec<u8>, Mp3Error> {
-        let samples = if pcm.sample_rate == self.rate { pcm.samples.clone() } else { linear(&pcm.samples, pcm.sample_rate, self.rate) };
+        let samples =
+            if pcm.sample_rate == self.rate { Cow::Borrowed(&pcm.samples[..]) } else { Cow::Owned(linear(&pcm.samples, pcm.sample_rate, self.rate)) };
         let mut out = Vec::with_capacity(mp3lame_encoder::max_required_buffer_size(samples.len()));
         self.encoder.encode_to_vec(MonoPcm(&samples), &mut out).map_err(|e| Mp3Error(format!("{e:?}")))?;
         Ok(out)

@@ -23,9 +23,8 @@ use sori_core::provider::ProviderError;
 use std::sync::Arc;
 use std::time::Instant;
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Deserialize)]
 pub struct Options {
-    #[serde(default)]
     stream: Option<bool>,
 }
 

@@ -32,7 +32,7 @@ use sori_core::audio::resample::{To16k, FRAME_SAMPLES};
 use sori_core::audio::vad::{NoiseGate, WebRtcVad};
 use sori_core::turn::TurnInput;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -217,12 +217,11 @@ async fn session(socket: WebSocket, state: Arc<State>, conversation_id: String, 
     let _ = writer.await;
 }
 
-/// Sends one turn's events and audio; says when its audio has played out.
+/// Sends one turn's events and audio; says when the turn is over.
 async fn relay(state: Arc<State>, mut running: turn::Running, out: mpsc::UnboundedSender<Message>, (turn, ended): (u64, mpsc::UnboundedSender<u64>)) {
     let _in_flight = state.metrics.turn_started("websocket");
     let started = Instant::now();
     let mut rate = 0;
-    let mut playing_until = Instant::now();
     let text = |v: serde_json::Value| Message::Text(v.to_string().into());
     while let Some(item) = running.items.recv().await {
         match item {
@@ -239,16 +238,13 @@ async fn relay(state: Arc<State>, mut running: turn::Running, out: mpsc::Unbound
                     rate = pcm.sample_rate;
                     let _ = out.send(text(json!({ "type": "audio_format", "format": "pcm16", "sample_rate": rate })));
                 }
-                playing_until = playing_until.max(Instant::now()) + Duration::from_secs_f64(pcm.samples.len() as f64 / f64::from(rate.max(1)));
                 let bytes: Vec<u8> = pcm.samples.iter().flat_map(|s| s.to_le_bytes()).collect();
                 let _ = out.send(Message::Binary(bytes.into()));
             }
             Item::Done(done) => {
+                // The turn ends once its audio has played out on the client's
+                // clock (`output.rs`), so the listener may hear the user again.
                 let _ = out.send(text(done_data(&running.conversation_id, &done)));
-                if !done.outcome.interrupted {
-                    // The client is still playing what it was sent.
-                    tokio::time::sleep_until(playing_until.into()).await;
-                }
                 let _ = ended.send(turn);
             }
         }

@@ -6,7 +6,8 @@
 //! [`ServerEvent`]s; a failed handshake is a [`ProviderError`] of the usual
 //! kinds (a wrong key is `Auth` and is not worth retrying).
 
-use super::events::{ClientEvent, EventError, ServerEvent};
+use super::events::{ClientEvent, ServerEvent};
+use crate::provider::openai::{is_loopback_url, BaseUrlError};
 use crate::provider::{ErrorKind, ProviderError};
 use crate::secrets::ApiKey;
 use futures_util::{SinkExt, StreamExt};
@@ -36,27 +37,19 @@ pub struct Connection {
     ids: AtomicU64,
 }
 
-/// The WebSocket URL for a provider's base URL, refusing to send a key
-/// unencrypted off this computer.
+/// The WebSocket URL for a provider's base URL, refusing, as every client
+/// of Sori's does, to send a key unencrypted off this computer.
 pub fn realtime_url(base_url: &str, model: &str, with_key: bool) -> Result<String, ProviderError> {
     let base = base_url.trim().trim_end_matches('/');
-    let bad = |m: String| ProviderError::new(ErrorKind::BadRequest, m);
-    let (scheme, rest) =
-        base.split_once("://").ok_or_else(|| bad(format!("“{base_url}” is not a URL. Use something like https://api.openai.com/v1.")))?;
-    let host = rest.split(['/', ':']).next().unwrap_or_default();
-    let loopback =
-        host.eq_ignore_ascii_case("localhost") || host.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
-    let ws = match scheme {
+    let refuse = |e: BaseUrlError| ProviderError::new(ErrorKind::BadRequest, e.to_string());
+    let url = reqwest::Url::parse(base).map_err(|_| refuse(BaseUrlError::Invalid(base_url.to_string())))?;
+    let ws = match url.scheme() {
         "https" => "wss",
-        "http" if loopback || !with_key => "ws",
-        "http" => {
-            return Err(bad(format!(
-                "The key would travel unencrypted to {host}. Use https, or plain http only for a server on this computer (localhost)."
-            )))
-        }
-        _ => return Err(bad(format!("“{base_url}” is not an http or https URL."))),
+        "http" if !with_key || is_loopback_url(base) => "ws",
+        "http" => return Err(refuse(BaseUrlError::InsecureKey(url.host_str().unwrap_or_default().to_string()))),
+        _ => return Err(refuse(BaseUrlError::Invalid(base_url.to_string()))),
     };
-    Ok(format!("{ws}://{rest}/realtime?model={model}"))
+    Ok(format!("{ws}{}/realtime?model={model}", &base[url.scheme().len()..]))
 }
 
 impl Connection {
@@ -98,7 +91,7 @@ impl Connection {
                 let item = match stream.next().await {
                     Some(Ok(Message::Text(text))) => match ServerEvent::parse(&text) {
                         Ok(e) => Incoming::Event(e),
-                        Err(e @ (EventError::Malformed { .. } | EventError::NotJson(_) | EventError::NoType)) => Incoming::Malformed(e.to_string()),
+                        Err(e) => Incoming::Malformed(e.to_string()),
                     },
                     Some(Ok(Message::Close(frame))) => {
                         break Incoming::Closed {

@@ -22,7 +22,8 @@ pub struct Due {
 /// Audio sent per delta: 100 ms at 24 kHz.
 const CHUNK: usize = 2400;
 
-/// The assistant items a response made: their ids and audio lengths in ms.
+/// The assistant items a response made: each audio item's id with the
+/// milliseconds of its audio sent so far (the sender counts them), and the calls.
 pub struct Made {
     pub audio_items: Vec<(String, u64)>,
     pub calls: Vec<String>,
@@ -44,10 +45,10 @@ pub fn ladder(response_id: &str, item_seq: &mut u64, reply: &Reply, latency: &La
     if !text.trim().is_empty() {
         *item_seq += 1;
         let item_id = format!("item_{item_seq:04}");
-        let (events, ms, last) = spoken_item(response_id, &item_id, output_index, &text, latency, voice);
+        let (events, last) = spoken_item(response_id, &item_id, output_index, &text, latency, voice);
         out.extend(events);
         end = end.max(last);
-        made.audio_items.push((item_id.clone(), ms));
+        made.audio_items.push((item_id.clone(), 0));
         outputs.push(json!({ "id": item_id, "type": "message", "status": "completed", "role": "assistant", "content": [{ "type": "output_audio", "transcript": text }] }));
         output_index += 1;
     }
@@ -86,7 +87,7 @@ pub fn cancelled(id: &str, reason: &str) -> Value {
     json!({ "type": "response.done", "response": r })
 }
 
-fn spoken_item(response_id: &str, item_id: &str, output_index: usize, text: &str, latency: &LatencyModel, voice: &str) -> (Vec<Due>, u64, Duration) {
+fn spoken_item(response_id: &str, item_id: &str, output_index: usize, text: &str, latency: &LatencyModel, voice: &str) -> (Vec<Due>, Duration) {
     let ids = json!({ "response_id": response_id, "item_id": item_id, "output_index": output_index });
     let with = |kind: &str, extra: Value| {
         let mut e = ids.clone();
@@ -129,7 +130,6 @@ fn spoken_item(response_id: &str, item_id: &str, output_index: usize, text: &str
         });
     }
     let end = out.iter().map(|d| d.at).max().unwrap_or_default();
-    let ms = (audio.len() as u64 * 1000) / 24_000;
     out.push(Due { at: end, event: with("response.output_audio.done", json!({ "content_index": 0 })) });
     out.push(Due { at: end, event: with("response.output_audio_transcript.done", json!({ "content_index": 0, "transcript": text })) });
     out.push(Due {
@@ -137,7 +137,7 @@ fn spoken_item(response_id: &str, item_id: &str, output_index: usize, text: &str
         event: with("response.content_part.done", json!({ "content_index": 0, "part": { "type": "audio", "transcript": text } })),
     });
     out.push(Due { at: end, event: with("response.output_item.done", json!({ "item": { "id": item_id, "object": "realtime.item", "type": "message", "status": "completed", "role": "assistant", "content": [{ "type": "output_audio", "transcript": text }] } })) });
-    (out, ms, end)
+    (out, end)
 }
 
 fn call_item(response_id: &str, item_id: &str, output_index: usize, call: &Call, at: Duration) -> Vec<Due> {

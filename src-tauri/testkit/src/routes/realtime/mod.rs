@@ -41,6 +41,20 @@ struct Conversation {
     items: u64,
 }
 
+/// A response being sent: its id, its task, and the flag that stops it.
+type Active = Option<(String, tokio::task::JoinHandle<()>, Arc<std::sync::atomic::AtomicBool>)>;
+
+impl Conversation {
+    /// A response's task ended: its items (with the audio it sent) join the conversation.
+    fn settle(&mut self, active: &mut Active, id: &str, made: ladder::Made) {
+        if active.as_ref().is_some_and(|(a, _, _)| a == id) {
+            *active = None;
+        }
+        self.audio.extend(made.audio_items);
+        self.calls.extend(made.calls);
+    }
+}
+
 fn send(out: &mpsc::UnboundedSender<Message>, mut event: Value, seq: &mut u64) {
     *seq += 1;
     event["event_id"] = json!(format!("event_{seq:05}"));
@@ -115,7 +129,7 @@ async fn session(socket: WebSocket, shared: Arc<Shared>, beta: bool) {
     send(&out, json!({ "type": "session.created", "session": config }), &mut seq);
     let mut buffer: Vec<u8> = Vec::new();
     let mut conversation = Conversation::default();
-    let mut active: Option<(String, tokio::task::JoinHandle<()>, Arc<std::sync::atomic::AtomicBool>)> = None;
+    let mut active: Active = None;
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<(String, ladder::Made)>();
     let mut responses = 0u64;
     loop {
@@ -126,11 +140,7 @@ async fn session(socket: WebSocket, shared: Arc<Shared>, beta: bool) {
                 Some(Ok(_)) => continue,
             },
             Some((id, made)) = done_rx.recv() => {
-                if active.as_ref().is_some_and(|(a, _, _)| *a == id) {
-                    active = None;
-                }
-                conversation.audio.extend(made.audio_items);
-                conversation.calls.extend(made.calls);
+                conversation.settle(&mut active, &id, made);
                 continue;
             }
         };
@@ -250,7 +260,7 @@ async fn session(socket: WebSocket, shared: Arc<Shared>, beta: bool) {
                 let mut ladder_seq = seq + 100_000 * responses;
                 let task = tokio::spawn(async move {
                     let start = Instant::now();
-                    let mut sent_audio: Vec<(String, u64)> = made.audio_items.iter().map(|(i, _)| (i.clone(), 0)).collect();
+                    let mut made = made;
                     for due in events {
                         tokio::time::sleep(due.at.saturating_sub(start.elapsed())).await;
                         if stopped.load(std::sync::atomic::Ordering::SeqCst) {
@@ -261,13 +271,13 @@ async fn session(socket: WebSocket, shared: Arc<Shared>, beta: bool) {
                                 .decode(due.event["delta"].as_str().unwrap_or_default())
                                 .map(|b| b.len())
                                 .unwrap_or(0);
-                            if let Some(s) = sent_audio.iter_mut().find(|(i, _)| due.event["item_id"] == i.as_str()) {
+                            if let Some(s) = made.audio_items.iter_mut().find(|(i, _)| due.event["item_id"] == i.as_str()) {
                                 s.1 += (bytes / 48) as u64;
                             }
                         }
                         send(&out2, due.event, &mut ladder_seq);
                     }
-                    let _ = done.send((id, ladder::Made { audio_items: sent_audio, calls: made.calls }));
+                    let _ = done.send((id, made));
                 });
                 active = Some((response_id, task, stop));
             }
@@ -286,11 +296,7 @@ async fn session(socket: WebSocket, shared: Arc<Shared>, beta: bool) {
             "conversation.item.truncate" => {
                 // Audio sent so far for the items of a response that is over or running.
                 while let Ok((id, made)) = done_rx.try_recv() {
-                    if active.as_ref().is_some_and(|(a, _, _)| *a == id) {
-                        active = None;
-                    }
-                    conversation.audio.extend(made.audio_items);
-                    conversation.calls.extend(made.calls);
+                    conversation.settle(&mut active, &id, made);
                 }
                 let item_id = event["item_id"].as_str().unwrap_or_default();
                 let end = event["audio_end_ms"].as_u64().unwrap_or(0);
