@@ -51,6 +51,7 @@ enum Command {
     Persona(String),
     Settings(Box<TurnSettings>),
     TurnAudio(TurnId, oneshot::Sender<Option<Arc<Pcm>>>),
+    Realtime(Option<Box<crate::realtime::link::LinkSetup>>),
     ClearHistory,
     Open(String, oneshot::Sender<Result<(), OpenError>>),
     History(oneshot::Sender<Conversation>),
@@ -159,6 +160,12 @@ impl EngineHandle {
         self.send(Command::Settings(Box::new(settings)));
     }
 
+    /// Runs turns in Realtime mode over this link from the next turn on
+    /// (`None`: the chained pipeline). The conversation carries over.
+    pub fn set_realtime(&self, setup: Option<crate::realtime::link::LinkSetup>) {
+        self.send(Command::Realtime(setup.map(Box::new)));
+    }
+
     /// The audio the microphone captured for a recent spoken turn.
     pub async fn turn_audio(&self, turn: TurnId) -> Option<Arc<Pcm>> {
         let (tx, rx) = oneshot::channel();
@@ -213,6 +220,8 @@ struct Engine {
     running: Option<Running>,
     /// The utterance being transcribed ahead of its end, if any.
     early: Option<crate::turn::early::Early>,
+    /// Realtime mode's link, when turns run speech to speech.
+    realtime: Option<Arc<crate::realtime::link::Link>>,
 }
 
 /// Starts the engine on the current tokio runtime. It runs until every handle
@@ -262,8 +271,19 @@ pub fn spawn(
         }
     });
     warm_up(&providers, &settings, &conversation.persona, &events);
-    let mut engine =
-        Engine { conversation, settings, providers, output, phase, events, history, recordings: VecDeque::new(), running: None, early: None };
+    let mut engine = Engine {
+        conversation,
+        settings,
+        providers,
+        output,
+        phase,
+        events,
+        history,
+        recordings: VecDeque::new(),
+        running: None,
+        early: None,
+        realtime: None,
+    };
     tokio::spawn(async move {
         loop {
             let command = match engine.running.as_mut() {
@@ -327,7 +347,11 @@ impl Engine {
                 warm_up(&p, &self.settings, &self.conversation.persona, &self.events);
                 self.providers = *p;
             }
-            Command::Persona(p) => self.conversation.set_persona(&p),
+            Command::Persona(p) => {
+                self.conversation.set_persona(&p);
+                self.share_context();
+            }
+            Command::Realtime(setup) => self.set_realtime(setup.map(|s| *s)),
             Command::Settings(s) => self.settings = *s,
             Command::TurnAudio(id, tx) => drop(tx.send(self.recordings.iter().find(|(t, _)| *t == id).map(|(_, a)| a.clone()))),
             Command::ClearHistory => {
@@ -335,6 +359,7 @@ impl Engine {
                 if let Some(h) = &self.history {
                     h.new_conversation();
                 }
+                self.share_context();
             }
             Command::Open(id, reply) => {
                 let _ = reply.send(self.open(&id).await);
@@ -361,8 +386,41 @@ impl Engine {
                 providers.stt = Arc::new(crate::turn::early::WithEarly::new(providers.stt.clone(), early));
             }
         }
-        let task = tokio::spawn(async move { Some(run_turn(input, &conversation, &providers, &settings, output, emit, token).await) });
+        let task = match self.realtime.clone() {
+            Some(link) => {
+                tokio::spawn(async move { Some(crate::realtime::turn::run_turn(input, link, &providers, &settings, output, emit, token).await) })
+            }
+            None => tokio::spawn(async move { Some(run_turn(input, &conversation, &providers, &settings, output, emit, token).await) }),
+        };
         self.running = Some(Running { cancel, task, kind: Kind::Turn { id, reply_to } });
+    }
+
+    /// Switches between the pipelines; a new link starts from the conversation so far.
+    fn set_realtime(&mut self, setup: Option<crate::realtime::link::LinkSetup>) {
+        self.realtime = setup.map(|mut setup| {
+            setup.tools = self.providers.tools.clone();
+            Arc::new(crate::realtime::link::Link::start(setup, self.context(), self.events.clone()))
+        });
+        if self.realtime.is_none() {
+            let _ = self.events.send(Event::Realtime {
+                state: crate::event::LinkState::Off,
+                attempt: None,
+                wait_ms: None,
+                message: None,
+                context_turns: None,
+            });
+        }
+    }
+
+    fn context(&self) -> crate::realtime::link::Context {
+        crate::realtime::link::Context { instructions: self.conversation.persona.clone(), turns: self.conversation.turns().to_vec() }
+    }
+
+    /// A Realtime session made from now on starts from the conversation as it is.
+    fn share_context(&self) {
+        if let Some(link) = &self.realtime {
+            link.set_context(self.context());
+        }
     }
 
     /// Starts playing a sound as the one job.
@@ -445,6 +503,7 @@ impl Engine {
         };
         let (Some(user), history) = (&outcome.user_text, &self.history) else { return tell(outcome) };
         self.conversation.record_turn(outcome.messages());
+        self.share_context();
         let Some(history) = history else { return tell(outcome) };
         let record = TurnRecord {
             turn: 0,
@@ -468,6 +527,7 @@ impl Engine {
         for r in &records {
             self.conversation.record(&r.user, &r.assistant);
         }
+        self.share_context();
         Ok(())
     }
 }

@@ -48,6 +48,57 @@ pub struct TurnMetrics {
     pub total_ms: f64,
     pub bytes_up: u64,
     pub bytes_down: u64,
+    /// The turn ran in Realtime mode (speech to speech): `transcript_ms` is
+    /// when the user's words came back, `ttfa_ms` counts from the commit.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub realtime: bool,
+    /// Tokens the provider counted for the turn (Realtime's `response.done` usage).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Usage>,
+}
+
+/// Tokens a turn cost, in and out, and how many of them were audio.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Usage {
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub input_audio_tokens: u64,
+    pub output_audio_tokens: u64,
+}
+
+impl Usage {
+    /// Adds another response's usage (a tool turn has several responses).
+    pub fn add(&mut self, other: &Usage) {
+        self.input_tokens += other.input_tokens;
+        self.output_tokens += other.output_tokens;
+        self.input_audio_tokens += other.input_audio_tokens;
+        self.output_audio_tokens += other.output_audio_tokens;
+    }
+}
+
+/// Realtime mode's connection, as the status pill shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkState {
+    Connecting,
+    Connected,
+    /// Lost, and trying again (`attempt`, after `wait_ms`).
+    Reconnecting,
+    /// Given up: the key was refused, or too many attempts failed. The next
+    /// turn tries again.
+    Failed,
+    /// Realtime mode is off.
+    Off,
+}
+
+/// One of the provider's rate limits, as `rate_limits.updated` reports it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RateLimitShown {
+    pub name: String,
+    pub limit: u64,
+    pub remaining: u64,
+    pub reset_seconds: f64,
 }
 
 /// Why a turn that was not interrupted by the user is incomplete.
@@ -202,6 +253,23 @@ pub enum Event {
     Playing {
         sound: Sound,
         playing: bool,
+    },
+    /// Realtime mode's connection changed. `context_turns`: on connecting,
+    /// how many turns of the conversation were given to the new session.
+    Realtime {
+        state: LinkState,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        attempt: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        wait_ms: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        context_turns: Option<usize>,
+    },
+    /// The provider's rate limits now (Realtime mode).
+    RateLimits {
+        limits: Vec<RateLimitShown>,
     },
     /// The turn is over. `heard` is the reply as far as the user heard it,
     /// which is its first `heard_chars` characters (Unicode scalar values)

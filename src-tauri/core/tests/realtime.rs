@@ -3,6 +3,9 @@
 //! transcript, the spoken reply's audio and words, usage), a truncation
 //! the server accepts, and a wrong key refused as `Auth` at the handshake.
 
+mod common;
+
+use common::ClockOutput;
 use sori_core::audio::output::AudioOutput;
 use sori_core::audio::Pcm;
 use sori_core::provider::ErrorKind;
@@ -11,7 +14,6 @@ use sori_core::realtime::events::{ClientEvent, ServerEvent, SessionConfig, Trans
 use sori_core::realtime::heard::{Cut, ItemAudio};
 use sori_core::secrets::ApiKey;
 use sori_testkit::{ServerConfig, TestServer, TEST_API_KEY};
-use std::sync::Mutex;
 use std::time::Duration;
 use std::time::Instant;
 
@@ -84,28 +86,6 @@ async fn a_wrong_key_is_refused_at_the_handshake_as_auth() {
     let e = Connection::open(&kit.base_url(), Some(&wrong), "gpt-realtime").await.err().expect("refused");
     assert_eq!(e.kind, ErrorKind::Auth, "{e:?}");
     assert!(!e.message.contains("sk-wrong-0000"), "the key is not in the message: {}", e.message);
-}
-
-/// A speaker that plays in real time from its first piece (as a client's does).
-#[derive(Default)]
-struct ClockOutput {
-    queued: Mutex<(u64, Option<Instant>)>,
-}
-
-impl AudioOutput for ClockOutput {
-    fn queue(&self, pcm: &Pcm) {
-        let mut q = self.queued.lock().unwrap();
-        q.0 += pcm.samples.len() as u64;
-        q.1.get_or_insert_with(Instant::now);
-    }
-    fn flush(&self) {}
-    fn played_samples(&self) -> u64 {
-        let q = self.queued.lock().unwrap();
-        q.1.map_or(0, |t| ((t.elapsed().as_secs_f64() * 24_000.0) as u64).min(q.0))
-    }
-    fn queued_samples(&self) -> u64 {
-        self.queued.lock().unwrap().0
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -12,6 +12,9 @@ pub enum Endpoint {
     Chat,
     Speech,
     Models,
+    /// The Realtime WebSocket: status faults refuse the handshake; the
+    /// others strike the next response (or, `SessionLimit`, the session).
+    Realtime,
 }
 
 /// One misbehaviour. The status faults answer with OpenAI's own error JSON.
@@ -39,6 +42,15 @@ pub enum Fault {
     /// The content filter stops a chat reply after this many tokens
     /// (`finish_reason: "content_filter"`).
     ContentFilter { after_tokens: usize },
+    /// Realtime: the socket drops without a close frame (1006) once the
+    /// response has sent its first audio.
+    CloseMidResponse,
+    /// Realtime: the server ends the session this long after it opens,
+    /// earlier than its `expires_at` said (an `error`, then close 1001, as
+    /// the real server does at its limit).
+    SessionLimit { after_ms: u64 },
+    /// Realtime: the response fails (`response.done` with status `failed`).
+    ResponseFailed,
 }
 
 impl Fault {
@@ -48,6 +60,8 @@ impl Fault {
             Fault::MalformedSse => matches!(endpoint, Endpoint::Chat | Endpoint::Transcriptions | Endpoint::Speech),
             Fault::TruncatedAudio => endpoint == Endpoint::Speech,
             Fault::ContentFilter { .. } => endpoint == Endpoint::Chat,
+            Fault::CloseMidResponse | Fault::SessionLimit { .. } | Fault::ResponseFailed => endpoint == Endpoint::Realtime,
+            Fault::DropMidBody { .. } => endpoint != Endpoint::Realtime,
             _ => true,
         }
     }
@@ -81,6 +95,16 @@ impl FaultPlan {
     /// The fault for the request arriving now, if one is queued.
     pub fn take(&mut self, endpoint: Endpoint) -> Option<Fault> {
         self.queues.get_mut(&endpoint)?.pop_front()
+    }
+
+    /// The next fault for `endpoint` if it is one that `wanted` picks.
+    pub fn take_if(&mut self, endpoint: Endpoint, wanted: impl Fn(&Fault) -> bool) -> Option<Fault> {
+        let queue = self.queues.get_mut(&endpoint)?;
+        if queue.front().is_some_and(wanted) {
+            queue.pop_front()
+        } else {
+            None
+        }
     }
 
     pub fn clear(&mut self) {

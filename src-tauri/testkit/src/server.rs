@@ -213,6 +213,11 @@ impl TestServer {
 
     /// Every request received so far, oldest first.
     /// Every event Realtime clients sent, in order (all connections).
+    /// Realtime sessions from now on last this long.
+    pub fn set_realtime_session_length(&self, length: std::time::Duration) {
+        *self.shared.realtime_session.lock().unwrap() = length;
+    }
+
     pub fn realtime_events(&self) -> Vec<serde_json::Value> {
         self.shared.realtime_log.lock().unwrap().clone()
     }

@@ -50,6 +50,9 @@ pub struct Shared {
     pub uploads: Mutex<Vec<(Vec<i16>, u32)>>,
     /// Every Realtime client event, as sent, oldest first.
     pub realtime_log: Mutex<Vec<Value>>,
+    /// How long a Realtime session lasts (announced in `expires_at`, then
+    /// closed with 1001): the real server's 60 minutes unless a test says.
+    pub realtime_session: Mutex<std::time::Duration>,
 }
 
 /// A request under way: when it started (latency is counted from here) and the
@@ -75,6 +78,7 @@ impl Shared {
             rejects_tools: Mutex::default(),
             uploads: Mutex::default(),
             realtime_log: Mutex::default(),
+            realtime_session: Mutex::new(std::time::Duration::from_secs(3600)),
         }
     }
 

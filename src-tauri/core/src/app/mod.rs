@@ -7,6 +7,7 @@ pub mod agent;
 pub mod keys;
 pub mod local_servers;
 pub mod providers;
+pub mod realtime;
 
 pub use keys::{check_key, KeyCheck};
 pub use providers::{build_providers, client_for, providers_for, Built, Endpoint, ProviderPlan, ProviderSetupError};

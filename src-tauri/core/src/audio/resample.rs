@@ -1,4 +1,5 @@
-//! Microphone audio at any rate into 16 kHz mono i16, in 20 ms frames.
+//! Microphone audio at any rate into 16 kHz mono i16, in 20 ms frames, and
+//! a whole recording from one rate to another (Realtime mode sends 24 kHz).
 //! Resampling is rubato's synchronous FFT resampler (fixed ratio, fast,
 //! allocation-free while running); 16 kHz input passes straight through.
 
@@ -57,6 +58,35 @@ impl To16k {
     }
 }
 
+/// A whole recording at `to` Hz, as long as it was (the resampler's delay
+/// trimmed, its tail flushed).
+pub fn resample(samples: &[i16], from: u32, to: u32) -> Result<Vec<i16>, rubato::ResamplerConstructionError> {
+    if from == to || samples.is_empty() {
+        return Ok(samples.to_vec());
+    }
+    let chunk = (from / 50) as usize;
+    let mut resampler = Fft::<f32>::new(from as usize, to as usize, chunk, 1, FixedSync::Input)?;
+    let delay = resampler.output_delay();
+    let want = (samples.len() as u64 * u64::from(to) / u64::from(from)) as usize;
+    let mut input: Vec<f32> = samples.iter().map(|&s| f32::from(s) / 32768.0).collect();
+    // Silence behind the end pushes the last of the audio through the delay.
+    let pad = 3 * chunk + (delay as u64 * u64::from(from) / u64::from(to)) as usize;
+    input.resize(input.len() + pad, 0.0);
+    let mut out = Vec::with_capacity(want + delay + chunk);
+    let mut buffer = vec![0.0f32; resampler.output_frames_max()];
+    for piece in input.chunks_exact(chunk) {
+        let i = InterleavedSlice::new(piece, 1, chunk).expect("sized to the chunk");
+        let len = buffer.len();
+        let mut o = InterleavedSlice::new_mut(&mut buffer[..], 1, len).expect("sized to the maximum");
+        let (_, produced) = resampler.process_into_buffer(&i, &mut o, None).expect("buffers are sized as rubato asks");
+        out.extend(buffer[..produced].iter().map(|s| (s.clamp(-1.0, 1.0) * 32767.0) as i16));
+        if out.len() >= want + delay {
+            break;
+        }
+    }
+    Ok(out.into_iter().skip(delay).take(want).collect())
+}
+
 fn push_sample(frame: &mut Vec<i16>, s: f32, on_frame: &mut impl FnMut(&[i16])) {
     frame.push((s.clamp(-1.0, 1.0) * 32767.0) as i16);
     if frame.len() == FRAME_SAMPLES {
@@ -71,6 +101,19 @@ mod tests {
 
     fn tone(rate: u32, seconds: f64, hz: f64) -> Vec<f32> {
         (0..(rate as f64 * seconds) as usize).map(|i| (std::f64::consts::TAU * hz * i as f64 / rate as f64).sin() as f32 * 0.5).collect()
+    }
+
+    #[test]
+    fn a_whole_recording_keeps_its_length_and_pitch_at_the_new_rate() {
+        let source: Vec<i16> = tone(16_000, 1.3, 440.0).iter().map(|s| (s * 32767.0) as i16).collect();
+        let out = resample(&source, 16_000, 24_000).unwrap();
+        assert_eq!(out.len(), 31_200);
+        let steady = &out[3000..out.len() - 3000];
+        let crossings = steady.windows(2).filter(|w| (w[0] < 0) != (w[1] < 0)).count() as f64 / (steady.len() as f64 / 24_000.0);
+        assert!((crossings - 880.0).abs() < 20.0, "{crossings} crossings a second");
+        // Aligned: the delay is trimmed, so the tone starts at the start.
+        assert!(out[..200].iter().any(|s| s.abs() > 3000), "the start is not silence");
+        assert_eq!(resample(&source, 24_000, 24_000).unwrap(), source);
     }
 
     #[test]

@@ -58,6 +58,23 @@ impl ItemAudio {
         Some(Cut::Truncate { item_id: current.item_id.clone(), content_index: current.content_index, audio_end_ms: heard * 1000 / u64::from(RATE) })
     }
 
+    /// How much of each item was heard when `played` samples had played:
+    /// each item's id with the share of its audio (0 to 1), in order.
+    pub fn heard(&self, played: u64) -> Vec<(String, f64)> {
+        self.items
+            .iter()
+            .map(|p| {
+                let heard = played.saturating_sub(p.start).min(p.samples);
+                (p.item_id.clone(), if p.samples == 0 { 0.0 } else { heard as f64 / p.samples as f64 })
+            })
+            .collect()
+    }
+
+    /// The output's count at the end of everything queued for this response.
+    pub fn end(&self) -> Option<u64> {
+        self.items.last().map(|p| p.start + p.samples)
+    }
+
     /// Whether any audio was queued.
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
@@ -89,5 +106,8 @@ mod tests {
         // Never past the audio an item has.
         assert_eq!(at(500 + 1200 + 9000), Some(Cut::Truncate { item_id: "item_answer".into(), content_index: 0, audio_end_ms: 3000 }));
         assert_eq!(ItemAudio::default().cut(1000), None);
+        let heard = items.heard((500 + 600 + 1500) * 24);
+        assert_eq!(heard, vec![("item_preamble".to_string(), 1.0), ("item_answer".to_string(), 0.3)]);
+        assert_eq!(items.end(), Some((500 + 1200 + 3000) * 24));
     }
 }

@@ -59,12 +59,44 @@ pub enum StageProvider {
     Local,
 }
 
+/// How a turn runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConversationMode {
+    /// Speech-to-text, a chat model, then speech: any provider per stage,
+    /// on this computer too.
+    Chained,
+    /// Speech to speech over the OpenAI Realtime API: one model hears and
+    /// speaks (`realtime_model`, `realtime_voice`).
+    Realtime,
+}
+
+/// How Realtime mode finds the end of a hands-free turn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RealtimeTurns {
+    /// Sori's own voice detection ends the turn and commits it.
+    Sori,
+    /// The server's voice detection, on silence.
+    ServerVad,
+    /// The server's model judges when the user has finished.
+    SemanticVad,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Settings {
     pub version: u32,
     /// The provider's OpenAI-compatible base URL.
     pub base_url: String,
+    /// Chained stages, or speech to speech over the Realtime API.
+    pub conversation_mode: ConversationMode,
+    /// `gpt-realtime`, or another Realtime model the provider serves.
+    pub realtime_model: String,
+    /// The Realtime model's own voice (`marin`, `cedar`, …).
+    pub realtime_voice: String,
+    /// Hands-free in Realtime mode: whose voice detection ends a turn.
+    pub realtime_turns: RealtimeTurns,
     /// Where speech-to-text, chat and speech each run.
     pub stt_provider: StageProvider,
     pub chat_provider: StageProvider,
@@ -147,6 +179,10 @@ impl Default for Settings {
         Settings {
             version: CURRENT_VERSION,
             base_url: "https://api.openai.com/v1".into(),
+            conversation_mode: ConversationMode::Chained,
+            realtime_model: "gpt-realtime".into(),
+            realtime_voice: "marin".into(),
+            realtime_turns: RealtimeTurns::Sori,
             stt_provider: StageProvider::Server,
             chat_provider: StageProvider::Server,
             tts_provider: StageProvider::Server,

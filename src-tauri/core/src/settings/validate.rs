@@ -50,9 +50,15 @@ pub fn validate(s: &Settings) -> Vec<FieldError> {
     if !s.local_voice.chars().all(|c| c.is_ascii_alphanumeric() || "-_+".contains(c)) || s.local_voice.is_empty() {
         errors.push(err("local_voice", FieldCode::UnknownValue, "Choose a voice from the list."));
     }
-    for (field, value) in
-        [("stt_model", &s.stt_model), ("chat_model", &s.chat_model), ("tts_model", &s.tts_model), ("voice", &s.voice), ("hotkey", &s.hotkey)]
-    {
+    for (field, value) in [
+        ("stt_model", &s.stt_model),
+        ("chat_model", &s.chat_model),
+        ("tts_model", &s.tts_model),
+        ("voice", &s.voice),
+        ("hotkey", &s.hotkey),
+        ("realtime_model", &s.realtime_model),
+        ("realtime_voice", &s.realtime_voice),
+    ] {
         if value.trim().is_empty() {
             errors.push(err(field, FieldCode::Required, "This cannot be empty."));
         }

@@ -154,3 +154,41 @@ pub async fn wait_played(output: &sori_core::audio::output::DeviceOutput, sample
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
+
+/// A speaker that plays in real time at 24 kHz (as a client's does): from
+/// its first piece, and again from the next piece after a flush, which
+/// stops it where it is.
+#[derive(Default)]
+pub struct ClockOutput {
+    /// Queued, when playing started, and what had played before that.
+    state: std::sync::Mutex<(u64, Option<std::time::Instant>, u64)>,
+}
+
+impl ClockOutput {
+    fn played(q: &(u64, Option<std::time::Instant>, u64)) -> u64 {
+        q.2 + q.1.map_or(0, |t| ((t.elapsed().as_secs_f64() * 24_000.0) as u64).min(q.0 - q.2))
+    }
+}
+
+impl sori_core::audio::output::AudioOutput for ClockOutput {
+    fn queue(&self, pcm: &sori_core::audio::Pcm) {
+        let mut q = self.state.lock().unwrap();
+        if q.1.is_none() || ClockOutput::played(&q) == q.0 {
+            // Idle: playing (re)starts now.
+            let played = ClockOutput::played(&q);
+            *q = (played, Some(std::time::Instant::now()), played);
+        }
+        q.0 += pcm.samples.len() as u64;
+    }
+    fn flush(&self) {
+        let mut q = self.state.lock().unwrap();
+        let played = ClockOutput::played(&q);
+        *q = (played, None, played);
+    }
+    fn played_samples(&self) -> u64 {
+        ClockOutput::played(&self.state.lock().unwrap())
+    }
+    fn queued_samples(&self) -> u64 {
+        self.state.lock().unwrap().0
+    }
+}

@@ -87,6 +87,13 @@ pub fn cancelled(id: &str, reason: &str) -> Value {
     json!({ "type": "response.done", "response": r })
 }
 
+/// A failed response's `response.done`, as the server reports its own trouble.
+pub fn failed(id: &str) -> Value {
+    let mut r = response(id, "failed", &[], None);
+    r["status_details"] = json!({ "type": "failed", "error": { "type": "server_error", "code": "server_error", "message": "The server had an error while processing your request." } });
+    json!({ "type": "response.done", "response": r })
+}
+
 fn spoken_item(response_id: &str, item_id: &str, output_index: usize, text: &str, latency: &LatencyModel, voice: &str) -> (Vec<Due>, Duration) {
     let ids = json!({ "response_id": response_id, "item_id": item_id, "output_index": output_index });
     let with = |kind: &str, extra: Value| {

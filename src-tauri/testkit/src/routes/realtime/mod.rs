@@ -7,11 +7,14 @@
 //! is checked against `RealtimeServerEvent`. So far: sessions, push-to-talk
 //! (`append`, `commit`, with the 100 ms rule), typed items and tool results,
 //! responses paced by the latency model (`ladder.rs`), `response.cancel`,
-//! and `conversation.item.truncate` checked against the audio sent. Server
-//! VAD and faults come next.
+//! and `conversation.item.truncate` checked against the audio sent. Faults
+//! (`Endpoint::Realtime`): status faults refuse the handshake; a session
+//! limit (an error, then close 1001, with `expires_at` to match); a socket
+//! dropped mid-response; a failed response; slow first audio.
 
 mod ladder;
 
+use crate::faults::{Endpoint, Fault};
 use crate::script::{default_transcript, Reply};
 use crate::spec;
 use crate::state::Shared;
@@ -26,8 +29,33 @@ use std::time::Instant;
 use tokio::sync::mpsc;
 
 pub async fn upgrade(State(shared): State<Arc<Shared>>, headers: HeaderMap, ws: WebSocketUpgrade) -> Response {
+    use crate::errors::ApiError;
+    use axum::response::IntoResponse;
     let beta = headers.get("openai-beta").is_some();
-    ws.on_upgrade(move |socket| session(socket, shared, beta))
+    let (refused, limit) = {
+        let mut faults = shared.faults.lock().unwrap();
+        let refused = faults.take_if(Endpoint::Realtime, |f| {
+            matches!(f, Fault::Unauthorized | Fault::RateLimited { .. } | Fault::QuotaExceeded | Fault::ServerError | Fault::Overloaded)
+        });
+        let limit = faults.take_if(Endpoint::Realtime, |f| matches!(f, Fault::SessionLimit { .. }));
+        (refused, limit)
+    };
+    let error = match refused {
+        Some(Fault::Unauthorized) => Some(ApiError::invalid_key("")),
+        Some(Fault::RateLimited { retry_after_secs }) => Some(ApiError::rate_limited(retry_after_secs)),
+        Some(Fault::QuotaExceeded) => Some(ApiError::quota_exceeded()),
+        Some(Fault::ServerError) => Some(ApiError::server_error()),
+        Some(Fault::Overloaded) => Some(ApiError::overloaded()),
+        _ => None,
+    };
+    if let Some(e) = error {
+        return e.into_response();
+    }
+    let limit = match limit {
+        Some(Fault::SessionLimit { after_ms }) => Some(std::time::Duration::from_millis(after_ms)),
+        _ => None,
+    };
+    ws.on_upgrade(move |socket| session(socket, shared, beta, limit))
 }
 
 /// The conversation as the fake keeps it.
@@ -70,8 +98,9 @@ fn error(kind: &str, code: &str, message: &str, param: Option<&str>, event_id: O
     json!({ "type": "error", "error": { "type": kind, "code": code, "message": message, "param": param, "event_id": event_id } })
 }
 
-fn default_session() -> Value {
-    let expires = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() + 3600).unwrap_or(0);
+fn default_session(limit: std::time::Duration) -> Value {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let expires = (now + limit).as_secs();
     json!({ "type": "realtime", "object": "realtime.session", "id": "sess_testkit", "model": "gpt-realtime", "output_modalities": ["audio"],
         "instructions": "You are a helpful assistant.", "tools": [], "tool_choice": "auto", "max_output_tokens": "inf",
         "expires_at": expires,
@@ -97,11 +126,13 @@ fn merge(base: &mut Value, update: &Value) {
     }
 }
 
-async fn session(socket: WebSocket, shared: Arc<Shared>, beta: bool) {
+async fn session(socket: WebSocket, shared: Arc<Shared>, beta: bool, limit: Option<std::time::Duration>) {
     use futures_util::{SinkExt, StreamExt};
     let (mut sink, mut incoming) = socket.split();
     let (out, mut out_rx) = mpsc::unbounded_channel::<Message>();
-    tokio::spawn(async move {
+    // A fault drops the socket without a close frame: both halves go.
+    let (drop_tx, mut drop_rx) = mpsc::unbounded_channel::<()>();
+    let writer = tokio::spawn(async move {
         while let Some(m) = out_rx.recv().await {
             let closing = matches!(m, Message::Close(_));
             if sink.send(m).await.is_err() || closing {
@@ -125,7 +156,11 @@ async fn session(socket: WebSocket, shared: Arc<Shared>, beta: bool) {
         let _ = out.send(Message::Close(Some(CloseFrame { code: 4000, reason: "beta_api_shape_disabled".into() })));
         return;
     }
-    let mut config = default_session();
+    let length = *shared.realtime_session.lock().unwrap();
+    let mut config = default_session(length);
+    let ends_after = limit.unwrap_or(length).min(length);
+    let expiry = tokio::time::sleep(ends_after);
+    tokio::pin!(expiry);
     send(&out, json!({ "type": "session.created", "session": config }), &mut seq);
     let mut buffer: Vec<u8> = Vec::new();
     let mut conversation = Conversation::default();
@@ -142,6 +177,17 @@ async fn session(socket: WebSocket, shared: Arc<Shared>, beta: bool) {
             Some((id, made)) = done_rx.recv() => {
                 conversation.settle(&mut active, &id, made);
                 continue;
+            }
+            _ = drop_rx.recv() => {
+                writer.abort();
+                break;
+            }
+            _ = &mut expiry => {
+                let minutes = length.as_secs().div_ceil(60);
+                let message = format!("Your session hit the maximum duration of {minutes} minutes.");
+                send(&out, error("invalid_request_error", "session_expired", &message, None, None), &mut seq);
+                let _ = out.send(Message::Close(Some(CloseFrame { code: 1001, reason: message.into() })));
+                break;
             }
         };
         let Ok(event) = serde_json::from_str::<Value>(&text) else {
@@ -253,7 +299,17 @@ async fn session(socket: WebSocket, shared: Arc<Shared>, beta: bool) {
                 }
                 let latency = *shared.latency.lock().unwrap();
                 let voice = config["audio"]["output"]["voice"].as_str().unwrap_or("marin").to_string();
-                let (events, made) = ladder::ladder(&response_id, &mut conversation.items, &reply, &latency, &voice);
+                let fault = shared.faults.lock().unwrap().take(Endpoint::Realtime);
+                if fault == Some(Fault::ResponseFailed) {
+                    send(&out, json!({ "type": "response.created", "response": ladder::response(&response_id, "in_progress", &[], None) }), &mut seq);
+                    send(&out, ladder::failed(&response_id), &mut seq);
+                    continue;
+                }
+                let (mut events, made) = ladder::ladder(&response_id, &mut conversation.items, &reply, &latency, &voice);
+                if let Some(Fault::SlowFirstByte { ms }) = fault {
+                    events.iter_mut().filter(|d| d.event["type"] != "response.created").for_each(|d| d.at += std::time::Duration::from_millis(ms));
+                }
+                let dropping = (fault == Some(Fault::CloseMidResponse)).then(|| drop_tx.clone());
                 let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
                 let (out2, done, id, stopped) = (out.clone(), done_tx.clone(), response_id.clone(), stop.clone());
                 // The ladder's own event ids continue from a range of its own.
@@ -275,7 +331,12 @@ async fn session(socket: WebSocket, shared: Arc<Shared>, beta: bool) {
                                 s.1 += (bytes / 48) as u64;
                             }
                         }
+                        let audio = due.event["type"] == "response.output_audio.delta";
                         send(&out2, due.event, &mut ladder_seq);
+                        if let (true, Some(dropping)) = (audio, &dropping) {
+                            let _ = dropping.send(());
+                            return;
+                        }
                     }
                     let _ = done.send((id, made));
                 });

@@ -1,0 +1,424 @@
+//! One turn in Realtime mode, with the same events and outcome as a chained
+//! turn: the utterance goes up as 24 kHz audio and is committed (or typed
+//! words go up as an item), a response is asked for, its audio plays as it
+//! comes and its words show as they come. The user's transcript arrives
+//! when the server has it, often after the reply has begun. Tools the model
+//! calls run while the preamble plays; their results go back and a new
+//! response is asked for after `response.done`. A barge-in cancels the
+//! response and truncates the item being heard to what the speaker played.
+//!
+//! Events, in order: `Status{thinking}`, `AssistantDelta`s with
+//! `AssistantSpeaking` at each item's first sound (`Status{speaking}` at
+//! the first), `UserTranscript` whenever it arrives (before the reply for a
+//! typed question), tool events, `TurnEnded`, `Status{idle}`.
+
+use super::events::{ClientEvent, Item, ResponseSummary, ServerEvent, RATE};
+use super::heard::{Cut, ItemAudio};
+use super::link::{server_error, Link, LinkEvent, TurnLink};
+use crate::audio::output::AudioOutput;
+use crate::audio::Pcm;
+use crate::event::{Event, Incomplete, Phase, Stage, TurnMetrics, Usage};
+use crate::provider::{ChatMessage, ErrorKind, ProviderError, Providers, ToolCall};
+use crate::tools::{confirm, ToolRun};
+use crate::turn::{agent::MAX_ROUNDS, ms_since, Emitter, TurnInput, TurnOutcome, TurnSettings};
+use base64::Engine;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+/// The longest a turn waits, after its reply, for the user's transcript.
+const TRANSCRIPT_WAIT: Duration = Duration::from_secs(3);
+/// Audio goes up in appends of a second each (well under the 15 MB limit).
+const APPEND_SAMPLES: usize = RATE as usize;
+
+/// How the response loop ended.
+#[derive(Debug, PartialEq)]
+enum End {
+    Done,
+    Interrupted,
+    Cut(Incomplete),
+}
+
+/// What the turn has gathered so far.
+struct Turn {
+    emit: Emitter,
+    output: Arc<dyn AudioOutput>,
+    speak: bool,
+    start: Instant,
+    metrics: TurnMetrics,
+    user_text: Option<String>,
+    /// The user's audio item, whose transcript is this turn's.
+    user_item: Option<String>,
+    items: ItemAudio,
+    /// Each assistant item's words, in order.
+    texts: Vec<(String, String)>,
+    tool_messages: Vec<ChatMessage>,
+    calls: Vec<ToolCall>,
+    /// Characters of the reply before the last response (the tools' answer).
+    answer_from: usize,
+    /// A response is under way (a cancel is due on barge-in).
+    active: bool,
+    usage: Usage,
+    /// The speaker's count when the reply was cut.
+    played: Option<u64>,
+}
+
+/// Runs one turn over the link. Never panics on what the server sends.
+pub async fn run_turn(
+    input: TurnInput,
+    link: Arc<Link>,
+    providers: &Providers,
+    settings: &TurnSettings,
+    output: Arc<dyn AudioOutput>,
+    emit: Emitter,
+    cancel: CancellationToken,
+) -> TurnOutcome {
+    let metrics = TurnMetrics { realtime: true, ..TurnMetrics::default() };
+    let mut t = Turn {
+        emit: emit.clone(),
+        output,
+        speak: settings.speak,
+        start: Instant::now(),
+        metrics,
+        user_text: None,
+        user_item: None,
+        items: ItemAudio::default(),
+        texts: Vec::new(),
+        tool_messages: Vec::new(),
+        calls: Vec::new(),
+        answer_from: 0,
+        active: false,
+        usage: Usage::default(),
+        played: None,
+    };
+    emit.phase(Phase::Thinking);
+    let held = tokio::select! {
+        held = link.begin() => held,
+        _ = cancel.cancelled() => return t.finish(End::Interrupted),
+    };
+    let mut held = match held {
+        Ok(h) => h,
+        Err(e) => {
+            emit.error(Stage::Chat, &e);
+            if let TurnInput::Text(text) | TurnInput::Answer { text, .. } = input {
+                t.user_text = Some(text.trim().to_string());
+            }
+            return t.finish(End::Cut(Incomplete::Failed));
+        }
+    };
+    if !t.ask(input, &held) {
+        return t.finish(End::Cut(Incomplete::Failed));
+    }
+    let mut end = t.respond(&mut held, providers, &cancel).await;
+    if matches!(end, End::Done | End::Cut(Incomplete::MaxLength | Incomplete::ContentFilter)) {
+        // The reply has come; now it plays to its end (or is cut).
+        let queued = t.items.end().unwrap_or(0);
+        let played = crate::turn::speaker::played_until(t.output.as_ref(), queued, &cancel).await;
+        if played < queued {
+            end = End::Interrupted;
+        }
+    }
+    match end {
+        End::Interrupted => t.cut(&held),
+        // The connection is gone: what played stays, the rest is dropped.
+        End::Cut(Incomplete::Failed) => {
+            t.played = Some(t.output.played_samples());
+            t.output.flush();
+        }
+        _ => {}
+    }
+    // A spoken question's words may still be on their way.
+    if t.user_text.is_none() && t.user_item.is_some() {
+        let wait = if end == End::Interrupted { Duration::from_millis(500) } else { TRANSCRIPT_WAIT };
+        let until = Instant::now() + wait;
+        while t.user_text.is_none() {
+            match tokio::time::timeout_at(until, held.events.recv()).await {
+                Ok(Some(LinkEvent::Server(e))) => t.on_user_event(e),
+                _ => break,
+            }
+        }
+    }
+    t.finish(end)
+}
+
+fn lost() -> ProviderError {
+    ProviderError::new(ErrorKind::Network, "The connection to the Realtime server was lost.")
+}
+
+impl Turn {
+    /// Sends the question and asks for a response.
+    fn ask(&mut self, input: TurnInput, held: &TurnLink) -> bool {
+        match input {
+            TurnInput::Audio { samples, sample_rate } => {
+                let audio = match crate::audio::resample::resample(&samples, sample_rate, RATE) {
+                    Ok(a) => a,
+                    Err(e) => {
+                        self.emit
+                            .error(Stage::Transcription, &ProviderError::new(ErrorKind::Local, format!("The recording could not be resampled: {e}")));
+                        return false;
+                    }
+                };
+                held.send(|event_id| ClientEvent::Clear { event_id });
+                for chunk in audio.chunks(APPEND_SAMPLES) {
+                    let bytes: Vec<u8> = chunk.iter().flat_map(|s| s.to_le_bytes()).collect();
+                    let audio = base64::engine::general_purpose::STANDARD.encode(bytes);
+                    held.send(move |event_id| ClientEvent::Append { event_id, audio });
+                }
+                held.send(|event_id| ClientEvent::Commit { event_id });
+            }
+            TurnInput::Text(text) | TurnInput::Answer { text, .. } => {
+                let text = text.trim().to_string();
+                self.emit.send(Event::UserTranscript { turn: self.emit.turn, text: text.clone() });
+                self.user_text = Some(text.clone());
+                held.send(move |event_id| ClientEvent::CreateItem { event_id, item: Item::user_text(text) });
+            }
+        }
+        held.send(|event_id| ClientEvent::CreateResponse { event_id });
+        true
+    }
+
+    /// Reads the server's events until the reply is whole, cut, or failed;
+    /// runs the tools the model calls and asks again.
+    async fn respond(&mut self, held: &mut TurnLink, providers: &Providers, cancel: &CancellationToken) -> End {
+        let mut rounds = 0;
+        loop {
+            let event = tokio::select! {
+                e = held.events.recv() => e,
+                _ = cancel.cancelled() => return End::Interrupted,
+            };
+            let event = match event {
+                Some(LinkEvent::Server(e)) => e,
+                Some(LinkEvent::Lost(e)) => {
+                    self.emit.error(Stage::Chat, &e);
+                    self.active = false;
+                    return End::Cut(Incomplete::Failed);
+                }
+                None => {
+                    self.emit.error(Stage::Chat, &lost());
+                    return End::Cut(Incomplete::Failed);
+                }
+            };
+            match event {
+                ServerEvent::ResponseCreated { .. } => self.active = true,
+                ServerEvent::TranscriptDelta { item_id, delta, .. } | ServerEvent::TextDelta { item_id, delta, .. } => self.words(&item_id, &delta),
+                ServerEvent::AudioDelta { item_id, content_index, delta, .. } => self.audio(&item_id, content_index, &delta),
+                ServerEvent::FunctionCall { call_id, name, arguments, .. } => {
+                    self.emit.send(Event::ToolStarted {
+                        turn: self.emit.turn,
+                        id: call_id.clone(),
+                        name: name.clone(),
+                        arguments: arguments.clone(),
+                    });
+                    self.calls.push(ToolCall { id: call_id, name, arguments });
+                }
+                ServerEvent::ResponseDone { response } => {
+                    self.active = false;
+                    self.count_usage(&response);
+                    match response.status.as_str() {
+                        "completed" if !self.calls.is_empty() && rounds + 1 < MAX_ROUNDS => {
+                            rounds += 1;
+                            self.run_tools(held, providers, cancel).await;
+                            if cancel.is_cancelled() {
+                                return End::Interrupted;
+                            }
+                            held.send(|event_id| ClientEvent::CreateResponse { event_id });
+                        }
+                        "completed" => return End::Done,
+                        // Cut by the server (its VAD heard the user) or by us.
+                        "cancelled" => return End::Interrupted,
+                        "incomplete" => {
+                            let reason = response.status_details.as_ref().and_then(|d| d["reason"].as_str()).unwrap_or_default();
+                            return End::Cut(if reason == "content_filter" { Incomplete::ContentFilter } else { Incomplete::MaxLength });
+                        }
+                        _ => {
+                            let message =
+                                response.status_details.as_ref().and_then(|d| d["error"]["message"].as_str()).unwrap_or("the response failed");
+                            self.emit.error(Stage::Chat, &ProviderError::new(ErrorKind::Server, format!("The Realtime server said: {message}")));
+                            return End::Cut(Incomplete::Failed);
+                        }
+                    }
+                }
+                ServerEvent::Error { error } => {
+                    // Cancelling a response that had just ended is harmless.
+                    if error.code.as_deref() == Some("response_cancel_not_active") {
+                        continue;
+                    }
+                    self.emit.error(Stage::Chat, &server_error(&error));
+                    if !self.active {
+                        return End::Cut(Incomplete::Failed);
+                    }
+                }
+                other => self.on_user_event(other),
+            }
+        }
+    }
+
+    /// The user's side: their item and its transcript.
+    fn on_user_event(&mut self, event: ServerEvent) {
+        match event {
+            ServerEvent::Committed { item_id } => self.user_item = Some(item_id),
+            ServerEvent::UserTranscript { item_id, transcript } if self.user_item.as_deref() == Some(item_id.as_str()) => {
+                let text = transcript.trim().to_string();
+                self.metrics.transcript_ms = Some(ms_since(self.start));
+                self.emit.send(Event::UserTranscript { turn: self.emit.turn, text: text.clone() });
+                self.user_text = Some(text).filter(|t| !t.is_empty());
+            }
+            ServerEvent::UserTranscriptFailed { item_id, .. } if self.user_item.as_deref() == Some(item_id.as_str()) => {
+                let e = ProviderError::new(ErrorKind::BadResponse, "The Realtime server could not transcribe what you said; the reply stands.");
+                self.emit.error(Stage::Transcription, &e);
+                self.user_item = None;
+            }
+            _ => {}
+        }
+    }
+
+    fn words(&mut self, item_id: &str, delta: &str) {
+        if self.metrics.llm_first_token_ms.is_none() {
+            self.metrics.llm_first_token_ms = Some(ms_since(self.start));
+        }
+        match self.texts.iter_mut().find(|(i, _)| i == item_id) {
+            Some((_, text)) => text.push_str(delta),
+            None => self.texts.push((item_id.to_string(), delta.to_string())),
+        }
+        self.emit.send(Event::AssistantDelta { turn: self.emit.turn, text: delta.to_string() });
+    }
+
+    fn audio(&mut self, item_id: &str, content_index: u32, delta: &str) {
+        if !self.speak {
+            return;
+        }
+        let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(delta) else {
+            tracing::warn!(item_id, "Realtime audio that is not base64, skipped");
+            return;
+        };
+        let samples: Vec<i16> = bytes.chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]])).collect();
+        let first_of_item = !self.items.heard(0).iter().any(|(i, _)| i == item_id);
+        if self.metrics.ttfa_ms.is_none() {
+            self.metrics.ttfa_ms = Some(ms_since(self.start));
+            self.emit.phase(Phase::Speaking);
+        }
+        if first_of_item {
+            let chunk = self.items.heard(0).len();
+            let text = self.texts.iter().find(|(i, _)| i == item_id).map(|(_, t)| t.clone()).unwrap_or_default();
+            self.emit.send(Event::AssistantSpeaking { turn: self.emit.turn, chunk, text });
+            if !self.tool_messages.is_empty() && self.metrics.answer_audio_ms.is_none() {
+                self.metrics.answer_audio_ms = Some(ms_since(self.start));
+            }
+        }
+        self.items.queue(self.output.as_ref(), item_id, content_index, &Pcm { samples, sample_rate: RATE });
+    }
+
+    fn count_usage(&mut self, response: &ResponseSummary) {
+        let Some(u) = &response.usage else { return };
+        let n = |v: &serde_json::Value| v.as_u64().unwrap_or(0);
+        self.usage.add(&Usage {
+            input_tokens: n(&u["input_tokens"]),
+            output_tokens: n(&u["output_tokens"]),
+            input_audio_tokens: n(&u["input_token_details"]["audio_tokens"]),
+            output_audio_tokens: n(&u["output_token_details"]["audio_tokens"]),
+        });
+    }
+
+    /// Runs the calls of the response just done and sends their results;
+    /// a call that changes something is held for the user, as in chained mode.
+    async fn run_tools(&mut self, held: &TurnLink, providers: &Providers, cancel: &CancellationToken) {
+        let calls = std::mem::take(&mut self.calls);
+        let said: String = self.texts.iter().map(|(_, t)| t.as_str()).collect();
+        let before: usize = self.tool_messages.iter().filter(|m| m.tool_call_id.is_none()).map(|m| m.content.chars().count()).sum();
+        self.tool_messages.push(ChatMessage::assistant_calling(said.chars().skip(before).collect::<String>().trim(), calls.clone()));
+        let tools = &providers.tools;
+        let (held_calls, now): (Vec<ToolCall>, Vec<ToolCall>) = calls.iter().cloned().partition(|c| tools.needs_confirmation(&c.name));
+        let began = Instant::now();
+        let mut runs = tools.run_all(&now, cancel).await;
+        if !now.is_empty() {
+            *self.metrics.tool_ms.get_or_insert(0.0) += began.elapsed().as_secs_f64() * 1000.0;
+        }
+        for call in held_calls {
+            self.emit.send(Event::ConfirmationAsked {
+                turn: self.emit.turn,
+                id: call.id.clone(),
+                name: call.name.clone(),
+                arguments: call.arguments.clone(),
+            });
+            runs.push(ToolRun { result: confirm::held_result(&call), call, error: None, elapsed: Default::default() });
+        }
+        runs.sort_by_key(|r| calls.iter().position(|c| c.id == r.call.id));
+        for run in runs {
+            crate::turn::agent::finished(&self.emit, &run);
+            self.tool_messages.push(ChatMessage::tool_result(run.call.id.clone(), run.result.clone()));
+            let item = Item::FunctionCallOutput { call_id: run.call.id, output: run.result };
+            held.send(move |event_id| ClientEvent::CreateItem { event_id, item });
+        }
+        self.answer_from = self.texts.iter().map(|(_, t)| t.chars().count()).sum();
+    }
+
+    /// Barge-in: stop the response and tell the server what was heard.
+    fn cut(&mut self, held: &TurnLink) {
+        let played = self.output.played_samples();
+        if self.active {
+            held.send(|event_id| ClientEvent::CancelResponse { event_id });
+            self.active = false;
+        }
+        match self.items.cut(played) {
+            Some(Cut::Truncate { item_id, content_index, audio_end_ms }) => {
+                held.send(move |event_id| ClientEvent::Truncate { event_id, item_id, content_index, audio_end_ms })
+            }
+            Some(Cut::Delete { item_id }) => held.send(move |event_id| ClientEvent::DeleteItem { event_id, item_id }),
+            None => {}
+        }
+        self.output.flush();
+        self.played = Some(played);
+    }
+
+    /// Accounts for the turn and ends it.
+    fn finish(mut self, end: End) -> TurnOutcome {
+        let interrupted = end == End::Interrupted;
+        let reply: String = self.texts.iter().map(|(_, t)| t.as_str()).collect();
+        let played = self.played.unwrap_or_else(|| self.output.played_samples());
+        let heard_chars = if !self.speak || (self.items.is_empty() && !interrupted) {
+            reply.chars().count()
+        } else {
+            // Each item's words in the share of its audio that played, up to the first cut one.
+            let shares = self.items.heard(played);
+            let mut chars = 0;
+            for (item, text) in &self.texts {
+                let share = shares.iter().find(|(i, _)| i == item).map_or(0.0, |(_, s)| *s);
+                let n = text.chars().count();
+                chars += (n as f64 * share).floor() as usize;
+                if share < 1.0 {
+                    break;
+                }
+            }
+            chars
+        };
+        let heard: String = reply.chars().take(heard_chars).collect::<String>().trim_end().to_string();
+        let reason = match end {
+            End::Cut(reason) => Some(reason),
+            End::Done | End::Interrupted => None,
+        };
+        self.metrics.total_ms = ms_since(self.start);
+        self.metrics.usage = Some(self.usage).filter(|u| *u != Usage::default());
+        let request_type = self.user_text.as_deref().map(|text| {
+            let called = self.tool_messages.iter().flat_map(|m| &m.tool_calls).map(|c| c.name.as_str());
+            let (kind, by) = crate::request_type::decide(None, crate::request_type::by_tools(called), text);
+            self.emit.send(Event::RequestClassified { turn: self.emit.turn, request_type: kind, by });
+            kind
+        });
+        let outcome = TurnOutcome {
+            user_text: self.user_text,
+            answer_from: self.answer_from.min(heard.chars().count()),
+            heard,
+            heard_chars,
+            reply,
+            interrupted,
+            incomplete: reason.is_some(),
+            reason,
+            metrics: self.metrics,
+            tool_messages: self.tool_messages,
+            request_type,
+        };
+        self.emit.ended(&outcome);
+        outcome
+    }
+}
