@@ -15,6 +15,7 @@ use sori_core::engine::{self, EngineHandle};
 use sori_core::event::{Event, WarningCode};
 use sori_core::history::History;
 use sori_core::provider::Providers;
+use sori_core::realtime::link::LinkSetup;
 use sori_core::settings::{InputMode, Settings};
 use sori_core::voice::{VoiceInput, VoiceSettings};
 use std::sync::{Arc, Mutex};
@@ -33,6 +34,8 @@ pub struct Session {
     voice: Mutex<Option<(MicKey, Arc<VoiceInput>)>>,
     events: UnboundedSender<Event>,
     sink: Sink,
+    /// The Realtime link's setup as running (its fingerprint), if any.
+    realtime: Mutex<Option<String>>,
 }
 
 fn mic_key(s: &Settings) -> MicKey {
@@ -55,7 +58,13 @@ fn output_warning(e: OutputEvent) -> Event {
 impl Session {
     /// Starts the engine, the speaker and (when there is one) the microphone.
     /// Blocking (it opens devices), on a thread of the async runtime.
-    pub fn start(settings: &Settings, providers: Providers, history: Option<History>, channel: Channel<Event>) -> Arc<Session> {
+    pub fn start(
+        settings: &Settings,
+        providers: Providers,
+        realtime: Option<LinkSetup>,
+        history: Option<History>,
+        channel: Channel<Event>,
+    ) -> Arc<Session> {
         let (events, mut own_events) = unbounded_channel::<Event>();
         let notify_tx = events.clone();
         let notify = Box::new(move |e: OutputEvent| drop(notify_tx.send(output_warning(e))));
@@ -74,7 +83,8 @@ impl Session {
         let conversation = Conversation::with_persona(&sori_core::app::agent::instructions(settings));
         let (engine, mut engine_events) = engine::spawn(conversation, providers, settings.turn_settings(), output, history);
         let sink: Sink = Arc::new(Mutex::new(Some(channel)));
-        let session = Arc::new(Session { engine, device_output, voice: Mutex::default(), events, sink: sink.clone() });
+        let session = Arc::new(Session { engine, device_output, voice: Mutex::default(), events, sink: sink.clone(), realtime: Mutex::default() });
+        session.apply_realtime(realtime);
         tauri::async_runtime::spawn(async move {
             loop {
                 let event = tokio::select! {
@@ -138,9 +148,21 @@ impl Session {
         }
     }
 
+    /// Switches the pipeline when Realtime mode (or its setup) changed; the
+    /// conversation carries over.
+    fn apply_realtime(&self, setup: Option<LinkSetup>) {
+        let fingerprint = setup.as_ref().map(LinkSetup::fingerprint);
+        let mut running = self.realtime.lock().unwrap();
+        if *running != fingerprint {
+            *running = fingerprint;
+            self.engine.set_realtime(setup);
+        }
+    }
+
     /// Applies saved settings (or a new key) from the next turn on.
-    pub fn apply(&self, settings: &Settings, providers: Providers) {
+    pub fn apply(&self, settings: &Settings, providers: Providers, realtime: Option<LinkSetup>) {
         self.engine.set_providers(providers);
+        self.apply_realtime(realtime);
         self.engine.set_settings(settings.turn_settings());
         self.engine.set_persona(&sori_core::app::agent::instructions(settings));
         if let Some(o) = &self.device_output {

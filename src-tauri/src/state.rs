@@ -8,6 +8,7 @@ use sori_core::app::{providers_for, Built, ProviderSetupError};
 use sori_core::event::{Event, WarningCode};
 use sori_core::history::History;
 use sori_core::provider::Providers;
+use sori_core::realtime::link::LinkSetup;
 use sori_core::secrets::Keys;
 use sori_core::settings::{Settings, SettingsFile};
 use std::ops::Deref;
@@ -90,11 +91,12 @@ impl App {
     /// The providers and tools the settings and keys ask for (blocking: the
     /// keychain), and the warnings to show: a key that could not be read,
     /// tools that are off.
-    pub fn providers(&self, settings: &Settings) -> Result<(Providers, Vec<Event>), ProviderSetupError> {
+    pub fn providers(&self, settings: &Settings) -> Result<(Providers, Option<LinkSetup>, Vec<Event>), ProviderSetupError> {
         let Built { providers, key_problem, tool_problem } = providers_for(settings, self.keys())?;
+        let realtime = sori_core::app::realtime::link_setup(settings, self.keys())?;
         let key = key_problem.map(|e| Event::warning(WarningCode::KeychainUnreadable, format!("{e} Sori goes on without the API key.")));
         let tools = tool_problem.map(|message| Event::warning(WarningCode::Tools, message));
-        Ok((providers, key.into_iter().chain(tools).collect()))
+        Ok((providers, realtime, key.into_iter().chain(tools).collect()))
     }
 
     /// Brings the running session up to date after settings or the key
@@ -102,8 +104,8 @@ impl App {
     pub fn apply_to_session(&self) -> Result<(), ProviderSetupError> {
         let Some(session) = self.session() else { return Ok(()) };
         let settings = self.settings();
-        let (providers, warning) = self.providers(&settings)?;
-        session.apply(&settings, providers);
+        let (providers, realtime, warning) = self.providers(&settings)?;
+        session.apply(&settings, providers, realtime);
         session.notify(warning);
         Ok(())
     }

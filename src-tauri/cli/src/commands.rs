@@ -8,8 +8,9 @@ use sori_core::app::{self, KeyCheck, ProviderPlan};
 use sori_core::audio::output::{AudioOutput, DeviceOutput, MemoryOutput, TeeOutput};
 use sori_core::audio::wav::{read_wav, write_wav};
 use sori_core::conversation::Conversation;
-use sori_core::event::{Event, Stage, TurnMetrics};
+use sori_core::event::{Event, LinkState, Stage, TurnMetrics};
 use sori_core::provider::Providers;
+use sori_core::realtime::link::{Context, Link};
 use sori_core::secrets::{ApiKey, Keys};
 use sori_core::settings::{Settings, StageProvider};
 use sori_core::turn::speaker::speak_text;
@@ -183,6 +184,10 @@ async fn show(mut events: mpsc::UnboundedReceiver<Event>, json: bool) -> bool {
                 };
                 let _ = writeln!(out, "      [{what}]");
             }
+            Event::Realtime { state: LinkState::Reconnecting, attempt, message, .. } => {
+                eprintln!("\nrealtime: reconnecting (attempt {}): {}", attempt.unwrap_or(0), message.unwrap_or_default())
+            }
+            Event::Realtime { state: LinkState::Failed, message, .. } => eprintln!("\nrealtime: {}", message.unwrap_or_default()),
             Event::RequestClassified { request_type, .. } => drop(write!(out, "      [request: {}]", request_type.name())),
             Event::TurnEnded { interrupted, reason, .. } => {
                 let note = match (interrupted, reason) {
@@ -222,8 +227,11 @@ struct Report<'a> {
     peak_rss_mb: Option<f64>,
 }
 
-pub fn ask(audio: Option<std::path::PathBuf>, text: Option<String>, continued: bool, out: OutputArgs, provider: ProviderArgs) -> i32 {
-    let settings = settings(&provider);
+pub fn ask(audio: Option<std::path::PathBuf>, text: Option<String>, continued: bool, realtime: bool, out: OutputArgs, provider: ProviderArgs) -> i32 {
+    let mut settings = settings(&provider);
+    if realtime {
+        settings.conversation_mode = sori_core::settings::ConversationMode::Realtime;
+    }
     let input = match (audio, text) {
         (Some(path), _) => match read_wav(&path) {
             Ok(pcm) => TurnInput::Audio { samples: pcm.samples, sample_rate: pcm.sample_rate },
@@ -248,12 +256,24 @@ pub fn ask(audio: Option<std::path::PathBuf>, text: Option<String>, continued: b
             Err(e) => return fail(&e),
         }
     }
+    let link = match app::realtime::link_setup(&settings, &Keys::open()) {
+        Ok(link) => link,
+        Err(e) => return fail(&e.to_string()),
+    };
     let turn_settings = settings.turn_settings();
     runtime().block_on(async move {
         let (tx, rx) = mpsc::unbounded_channel();
         let shower = tokio::spawn(show(rx, out.json));
         let cancel = stop_on_ctrl_c();
-        let outcome = run_turn(input, &conversation, &providers, &turn_settings, output, Emitter::new(1, tx), cancel).await;
+        let outcome = match link {
+            Some(mut setup) => {
+                setup.tools = providers.tools.clone();
+                let context = Context { instructions: conversation.persona.clone(), turns: conversation.turns().to_vec() };
+                let link = Arc::new(Link::start(setup, context, tx.clone()));
+                sori_core::realtime::turn::run_turn(input, link, &providers, &turn_settings, output, Emitter::new(1, tx), cancel).await
+            }
+            None => run_turn(input, &conversation, &providers, &turn_settings, output, Emitter::new(1, tx), cancel).await,
+        };
         if let Some(Err(e)) = kept.as_mut().map(|k| k.keep(&outcome)) {
             eprintln!("warning: {e}");
         }

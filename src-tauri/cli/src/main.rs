@@ -31,6 +31,10 @@ enum Command {
         /// its turns) and keeps this turn there.
         #[arg(long = "continue")]
         continue_conversation: bool,
+        /// Speech to speech over the Realtime API (`realtime_model` and
+        /// `realtime_voice` from the settings) instead of the chained stages.
+        #[arg(long, conflicts_with = "offline")]
+        realtime: bool,
         #[command(flatten)]
         out: OutputArgs,
         #[command(flatten)]
@@ -171,7 +175,9 @@ pub struct ProviderArgs {
 fn main() {
     let cli = Cli::parse();
     let code = match cli.command {
-        Command::Ask { audio, text, continue_conversation, out, provider } => commands::ask(audio, text, continue_conversation, out, provider),
+        Command::Ask { audio, text, continue_conversation, realtime, out, provider } => {
+            commands::ask(audio, text, continue_conversation, realtime, out, provider)
+        }
         Command::Say { text, out, provider } => commands::say(text, out, provider),
         Command::Devices => commands::devices(),
         Command::Models { action } => models::models(action),

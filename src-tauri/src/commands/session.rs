@@ -42,8 +42,8 @@ pub async fn start_session(state: State<'_, AppState>, on_event: Channel<Event>)
             return Ok(s);
         }
         let settings = app.settings();
-        let (providers, warning) = app.providers(&settings)?;
-        let s = Session::start(&settings, providers, app.history.clone(), on_event);
+        let (providers, realtime, warning) = app.providers(&settings)?;
+        let s = Session::start(&settings, providers, realtime, app.history.clone(), on_event);
         s.notify(warning);
         *app.session.lock().unwrap() = Some(s.clone());
         Ok::<_, CommandError>(s)

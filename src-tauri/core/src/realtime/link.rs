@@ -38,6 +38,17 @@ pub struct LinkSetup {
     pub rotate_before: Duration,
 }
 
+impl LinkSetup {
+    /// What tells two setups apart (the key only as its hash): a front end
+    /// restarts the link only when this changes.
+    pub fn fingerprint(&self) -> String {
+        use sha2::Digest;
+        let key = self.key.as_ref().map(|k| format!("{:x}", sha2::Sha256::digest(k.expose().as_bytes()))).unwrap_or_default();
+        let session = serde_json::to_string(&self.session).unwrap_or_default();
+        format!("{}|{}|{key}|{session}|{:?}", self.base_url, self.model, self.rotate_before)
+    }
+}
+
 /// What a new session starts from: the persona (with the customer's
 /// context) and the conversation's turns.
 #[derive(Debug, Clone, Default, PartialEq)]
