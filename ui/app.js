@@ -74,6 +74,8 @@ function onEvent(e) {
       break;
     case 'status': status.setPhase(e.phase); break;
     case 'level': status.setLevel(e.dbfs, e.speech); break;
+    case 'realtime': status.setLink(e); break;
+    case 'rate_limits': status.setLimits(e.limits); break;
     case 'user_speech_started': status.setPhase('listening'); break;
     case 'user_transcript': talk.userSaid(e.turn, e.text); break;
     case 'assistant_delta': talk.replyDelta(e.turn, e.text); break;

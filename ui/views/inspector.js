@@ -105,7 +105,15 @@ export function render() {
       const said = document.createElement('p');
       said.className = 'said';
       said.textContent = v.user;
-      li.append(h, said, waterfall(v.ended.metrics));
+      const m = v.ended.metrics;
+      if (m.realtime) h.append(' ', Object.assign(document.createElement('span'), { className: 'badge realtime', textContent: t('modeRealtimeShort') }));
+      li.append(h, said, waterfall(m));
+      if (m.usage) {
+        const u = m.usage;
+        const p = Object.assign(document.createElement('p'), { className: 'usage muted' });
+        p.textContent = t('usageLine', { input: u.input_tokens, output: u.output_tokens, audioIn: u.input_audio_tokens, audioOut: u.output_audio_tokens });
+        li.append(p);
+      }
       if (v.tools.size) li.append(toolList(v.tools));
       if (v.errors.length) {
         const errs = document.createElement('ul');

@@ -35,7 +35,12 @@ function entry(turn) {
 
 export function userSaid(turn, text) {
   const e = entry(turn);
-  e.user ??= bubble('user');
+  // In Realtime mode the user's words come once the server has them, often
+  // after the reply began: they still go above it.
+  if (!e.user) {
+    e.user = bubble('user');
+    if (e.assistant) e.assistant.before(e.user);
+  }
   e.user.dataset.turn = turn;
   e.user.querySelector('.body').textContent = text;
 }

@@ -4,10 +4,10 @@
 
 use super::providers::ProviderSetupError;
 use crate::event::Stage;
-use crate::realtime::events::{SessionConfig, Transcription, TurnDetection};
+use crate::realtime::events::{SessionConfig, Transcription};
 use crate::realtime::link::LinkSetup;
 use crate::secrets::Keys;
-use crate::settings::{ConversationMode, InputMode, RealtimeTurns, Settings, StageProvider};
+use crate::settings::{ConversationMode, Settings, StageProvider};
 use std::time::Duration;
 
 /// Rotate to a new session this long before the server's limit.
@@ -42,22 +42,12 @@ pub fn link_setup(settings: &Settings, keys: &Keys) -> Result<Option<LinkSetup>,
     }))
 }
 
-/// The session: the Realtime voice, transcription in the chosen language,
-/// and push-to-talk's commit unless the server is to end hands-free turns.
+/// The session: the Realtime voice and the user's words transcribed in the
+/// chosen language. Sori's own voice detection (or push-to-talk) ends each
+/// turn and commits it, so the server's turn detection is off: the
+/// microphone is not streamed between turns.
 pub fn session(settings: &Settings) -> SessionConfig {
-    let turn_detection = match (settings.input_mode, settings.realtime_turns) {
-        (InputMode::PushToTalk, _) | (_, RealtimeTurns::Sori) => None,
-        (InputMode::HandsFree, RealtimeTurns::ServerVad) => Some(TurnDetection::ServerVad {
-            threshold: 0.5,
-            prefix_padding_ms: 300,
-            silence_duration_ms: settings.end_silence_ms,
-            create_response: true,
-            interrupt_response: true,
-        }),
-        (InputMode::HandsFree, RealtimeTurns::SemanticVad) => {
-            Some(TurnDetection::SemanticVad { eagerness: "auto", create_response: true, interrupt_response: true })
-        }
-    };
+    let turn_detection = None;
     let mut session = SessionConfig::spoken("", settings.realtime_voice.trim(), turn_detection);
     let model = if TRANSCRIBERS.contains(&settings.stt_model.as_str()) { settings.stt_model.clone() } else { TRANSCRIBERS[1].to_string() };
     session.audio.input.transcription = Some(Transcription { model, language: settings.stt_language() });
@@ -82,17 +72,13 @@ mod tests {
             chat_base_url: Some("https://chat.example/v1".into()),
             language: "ko".into(),
             stt_model: "local-whisper".into(),
-            input_mode: InputMode::HandsFree,
-            realtime_turns: RealtimeTurns::ServerVad,
             ..Settings::default()
         };
         let setup = link_setup(&s, &keys).unwrap().expect("realtime");
         assert_eq!((setup.base_url.as_str(), setup.key.map(|k| k.expose().to_string())), ("https://chat.example/v1", Some("k-chat-1111".into())));
         let t = setup.session.audio.input.transcription.unwrap();
         assert_eq!((t.model.as_str(), t.language.as_deref()), ("gpt-4o-mini-transcribe", Some("ko")));
-        assert!(matches!(setup.session.audio.input.turn_detection, Some(TurnDetection::ServerVad { silence_duration_ms: 600, .. })));
-        let ptt = Settings { input_mode: InputMode::PushToTalk, ..s.clone() };
-        assert_eq!(session(&ptt).audio.input.turn_detection, None);
+        assert_eq!(setup.session.audio.input.turn_detection, None, "Sori commits each turn");
         // A key never goes unencrypted to another machine.
         keys.set("http://lan.example/v1", ApiKey::new("k-lan-2222").unwrap(), false).unwrap();
         let lan = Settings { chat_base_url: Some("http://lan.example/v1".into()), ..s };

@@ -71,18 +71,6 @@ pub enum ConversationMode {
     Realtime,
 }
 
-/// How Realtime mode finds the end of a hands-free turn.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RealtimeTurns {
-    /// Sori's own voice detection ends the turn and commits it.
-    Sori,
-    /// The server's voice detection, on silence.
-    ServerVad,
-    /// The server's model judges when the user has finished.
-    SemanticVad,
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Settings {
@@ -95,8 +83,6 @@ pub struct Settings {
     pub realtime_model: String,
     /// The Realtime model's own voice (`marin`, `cedar`, …).
     pub realtime_voice: String,
-    /// Hands-free in Realtime mode: whose voice detection ends a turn.
-    pub realtime_turns: RealtimeTurns,
     /// Where speech-to-text, chat and speech each run.
     pub stt_provider: StageProvider,
     pub chat_provider: StageProvider,
@@ -182,7 +168,6 @@ impl Default for Settings {
             conversation_mode: ConversationMode::Chained,
             realtime_model: "gpt-realtime".into(),
             realtime_voice: "marin".into(),
-            realtime_turns: RealtimeTurns::Sori,
             stt_provider: StageProvider::Server,
             chat_provider: StageProvider::Server,
             tts_provider: StageProvider::Server,

@@ -66,6 +66,10 @@ pub fn ladder(response_id: &str, item_seq: &mut u64, reply: &Reply, latency: &La
         "input_token_details": { "text_tokens": 100, "audio_tokens": 20, "image_tokens": 0, "cached_tokens": 0 },
         "output_token_details": { "text_tokens": 20, "audio_tokens": 60 } });
     out.push(Due { at: end, event: json!({ "type": "response.done", "response": response(response_id, "completed", &outputs, Some(usage)) }) });
+    // The account's limits after the response, as the real server reports them.
+    let limits = json!([{ "name": "requests", "limit": 1000, "remaining": 999, "reset_seconds": 60 },
+        { "name": "tokens", "limit": 50000, "remaining": 49800, "reset_seconds": 60 }]);
+    out.push(Due { at: end, event: json!({ "type": "rate_limits.updated", "rate_limits": limits }) });
     out.sort_by_key(|d| d.at);
     (out, made)
 }

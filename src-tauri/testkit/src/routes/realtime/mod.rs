@@ -233,12 +233,17 @@ async fn session(socket: WebSocket, shared: Arc<Shared>, beta: bool, limit: Opti
                 let said = default_transcript(language.as_deref());
                 conversation.messages.push(json!({ "role": "user", "content": said }));
                 if config["audio"]["input"]["transcription"].is_object() {
-                    send(
-                        &out,
-                        json!({ "type": "conversation.item.input_audio_transcription.completed", "item_id": item_id, "content_index": 0, "transcript": said,
-                        "usage": { "type": "duration", "seconds": (ms / 1000.0).ceil() } }),
-                        &mut seq,
-                    );
+                    // The transcription model runs beside the response, so the
+                    // user's words usually arrive after the reply has begun.
+                    let latency = *shared.latency.lock().unwrap();
+                    let after = latency.stt(ms / 1000.0) + latency.chat_token_at(3);
+                    let event = json!({ "type": "conversation.item.input_audio_transcription.completed", "item_id": item_id, "content_index": 0, "transcript": said,
+                        "usage": { "type": "duration", "seconds": (ms / 1000.0).ceil() } });
+                    let (out, mut own_seq) = (out.clone(), seq + 50_000 * conversation.items);
+                    tokio::spawn(async move {
+                        tokio::time::sleep(after).await;
+                        send(&out, event, &mut own_seq);
+                    });
                 }
             }
             "conversation.item.create" => {
@@ -275,6 +280,9 @@ async fn session(socket: WebSocket, shared: Arc<Shared>, beta: bool, limit: Opti
                 send(&out, json!({ "type": "conversation.item.added", "previous_item_id": null, "item": added }), &mut seq);
             }
             "response.create" => {
+                while let Ok((id, made)) = done_rx.try_recv() {
+                    conversation.settle(&mut active, &id, made);
+                }
                 if active.is_some() {
                     send(
                         &out,
@@ -316,7 +324,7 @@ async fn session(socket: WebSocket, shared: Arc<Shared>, beta: bool, limit: Opti
                 let mut ladder_seq = seq + 100_000 * responses;
                 let task = tokio::spawn(async move {
                     let start = Instant::now();
-                    let mut made = made;
+                    let mut made = Some(made);
                     for due in events {
                         tokio::time::sleep(due.at.saturating_sub(start.elapsed())).await;
                         if stopped.load(std::sync::atomic::Ordering::SeqCst) {
@@ -327,8 +335,14 @@ async fn session(socket: WebSocket, shared: Arc<Shared>, beta: bool, limit: Opti
                                 .decode(due.event["delta"].as_str().unwrap_or_default())
                                 .map(|b| b.len())
                                 .unwrap_or(0);
-                            if let Some(s) = made.audio_items.iter_mut().find(|(i, _)| due.event["item_id"] == i.as_str()) {
+                            if let Some(s) = made.as_mut().and_then(|m| m.audio_items.iter_mut().find(|(i, _)| due.event["item_id"] == i.as_str())) {
                                 s.1 += (bytes / 48) as u64;
+                            }
+                        }
+                        // The response is over for the session before the client can hear so.
+                        if due.event["type"] == "response.done" {
+                            if let Some(m) = made.take() {
+                                let _ = done.send((id.clone(), m));
                             }
                         }
                         let audio = due.event["type"] == "response.output_audio.delta";
@@ -338,7 +352,9 @@ async fn session(socket: WebSocket, shared: Arc<Shared>, beta: bool, limit: Opti
                             return;
                         }
                     }
-                    let _ = done.send((id, made));
+                    if let Some(m) = made {
+                        let _ = done.send((id, m));
+                    }
                 });
                 active = Some((response_id, task, stop));
             }
