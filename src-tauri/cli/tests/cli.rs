@@ -1,28 +1,15 @@
 //! `sori-cli` as a user runs it, against the testkit server: settings from
 //! file, environment and flags; the JSON metrics line; WAV output; errors.
 
+mod common;
+
+use common::{cli, temp};
+
 use serde_json::Value;
 use sori_testkit::audio::{encode::wav, synthesize};
 use sori_testkit::script::default_reply;
 use sori_testkit::{Endpoint, ServerConfig, TestServer, TEST_API_KEY};
-use std::path::PathBuf;
-use std::process::{Command, Output};
-
-fn temp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("sori-cli-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
-}
-
-fn cli(server: &TestServer, key: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sori-cli"))
-        .args(args)
-        .env("OPENAI_API_KEY", key)
-        .env("OPENAI_BASE_URL", server.base_url())
-        .env("XDG_CONFIG_HOME", temp("no-config"))
-        .output()
-        .unwrap()
-}
+use std::process::Output;
 
 fn last_json(out: &Output) -> Value {
     let stdout = String::from_utf8_lossy(&out.stdout);

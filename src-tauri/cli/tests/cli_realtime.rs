@@ -3,28 +3,12 @@
 //! with `realtime` and the usage); no REST stage is used; a refused key is
 //! said plainly and not shown.
 
+mod common;
+
+use common::{cli, temp};
 use serde_json::Value;
 use sori_testkit::audio::{encode::wav, synthesize};
 use sori_testkit::{ServerConfig, TestServer, TEST_API_KEY};
-use std::path::PathBuf;
-use std::process::{Command, Output};
-
-fn temp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("sori-cli-realtime-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
-}
-
-fn cli(server: &TestServer, key: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sori-cli"))
-        .args(args)
-        .env("OPENAI_API_KEY", key)
-        .env("OPENAI_BASE_URL", server.base_url())
-        .env("XDG_CONFIG_HOME", temp("no-config"))
-        .env("XDG_DATA_HOME", temp("no-data"))
-        .output()
-        .unwrap()
-}
 
 #[test]
 fn a_spoken_question_is_answered_speech_to_speech() {

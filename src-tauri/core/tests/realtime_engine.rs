@@ -15,8 +15,6 @@ use sori_core::engine::{self, EngineHandle};
 use sori_core::event::{Event, LinkState};
 use sori_core::provider::ErrorKind;
 use sori_core::realtime::link::LinkSetup;
-use sori_core::secrets::ApiKey;
-use sori_core::settings::Settings;
 use sori_core::turn::TurnInput;
 use sori_testkit::{Endpoint, Fault, ServerConfig, TestServer, TEST_API_KEY};
 use std::sync::Arc;
@@ -24,15 +22,7 @@ use std::time::Duration;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 fn setup(kit: &TestServer, key: &str) -> LinkSetup {
-    let settings = Settings { language: "en".into(), ..Settings::default() };
-    LinkSetup {
-        base_url: kit.base_url(),
-        key: Some(ApiKey::new(key).unwrap()),
-        model: "gpt-realtime".into(),
-        session: sori_core::app::realtime::session(&settings),
-        tools: Default::default(),
-        rotate_before: Duration::from_secs(120),
-    }
+    common::realtime_setup(kit, key)
 }
 
 fn start(kit: &TestServer, output: Arc<dyn AudioOutput>, tools: sori_core::tools::Tools) -> (EngineHandle, UnboundedReceiver<Event>) {

@@ -10,9 +10,6 @@ use sori_core::audio::output::MemoryOutput;
 use sori_core::conversation::Conversation;
 use sori_core::engine;
 use sori_core::event::{Event, LinkState};
-use sori_core::realtime::link::LinkSetup;
-use sori_core::secrets::ApiKey;
-use sori_core::settings::Settings;
 use sori_core::turn::TurnInput;
 use sori_testkit::{Endpoint, Fault, LatencyModel, ServerConfig, TestServer, TEST_API_KEY};
 use std::path::PathBuf;
@@ -25,15 +22,7 @@ async fn record_a_realtime_session() {
     kit.set_latency(LatencyModel::typical());
     let (engine, mut events) =
         engine::spawn(Conversation::default(), common::providers(&kit), common::settings(), Arc::new(MemoryOutput::default()), None);
-    let settings = Settings { language: "en".into(), ..Settings::default() };
-    engine.set_realtime(Some(LinkSetup {
-        base_url: kit.base_url(),
-        key: Some(ApiKey::new(TEST_API_KEY).unwrap()),
-        model: "gpt-realtime".into(),
-        session: sori_core::app::realtime::session(&settings),
-        tools: Default::default(),
-        rotate_before: Duration::from_secs(120),
-    }));
+    engine.set_realtime(Some(common::realtime_setup(&kit, TEST_API_KEY)));
     let speech = sori_testkit::audio::synthesize("When will my order arrive?", "alloy", 1.0);
     engine.ask_and_wait(TurnInput::Audio { samples: speech, sample_rate: 24_000 }).await.unwrap();
     kit.push_fault(Endpoint::Realtime, Fault::CloseMidResponse);

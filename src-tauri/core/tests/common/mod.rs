@@ -192,3 +192,16 @@ impl sori_core::audio::output::AudioOutput for ClockOutput {
         self.state.lock().unwrap().0
     }
 }
+
+/// Realtime mode against the testkit with `key`, as Sori's English settings ask for it.
+pub fn realtime_setup(kit: &TestServer, key: &str) -> sori_core::realtime::link::LinkSetup {
+    let settings = sori_core::settings::Settings { language: "en".into(), ..Default::default() };
+    sori_core::realtime::link::LinkSetup {
+        base_url: kit.base_url(),
+        key: Some(ApiKey::new(key).unwrap()),
+        model: "gpt-realtime".into(),
+        session: sori_core::app::realtime::session(&settings),
+        tools: Default::default(),
+        rotate_before: Duration::from_secs(120),
+    }
+}
