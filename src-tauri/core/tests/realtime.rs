@@ -10,7 +10,7 @@ use sori_core::audio::output::AudioOutput;
 use sori_core::audio::Pcm;
 use sori_core::provider::ErrorKind;
 use sori_core::realtime::connection::{Connection, Incoming};
-use sori_core::realtime::events::{ClientEvent, ServerEvent, SessionConfig, Transcription};
+use sori_core::realtime::events::{pcm_from_base64, ClientEvent, ServerEvent, SessionConfig, Transcription};
 use sori_core::realtime::heard::{Cut, ItemAudio};
 use sori_core::secrets::ApiKey;
 use sori_testkit::{ServerConfig, TestServer, TEST_API_KEY};
@@ -57,8 +57,7 @@ async fn a_push_to_talk_turn_over_a_real_websocket() {
     let done = loop {
         match next_event(&mut c).await {
             ServerEvent::AudioDelta { delta, item_id, .. } => {
-                use base64::Engine;
-                audio_ms += base64::engine::general_purpose::STANDARD.decode(delta).unwrap().len() as u64 / 48;
+                audio_ms += pcm_from_base64(&delta).unwrap().len() as u64 / 24;
                 item = item_id;
             }
             ServerEvent::TranscriptDelta { delta, .. } => words.push_str(&delta),
@@ -110,9 +109,7 @@ async fn a_barge_in_truncates_to_what_was_played_not_what_was_sent() {
     loop {
         let event = tokio::time::timeout(Duration::from_millis(50), next_event(&mut c)).await;
         if let Ok(ServerEvent::AudioDelta { item_id, content_index, delta, .. }) = event {
-            use base64::Engine;
-            let bytes = base64::engine::general_purpose::STANDARD.decode(delta).unwrap();
-            let samples: Vec<i16> = bytes.chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]])).collect();
+            let samples = pcm_from_base64(&delta).unwrap();
             sent_ms += samples.len() as u64 / 24;
             items.queue(&output, &item_id, content_index, &Pcm { samples, sample_rate: 24_000 });
             first.get_or_insert_with(Instant::now);

@@ -76,10 +76,7 @@ async fn typed_and_spoken_turns_run_speech_to_speech_with_the_usual_events() {
     assert!(spoken.metrics.transcript_ms.is_some() && !spoken.reply.is_empty(), "{spoken:?}");
     let appended: usize = sent(&kit, "input_audio_buffer.append")
         .iter()
-        .map(|e| {
-            use base64::Engine;
-            base64::engine::general_purpose::STANDARD.decode(e["audio"].as_str().unwrap()).unwrap().len() / 2
-        })
+        .map(|e| sori_core::realtime::events::pcm_from_base64(e["audio"].as_str().unwrap()).unwrap().len())
         .sum();
     assert!(appended.abs_diff(speech24.len()) <= 240, "{appended} samples at 24 kHz for {} spoken", speech24.len());
     assert_eq!(sent(&kit, "input_audio_buffer.commit").len(), 1);

@@ -47,8 +47,7 @@ pub fn link_setup(settings: &Settings, keys: &Keys) -> Result<Option<LinkSetup>,
 /// turn and commits it, so the server's turn detection is off: the
 /// microphone is not streamed between turns.
 pub fn session(settings: &Settings) -> SessionConfig {
-    let turn_detection = None;
-    let mut session = SessionConfig::spoken("", settings.realtime_voice.trim(), turn_detection);
+    let mut session = SessionConfig::spoken("", settings.realtime_voice.trim(), None);
     let model = if TRANSCRIBERS.contains(&settings.stt_model.as_str()) { settings.stt_model.clone() } else { TRANSCRIBERS[1].to_string() };
     session.audio.input.transcription = Some(Transcription { model, language: settings.stt_language() });
     session.audio.output.speed = settings.speed.clamp(0.25, 1.5);

@@ -124,9 +124,7 @@ impl Connection {
 
     /// Appends 24 kHz mono PCM to the input buffer.
     pub fn append_audio(&self, samples: &[i16]) -> bool {
-        use base64::Engine;
-        let bytes: Vec<u8> = samples.iter().flat_map(|s| s.to_le_bytes()).collect();
-        let audio = base64::engine::general_purpose::STANDARD.encode(bytes);
+        let audio = super::events::pcm_to_base64(samples);
         self.send(|event_id| ClientEvent::Append { event_id, audio })
     }
 

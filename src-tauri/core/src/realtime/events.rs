@@ -11,6 +11,20 @@ use serde_json::Value;
 /// Audio both ways: 16-bit little-endian mono PCM at 24 kHz, the only PCM rate the API takes.
 pub const RATE: u32 = 24_000;
 
+/// PCM as the events carry it: little-endian 16-bit samples in base64.
+pub fn pcm_to_base64(samples: &[i16]) -> String {
+    use base64::Engine;
+    let bytes: Vec<u8> = samples.iter().flat_map(|s| s.to_le_bytes()).collect();
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// The samples of an audio delta; `None` when it is not base64.
+pub fn pcm_from_base64(audio: &str) -> Option<Vec<i16>> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD.decode(audio).ok()?;
+    Some(bytes.chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]])).collect())
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct PcmFormat {
     #[serde(rename = "type")]

@@ -75,6 +75,16 @@ impl ItemAudio {
         self.items.last().map(|p| p.start + p.samples)
     }
 
+    /// Whether audio of this item was queued.
+    pub fn has(&self, item_id: &str) -> bool {
+        self.items.iter().any(|p| p.item_id == item_id)
+    }
+
+    /// How many items have audio queued.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
     /// Whether any audio was queued.
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()

@@ -12,7 +12,7 @@
 //! the first), `UserTranscript` whenever it arrives (before the reply for a
 //! typed question), tool events, `TurnEnded`, `Status{idle}`.
 
-use super::events::{ClientEvent, Item, ResponseSummary, ServerEvent, RATE};
+use super::events::{pcm_from_base64, pcm_to_base64, ClientEvent, Item, ResponseSummary, ServerEvent, RATE};
 use super::heard::{Cut, ItemAudio};
 use super::link::{server_error, Link, LinkEvent, TurnLink};
 use crate::audio::output::AudioOutput;
@@ -21,7 +21,6 @@ use crate::event::{Event, Incomplete, Phase, Stage, TurnMetrics, Usage};
 use crate::provider::{ChatMessage, ErrorKind, ProviderError, Providers, ToolCall};
 use crate::tools::{confirm, ToolRun};
 use crate::turn::{agent::MAX_ROUNDS, ms_since, Emitter, TurnInput, TurnOutcome, TurnSettings};
-use base64::Engine;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -161,8 +160,7 @@ impl Turn {
                 };
                 held.send(|event_id| ClientEvent::Clear { event_id });
                 for chunk in audio.chunks(APPEND_SAMPLES) {
-                    let bytes: Vec<u8> = chunk.iter().flat_map(|s| s.to_le_bytes()).collect();
-                    let audio = base64::engine::general_purpose::STANDARD.encode(bytes);
+                    let audio = pcm_to_base64(chunk);
                     held.send(move |event_id| ClientEvent::Append { event_id, audio });
                 }
                 held.send(|event_id| ClientEvent::Commit { event_id });
@@ -288,18 +286,17 @@ impl Turn {
         if !self.speak {
             return;
         }
-        let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(delta) else {
+        let Some(samples) = pcm_from_base64(delta) else {
             tracing::warn!(item_id, "Realtime audio that is not base64, skipped");
             return;
         };
-        let samples: Vec<i16> = bytes.chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]])).collect();
-        let first_of_item = !self.items.heard(0).iter().any(|(i, _)| i == item_id);
+        let first_of_item = !self.items.has(item_id);
         if self.metrics.ttfa_ms.is_none() {
             self.metrics.ttfa_ms = Some(ms_since(self.start));
             self.emit.phase(Phase::Speaking);
         }
         if first_of_item {
-            let chunk = self.items.heard(0).len();
+            let chunk = self.items.len();
             let text = self.texts.iter().find(|(i, _)| i == item_id).map(|(_, t)| t.clone()).unwrap_or_default();
             self.emit.send(Event::AssistantSpeaking { turn: self.emit.turn, chunk, text });
             if !self.tool_messages.is_empty() && self.metrics.answer_audio_ms.is_none() {
@@ -324,9 +321,9 @@ impl Turn {
     /// a call that changes something is held for the user, as in chained mode.
     async fn run_tools(&mut self, held: &TurnLink, providers: &Providers, cancel: &CancellationToken) {
         let calls = std::mem::take(&mut self.calls);
-        let said: String = self.texts.iter().map(|(_, t)| t.as_str()).collect();
-        let before: usize = self.tool_messages.iter().filter(|m| m.tool_call_id.is_none()).map(|m| m.content.chars().count()).sum();
-        self.tool_messages.push(ChatMessage::assistant_calling(said.chars().skip(before).collect::<String>().trim(), calls.clone()));
+        // What the model said in this round (before it, `answer_from` characters were said).
+        let said: String = self.texts.iter().flat_map(|(_, t)| t.chars()).skip(self.answer_from).collect();
+        self.tool_messages.push(ChatMessage::assistant_calling(said.trim(), calls.clone()));
         let tools = &providers.tools;
         let (held_calls, now): (Vec<ToolCall>, Vec<ToolCall>) = calls.iter().cloned().partition(|c| tools.needs_confirmation(&c.name));
         let began = Instant::now();

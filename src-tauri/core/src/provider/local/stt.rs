@@ -4,7 +4,6 @@
 //! shared (a new session after a settings change finds it warm).
 
 use super::{local_error, not_installed, Loaded};
-use crate::audio::resample::To16k;
 use crate::provider::{ErrorKind, ProviderError, SpeechToText, SttRequest};
 use async_trait::async_trait;
 use sori_local::{LocalError, WhisperModel, WhisperSettings};
@@ -55,19 +54,9 @@ impl LocalStt {
 
 /// `samples` at `rate` as 16 kHz floats, the rate Whisper hears.
 fn to_16k(samples: &[i16], rate: u32) -> Result<Vec<f32>, ProviderError> {
-    let floats = samples.iter().map(|&s| s as f32 / 32768.0);
-    if rate == 16_000 {
-        return Ok(floats.collect());
-    }
-    let mut resampler =
-        To16k::new(rate).map_err(|e| ProviderError::new(ErrorKind::BadRequest, format!("Audio at {rate} Hz cannot be resampled: {e}")))?;
-    let mut out = Vec::with_capacity(samples.len() * 16_000 / rate.max(1) as usize + 640);
-    let input: Vec<f32> = floats.collect();
-    resampler.push(&input, |frame| out.extend(frame.iter().map(|&s| s as f32 / 32768.0)));
-    // Flush what the resampler holds back with a little silence.
-    let tail = vec![0.0f32; rate as usize / 5];
-    resampler.push(&tail, |frame| out.extend(frame.iter().map(|&s| s as f32 / 32768.0)));
-    Ok(out)
+    let resampled = crate::audio::resample::resample(samples, rate, 16_000)
+        .map_err(|e| ProviderError::new(ErrorKind::BadRequest, format!("Audio at {rate} Hz cannot be resampled: {e}")))?;
+    Ok(resampled.iter().map(|&s| s as f32 / 32768.0).collect())
 }
 
 #[async_trait]
