@@ -74,7 +74,11 @@ function onEvent(e) {
       break;
     case 'status': status.setPhase(e.phase); break;
     case 'level': status.setLevel(e.dbfs, e.speech); break;
-    case 'realtime': status.setLink(e); break;
+    case 'realtime':
+      status.setLink(e);
+      // Connected again: the lost connection's notice has been answered (the pill says how).
+      if (e.state === 'connected') notices.clear('error');
+      break;
     case 'rate_limits': status.setLimits(e.limits); break;
     case 'user_speech_started': status.setPhase('listening'); break;
     case 'user_transcript': talk.userSaid(e.turn, e.text); break;

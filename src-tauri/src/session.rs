@@ -26,7 +26,7 @@ use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
 type Sink = Arc<Mutex<Option<Channel<Event>>>>;
 
 /// The microphone settings a running microphone was started with.
-type MicKey = (Option<String>, InputMode, bool, u8, SegmenterConfig, Cleanup);
+type MicKey = (Option<String>, InputMode, bool, u8, SegmenterConfig, Cleanup, bool);
 
 pub struct Session {
     pub engine: EngineHandle,
@@ -42,7 +42,8 @@ fn mic_key(s: &Settings) -> MicKey {
     // Whether the output is worn is asked of the system each time the
     // settings are applied: a headset plugged in since counts.
     let cleanup = s.cleanup(sori_core::audio::devices::output_is_worn(s.output_device.as_deref()));
-    (s.input_device.clone(), s.input_mode, s.voice_barge_in, s.vad_aggressiveness, s.segmenter(), cleanup)
+    let server_turns = sori_core::app::realtime::server_turns(s);
+    (s.input_device.clone(), s.input_mode, s.voice_barge_in, s.vad_aggressiveness, s.segmenter(), cleanup, server_turns)
 }
 
 fn output_warning(e: OutputEvent) -> Event {
@@ -141,6 +142,7 @@ impl Session {
             segmenter: key.4,
             cleanup: key.5,
             echo_reference: self.device_output.as_ref().map(|o| o.echo_reference()),
+            server_turns: key.6,
         };
         match VoiceInput::start(voice_settings, self.engine.clone(), self.events.clone()) {
             Ok(v) => *voice = Some((key, Arc::new(v))),

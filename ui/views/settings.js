@@ -14,6 +14,7 @@ const FIELDS = [
   ['modeSection', 'conversation_mode', 'select', [['chained', 'modeChained'], ['realtime', 'modeRealtime']]],
   ['modeSection', 'realtime_model', 'text'],
   ['modeSection', 'realtime_voice', 'select', ['marin', 'cedar', 'alloy', 'ash', 'ballad', 'coral', 'echo', 'sage', 'shimmer', 'verse'].map((v) => [v, v])],
+  ['modeSection', 'realtime_turns', 'select', [['sori', 'turnsSori'], ['server_vad', 'turnsServerVad'], ['semantic_vad', 'turnsSemanticVad']]],
   ['providerSection', 'base_url', 'url'],
   ['stagesSection', 'stt_provider', 'select', WHERE],
   ['stagesSection', 'local_stt_model', 'localModel'],
@@ -55,7 +56,7 @@ const LABELS = {
   history_enabled: 'historyEnabled', max_reply_tokens: 'maxReplyTokens', stt_provider: 'sttProvider', tts_provider: 'ttsProvider',
   local_stt_model: 'localSttModel', local_voice: 'localVoice', chat_provider: 'chatProvider', local_chat_model: 'localChatModel',
   early_transcription: 'earlyTranscription', speaker_setup: 'speakerSetup', noise_suppression: 'noiseSuppression', auto_gain: 'autoGain',
-  conversation_mode: 'conversationMode', realtime_model: 'realtimeModel', realtime_voice: 'realtimeVoice',
+  conversation_mode: 'conversationMode', realtime_model: 'realtimeModel', realtime_voice: 'realtimeVoice', realtime_turns: 'realtimeTurns',
   agent_tools: 'agentTools', customer: 'customerId', shop_database: 'shopDatabase', faq_folder: 'faqFolder', stt_base_url: 'sttBaseUrl', chat_base_url: 'chatBaseUrl', tts_base_url: 'ttsBaseUrl',
 };
 const label = (key) => (key in { '한국어': 1, English: 1 } ? key : t(key));

@@ -11,7 +11,7 @@ use crate::audio::output::AudioOutput;
 use crate::audio::Pcm;
 use crate::conversation::Conversation;
 use crate::event::{Event, Incomplete, Phase, Sound, TurnId};
-use crate::history::{now_ms, History, HistoryWriter, TurnRecord};
+use crate::history::{History, HistoryWriter};
 use crate::phase::PhaseCell;
 use crate::provider::{ChatMessage, ProviderError, Providers, Role};
 use crate::turn::speaker::{self, Voice};
@@ -23,6 +23,11 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::{JoinError, JoinHandle};
 use tokio_util::sync::CancellationToken;
+
+#[path = "engine_memory.rs"]
+mod memory;
+#[path = "engine_realtime.rs"]
+mod realtime_mode;
 
 /// Captured audio of this many recent turns is kept for replay.
 const KEEP_AUDIO_TURNS: usize = 20;
@@ -52,6 +57,7 @@ enum Command {
     Settings(Box<TurnSettings>),
     TurnAudio(TurnId, oneshot::Sender<Option<Arc<Pcm>>>),
     Realtime(Option<Box<crate::realtime::link::LinkSetup>>),
+    Stream(Vec<i16>),
     ClearHistory,
     Open(String, oneshot::Sender<Result<(), OpenError>>),
     History(oneshot::Sender<Conversation>),
@@ -166,6 +172,12 @@ impl EngineHandle {
         self.send(Command::Realtime(setup.map(Box::new)));
     }
 
+    /// Microphone audio (16 kHz mono) for the Realtime server's voice
+    /// detection, when it ends the turns; otherwise ignored.
+    pub fn stream(&self, samples: Vec<i16>) {
+        self.send(Command::Stream(samples));
+    }
+
     /// The audio the microphone captured for a recent spoken turn.
     pub async fn turn_audio(&self, turn: TurnId) -> Option<Arc<Pcm>> {
         let (tx, rx) = oneshot::channel();
@@ -221,7 +233,9 @@ struct Engine {
     /// The utterance being transcribed ahead of its end, if any.
     early: Option<crate::turn::early::Early>,
     /// Realtime mode's link, when turns run speech to speech.
-    realtime: Option<Arc<crate::realtime::link::Link>>,
+    realtime: Option<realtime_mode::RealtimeMode>,
+    /// The handles' turn numbers: the server starts turns too.
+    next: Arc<AtomicU64>,
 }
 
 /// Starts the engine on the current tokio runtime. It runs until every handle
@@ -262,7 +276,8 @@ pub fn spawn(
     let (tx, mut commands) = mpsc::unbounded_channel();
     let (events, events_rx) = mpsc::unbounded_channel();
     let phase = PhaseCell::new(events.clone());
-    let handle = EngineHandle { tx, next: Arc::new(AtomicU64::new(1)), phase: phase.subscribe() };
+    let next = Arc::new(AtomicU64::new(1));
+    let handle = EngineHandle { tx, next: next.clone(), phase: phase.subscribe() };
     let history = history.and_then(|h| match HistoryWriter::start(h, events.clone()) {
         Ok(writer) => Some(writer),
         Err(e) => {
@@ -283,21 +298,30 @@ pub fn spawn(
         running: None,
         early: None,
         realtime: None,
+        next,
     };
     tokio::spawn(async move {
         loop {
-            let command = match engine.running.as_mut() {
-                Some(r) => tokio::select! {
-                    c = commands.recv() => c,
-                    done = &mut r.task => {
-                        let r = engine.running.take().expect("running");
-                        // Whatever the job started (a speaker still running after a panic) stops too.
-                        r.cancel.cancel();
-                        engine.finished(r.kind, done);
-                        continue;
-                    }
-                },
-                None => commands.recv().await,
+            let link = engine.realtime.as_ref().map(|m| m.link.clone());
+            let job = async {
+                match engine.running.as_mut() {
+                    Some(r) => (&mut r.task).await,
+                    None => std::future::pending().await,
+                }
+            };
+            let command = tokio::select! {
+                c = commands.recv() => c,
+                done = job => {
+                    let r = engine.running.take().expect("running");
+                    // Whatever the job started (a speaker still running after a panic) stops too.
+                    r.cancel.cancel();
+                    engine.finished(r.kind, done);
+                    continue;
+                }
+                _ = realtime_mode::heard(link) => {
+                    engine.server_turn().await;
+                    continue;
+                }
             };
             let Some(command) = command else { break };
             engine.handle(command).await;
@@ -352,6 +376,7 @@ impl Engine {
                 self.share_context();
             }
             Command::Realtime(setup) => self.set_realtime(setup.map(|s| *s)),
+            Command::Stream(samples) => self.stream(&samples),
             Command::Settings(s) => self.settings = *s,
             Command::TurnAudio(id, tx) => drop(tx.send(self.recordings.iter().find(|(t, _)| *t == id).map(|(_, a)| a.clone()))),
             Command::ClearHistory => {
@@ -386,41 +411,13 @@ impl Engine {
                 providers.stt = Arc::new(crate::turn::early::WithEarly::new(providers.stt.clone(), early));
             }
         }
-        let task = match self.realtime.clone() {
+        let task = match self.realtime.as_ref().map(|m| m.link.clone()) {
             Some(link) => {
                 tokio::spawn(async move { Some(crate::realtime::turn::run_turn(input, link, &providers, &settings, output, emit, token).await) })
             }
             None => tokio::spawn(async move { Some(run_turn(input, &conversation, &providers, &settings, output, emit, token).await) }),
         };
         self.running = Some(Running { cancel, task, kind: Kind::Turn { id, reply_to } });
-    }
-
-    /// Switches between the pipelines; a new link starts from the conversation so far.
-    fn set_realtime(&mut self, setup: Option<crate::realtime::link::LinkSetup>) {
-        self.realtime = setup.map(|mut setup| {
-            setup.tools = self.providers.tools.clone();
-            Arc::new(crate::realtime::link::Link::start(setup, self.context(), self.events.clone()))
-        });
-        if self.realtime.is_none() {
-            let _ = self.events.send(Event::Realtime {
-                state: crate::event::LinkState::Off,
-                attempt: None,
-                wait_ms: None,
-                message: None,
-                context_turns: None,
-            });
-        }
-    }
-
-    fn context(&self) -> crate::realtime::link::Context {
-        crate::realtime::link::Context { instructions: self.conversation.persona.clone(), turns: self.conversation.turns().to_vec() }
-    }
-
-    /// A Realtime session made from now on starts from the conversation as it is.
-    fn share_context(&self) {
-        if let Some(link) = &self.realtime {
-            link.set_context(self.context());
-        }
     }
 
     /// Starts playing a sound as the one job.
@@ -493,42 +490,6 @@ impl Engine {
         };
         Emitter::with_phase(id, self.events.clone(), self.phase.clone()).ended(&outcome);
         outcome
-    }
-
-    fn keep(&mut self, outcome: TurnOutcome, reply_to: Option<oneshot::Sender<TurnOutcome>>) {
-        let tell = move |outcome: TurnOutcome| {
-            if let Some(tx) = reply_to {
-                let _ = tx.send(outcome);
-            }
-        };
-        let (Some(user), history) = (&outcome.user_text, &self.history) else { return tell(outcome) };
-        self.conversation.record_turn(outcome.messages());
-        self.share_context();
-        let Some(history) = history else { return tell(outcome) };
-        let record = TurnRecord {
-            turn: 0,
-            at_ms: now_ms(),
-            user: user.clone(),
-            assistant: outcome.heard.clone(),
-            interrupted: outcome.interrupted,
-            incomplete: outcome.incomplete,
-            reason: outcome.reason,
-            metrics: outcome.metrics,
-            request_type: outcome.request_type,
-        };
-        history.append(record, move || tell(outcome));
-    }
-
-    /// Loads a saved conversation as the context and resumes its file.
-    async fn open(&mut self, id: &str) -> Result<(), OpenError> {
-        let history = self.history.as_ref().ok_or(OpenError::HistoryOff)?;
-        let records = history.resume(id).await?;
-        self.conversation.clear();
-        for r in &records {
-            self.conversation.record(&r.user, &r.assistant);
-        }
-        self.share_context();
-        Ok(())
     }
 }
 

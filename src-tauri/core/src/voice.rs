@@ -33,6 +33,9 @@ pub struct VoiceSettings {
     pub cleanup: Cleanup,
     /// What the speaker plays (for echo cancellation).
     pub echo_reference: Option<Arc<EchoReference>>,
+    /// The Realtime server's voice detection ends the turns: every cleaned
+    /// frame streams to it, and the listener only meters the level.
+    pub server_turns: bool,
 }
 
 impl Default for VoiceSettings {
@@ -45,6 +48,7 @@ impl Default for VoiceSettings {
             segmenter: SegmenterConfig::default(),
             cleanup: Cleanup::default(),
             echo_reference: None,
+            server_turns: false,
         }
     }
 }
@@ -88,7 +92,9 @@ impl VoiceInput {
                 let mut listener = Listener::new(vad, settings.mode, settings.segmenter);
                 listener.voice_barge_in = settings.voice_barge_in;
                 let mut cleaner = Cleaner::new(settings.cleanup, settings.echo_reference.clone());
-                run(&mut listener, cleaner.as_mut(), frames, commands_rx, &engine, &thread_events, &log);
+                let streams = settings.server_turns && settings.mode == Mode::HandsFree;
+                let to = Outlets { engine: &engine, events: &thread_events, barge_ins: &log, streams };
+                run(&mut listener, cleaner.as_mut(), frames, commands_rx, to);
                 drop(capture);
             })
             .map_err(CaptureError::open)?;
@@ -113,15 +119,23 @@ impl VoiceInput {
     }
 }
 
+/// Where the listening thread's results go.
+struct Outlets<'a> {
+    engine: &'a EngineHandle,
+    events: &'a UnboundedSender<Event>,
+    barge_ins: &'a BargeIns,
+    /// Every cleaned frame streams to the engine (the server ends the turns).
+    streams: bool,
+}
+
 fn run(
     listener: &mut Listener<NoiseGate<WebRtcVad>>,
     mut cleaner: Option<&mut Cleaner>,
     frames: mpsc::Receiver<CaptureEvent>,
     commands: mpsc::Receiver<Command>,
-    engine: &EngineHandle,
-    events: &UnboundedSender<Event>,
-    barge_ins: &BargeIns,
+    to: Outlets,
 ) {
+    let Outlets { engine, events, barge_ins, streams } = to;
     let mut phase = engine.phase();
     listener.set_assistant_speaking(*phase.borrow_and_update() == Phase::Speaking);
     loop {
@@ -142,7 +156,12 @@ fn run(
                 if let Some(c) = cleaner.as_deref_mut() {
                     c.process(&mut samples, at);
                 }
-                let heard = listener.push(&samples);
+                let mut heard = listener.push(&samples);
+                if streams {
+                    // The server hears the turns; the listener only meters the level.
+                    engine.stream(samples);
+                    heard.retain(|e| matches!(e, ListenerEvent::Level { .. }));
+                }
                 if heard.contains(&ListenerEvent::BargeIn) {
                     let mut heard = barge_ins.lock().unwrap();
                     // The latest ones only: a session may run for days.

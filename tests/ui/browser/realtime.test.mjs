@@ -23,8 +23,8 @@ before(async () => {
 after(() => browser.close());
 
 for (const [lang, words] of [
-  ['en-US', { mode: 'Realtime (Realtime API, speech to speech)', connected: 'Realtime: connected', reconnecting: 'Reconnecting (attempt 1)', restored: 'Reconnected (2 turns of context restored)', limits: 'Limits left: requests 999/1000' }],
-  ['ko-KR', { mode: '실시간 (Realtime API, 음성 대 음성)', connected: '실시간 연결됨', reconnecting: '다시 연결 중 (1번째)', restored: '다시 연결됨 (대화 2턴 복원)', limits: '남은 한도: requests 999/1000' }],
+  ['en-US', { turns: "The server's voice detection", mode: 'Realtime (Realtime API, speech to speech)', connected: 'Realtime: connected', reconnecting: 'Reconnecting (attempt 1)', restored: 'Reconnected (2 turns of context restored)', limits: 'Limits left: requests 999/1000' }],
+  ['ko-KR', { turns: '서버 음성 감지', mode: '실시간 (Realtime API, 음성 대 음성)', connected: '실시간 연결됨', reconnecting: '다시 연결 중 (1번째)', restored: '다시 연결됨 (대화 2턴 복원)', limits: '남은 한도: requests 999/1000' }],
 ]) {
   test(`the mode is switched in the settings (${lang})`, async () => {
     const { page, errors } = await browser.page({ lang });
@@ -33,10 +33,13 @@ for (const [lang, words] of [
     assert.ok(options.includes(words.mode), options.join(' | '));
     await page.selectOption('#set-conversation_mode', 'realtime');
     await page.selectOption('#set-realtime_voice', 'cedar');
+    const turns = await page.locator('#set-realtime_turns option').allTextContents();
+    assert.ok(turns.includes(words.turns), turns.join(' | '));
+    await page.selectOption('#set-realtime_turns', 'server_vad');
     await page.click('#settings-save');
     await page.locator('#settings-result').filter({ hasText: /./ }).waitFor();
     const saved = (await page.evaluate(() => window.__SORI_SAVED__)).at(-1);
-    assert.deepEqual([saved.conversation_mode, saved.realtime_voice, saved.realtime_model], ['realtime', 'cedar', 'gpt-realtime']);
+    assert.deepEqual([saved.conversation_mode, saved.realtime_voice, saved.realtime_model, saved.realtime_turns], ['realtime', 'cedar', 'gpt-realtime', 'server_vad']);
     assert.deepEqual(errors, []);
   });
 

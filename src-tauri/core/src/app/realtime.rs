@@ -4,10 +4,10 @@
 
 use super::providers::ProviderSetupError;
 use crate::event::Stage;
-use crate::realtime::events::{SessionConfig, Transcription};
+use crate::realtime::events::{SessionConfig, Transcription, TurnDetection};
 use crate::realtime::link::LinkSetup;
 use crate::secrets::Keys;
-use crate::settings::{ConversationMode, Settings, StageProvider};
+use crate::settings::{ConversationMode, InputMode, RealtimeTurns, Settings, StageProvider};
 use std::time::Duration;
 
 /// Rotate to a new session this long before the server's limit.
@@ -42,12 +42,38 @@ pub fn link_setup(settings: &Settings, keys: &Keys) -> Result<Option<LinkSetup>,
     }))
 }
 
+/// Whether the server ends the user's turns: Realtime mode, hands-free, and
+/// the server's detection chosen. Then the microphone streams to it.
+pub fn server_turns(settings: &Settings) -> bool {
+    settings.conversation_mode == ConversationMode::Realtime
+        && settings.input_mode == InputMode::HandsFree
+        && settings.realtime_turns != RealtimeTurns::Sori
+}
+
+/// The server's turn detection, when it ends the turns: it answers on its
+/// own and stops its answer when the user speaks over it.
+fn turn_detection(settings: &Settings) -> Option<TurnDetection> {
+    if !server_turns(settings) {
+        return None;
+    }
+    Some(match settings.realtime_turns {
+        RealtimeTurns::SemanticVad => TurnDetection::SemanticVad { eagerness: "auto", create_response: true, interrupt_response: true },
+        _ => TurnDetection::ServerVad {
+            threshold: 0.5,
+            prefix_padding_ms: 300,
+            silence_duration_ms: 500,
+            create_response: true,
+            interrupt_response: true,
+        },
+    })
+}
+
 /// The session: the Realtime voice and the user's words transcribed in the
-/// chosen language. Sori's own voice detection (or push-to-talk) ends each
-/// turn and commits it, so the server's turn detection is off: the
-/// microphone is not streamed between turns.
+/// chosen language. Push-to-talk, or Sori's own voice detection, ends each
+/// turn and commits it (the server's detection is off and the microphone is
+/// not streamed between turns), unless the server's detection is chosen.
 pub fn session(settings: &Settings) -> SessionConfig {
-    let mut session = SessionConfig::spoken("", settings.realtime_voice.trim(), None);
+    let mut session = SessionConfig::spoken("", settings.realtime_voice.trim(), turn_detection(settings));
     let model = if TRANSCRIBERS.contains(&settings.stt_model.as_str()) { settings.stt_model.clone() } else { TRANSCRIBERS[1].to_string() };
     session.audio.input.transcription = Some(Transcription { model, language: settings.stt_language() });
     session.audio.output.speed = settings.speed.clamp(0.25, 1.5);
@@ -82,5 +108,23 @@ mod tests {
         keys.set("http://lan.example/v1", ApiKey::new("k-lan-2222").unwrap(), false).unwrap();
         let lan = Settings { chat_base_url: Some("http://lan.example/v1".into()), ..s };
         assert!(link_setup(&lan, &keys).is_err());
+    }
+
+    #[test]
+    fn the_server_ends_turns_only_hands_free_and_when_chosen() {
+        let realtime = Settings { conversation_mode: ConversationMode::Realtime, realtime_turns: RealtimeTurns::ServerVad, ..Settings::default() };
+        assert_eq!(session(&realtime).audio.input.turn_detection, None, "push-to-talk commits on release");
+        let hands_free = Settings { input_mode: InputMode::HandsFree, ..realtime.clone() };
+        assert!(server_turns(&hands_free));
+        assert!(matches!(
+            session(&hands_free).audio.input.turn_detection,
+            Some(TurnDetection::ServerVad { create_response: true, interrupt_response: true, .. })
+        ));
+        let semantic = Settings { realtime_turns: RealtimeTurns::SemanticVad, ..hands_free.clone() };
+        assert!(matches!(session(&semantic).audio.input.turn_detection, Some(TurnDetection::SemanticVad { eagerness: "auto", .. })));
+        let sori = Settings { realtime_turns: RealtimeTurns::Sori, ..hands_free.clone() };
+        assert!(!server_turns(&sori) && session(&sori).audio.input.turn_detection.is_none());
+        let chained = Settings { conversation_mode: ConversationMode::Chained, ..hands_free };
+        assert!(!server_turns(&chained));
     }
 }

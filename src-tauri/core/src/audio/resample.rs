@@ -1,5 +1,6 @@
-//! Microphone audio at any rate into 16 kHz mono i16, in 20 ms frames, and
-//! a whole recording from one rate to another (Realtime mode sends 24 kHz).
+//! Audio at any rate into another as it streams (the microphone into 16 kHz
+//! mono i16, Realtime mode's streamed microphone on into 24 kHz), in 20 ms
+//! frames, and a whole recording from one rate to another.
 //! Resampling is rubato's synchronous FFT resampler (fixed ratio, fast,
 //! allocation-free while running); 16 kHz input passes straight through.
 
@@ -9,25 +10,43 @@ use rubato::{Fft, FixedSync, Resampler};
 /// Samples in one 20 ms frame at 16 kHz.
 pub const FRAME_SAMPLES: usize = 320;
 
-pub struct To16k {
+/// A streaming resampler that hands out whole 20 ms frames at its output rate.
+pub struct Streaming {
     resampler: Option<Fft<f32>>,
     input: Vec<f32>,
     output: Vec<f32>,
     frame: Vec<i16>,
+    frame_len: usize,
 }
 
-impl To16k {
+/// The microphone's resampler: any rate into 16 kHz frames of [`FRAME_SAMPLES`].
+pub type To16k = Streaming;
+
+impl Streaming {
+    /// Any rate into 16 kHz.
     pub fn new(input_rate: u32) -> Result<Self, rubato::ResamplerConstructionError> {
-        let resampler = if input_rate == 16_000 {
-            None
-        } else {
-            Some(Fft::<f32>::new(input_rate as usize, 16_000, (input_rate / 50) as usize, 1, FixedSync::Input)?)
-        };
-        let out_max = resampler.as_ref().map(|r| r.output_frames_max()).unwrap_or(0);
-        Ok(To16k { resampler, input: Vec::with_capacity(8192), output: vec![0.0; out_max], frame: Vec::with_capacity(FRAME_SAMPLES) })
+        Self::between(input_rate, 16_000)
     }
 
-    /// How many 16 kHz samples the resampler holds back (its output lags the input by this much).
+    /// `input_rate` into `output_rate`, in frames of `output_rate / 50` samples.
+    pub fn between(input_rate: u32, output_rate: u32) -> Result<Self, rubato::ResamplerConstructionError> {
+        let resampler = if input_rate == output_rate {
+            None
+        } else {
+            Some(Fft::<f32>::new(input_rate as usize, output_rate as usize, (input_rate / 50) as usize, 1, FixedSync::Input)?)
+        };
+        let out_max = resampler.as_ref().map(|r| r.output_frames_max()).unwrap_or(0);
+        let frame_len = (output_rate / 50) as usize;
+        Ok(Streaming { resampler, input: Vec::with_capacity(8192), output: vec![0.0; out_max], frame: Vec::with_capacity(frame_len), frame_len })
+    }
+
+    /// Takes i16 samples, as [`Streaming::push`] takes floats.
+    pub fn push_i16(&mut self, samples: &[i16], on_frame: impl FnMut(&[i16])) {
+        let floats: Vec<f32> = samples.iter().map(|&s| f32::from(s) / 32768.0).collect();
+        self.push(&floats, on_frame);
+    }
+
+    /// How many output samples the resampler holds back (its output lags the input by this much).
     pub fn delay(&self) -> usize {
         self.resampler.as_ref().map(|r| r.output_delay()).unwrap_or(0)
     }
@@ -36,7 +55,7 @@ impl To16k {
     pub fn push(&mut self, samples: &[f32], mut on_frame: impl FnMut(&[i16])) {
         let Some(resampler) = self.resampler.as_mut() else {
             for &s in samples {
-                push_sample(&mut self.frame, s, &mut on_frame);
+                push_sample(&mut self.frame, self.frame_len, s, &mut on_frame);
             }
             return;
         };
@@ -52,7 +71,7 @@ impl To16k {
             let (_, produced) = resampler.process_into_buffer(&input, &mut output, None).expect("buffers are sized as rubato asks");
             self.input.drain(..need);
             for &s in &self.output[..produced] {
-                push_sample(&mut self.frame, s, &mut on_frame);
+                push_sample(&mut self.frame, self.frame_len, s, &mut on_frame);
             }
         }
     }
@@ -87,9 +106,9 @@ pub fn resample(samples: &[i16], from: u32, to: u32) -> Result<Vec<i16>, rubato:
     Ok(out.into_iter().skip(delay).take(want).collect())
 }
 
-fn push_sample(frame: &mut Vec<i16>, s: f32, on_frame: &mut impl FnMut(&[i16])) {
+fn push_sample(frame: &mut Vec<i16>, len: usize, s: f32, on_frame: &mut impl FnMut(&[i16])) {
     frame.push((s.clamp(-1.0, 1.0) * 32767.0) as i16);
-    if frame.len() == FRAME_SAMPLES {
+    if frame.len() == len {
         on_frame(frame);
         frame.clear();
     }
@@ -133,5 +152,21 @@ mod tests {
             let crossings = steady.windows(2).filter(|w| (w[0] < 0) != (w[1] < 0)).count() as f64 / (steady.len() as f64 / 16_000.0);
             assert!((crossings - 880.0).abs() < 20.0, "{rate}: {crossings} crossings a second");
         }
+    }
+
+    #[test]
+    fn a_16k_stream_becomes_24k_frames_for_realtime() {
+        let mut r = Streaming::between(16_000, 24_000).unwrap();
+        let source: Vec<i16> = tone(16_000, 1.0, 440.0).iter().map(|s| (s * 32767.0) as i16).collect();
+        let mut frames: Vec<Vec<i16>> = vec![];
+        for frame in source.chunks(FRAME_SAMPLES) {
+            r.push_i16(frame, |f| frames.push(f.to_vec()));
+        }
+        assert!(frames.iter().all(|f| f.len() == 480), "20 ms at 24 kHz");
+        let samples: Vec<i16> = frames.concat();
+        assert!((samples.len() as i64 - 24_000).abs() <= 2 * 480 + 1024, "{} samples", samples.len());
+        let steady = &samples[3000..samples.len() - 3000];
+        let crossings = steady.windows(2).filter(|w| (w[0] < 0) != (w[1] < 0)).count() as f64 / (steady.len() as f64 / 24_000.0);
+        assert!((crossings - 880.0).abs() < 20.0, "{crossings} crossings a second");
     }
 }

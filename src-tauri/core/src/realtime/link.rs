@@ -4,26 +4,29 @@
 //! with backoff and jitter when the connection is lost (never when the key
 //! or the request was refused), and rotates to a fresh session before the
 //! server's limit, at an idle moment. A turn borrows the link: while it
-//! holds it, the server's events go to the turn. The state goes out as
-//! `Event::Realtime`, rate limits as `Event::RateLimits`.
+//! holds it, the server's events go to the turn. When the server's voice
+//! detection hears the user start (the microphone streams to it), what
+//! follows belongs to a new turn: the turn holding the link hears the start
+//! (a barge-in) and lets go, the events wait in a backlog, and
+//! [`Link::heard`] wakes whoever starts the next turn. The state goes out
+//! as `Event::Realtime`, rate limits as `Event::RateLimits`.
 
 use super::connection::{Connection, Incoming};
-use super::events::{ClientEvent, ErrorBody, FunctionTool, Item, ServerEvent, SessionConfig};
+use super::events::{ClientEvent, ErrorBody, ServerEvent, SessionConfig};
+use super::setup::{configured, connect, REPLAY_TURNS};
 use crate::event::{Event, LinkState, RateLimitShown};
-use crate::provider::{ChatMessage, ErrorKind, ProviderError, Role};
+use crate::provider::{ChatMessage, ErrorKind, ProviderError};
 use crate::secrets::ApiKey;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, Notify};
 use tokio::time::Instant;
 
 /// Waits between attempts (±20 %), then gives up.
 const BACKOFF_MS: [u64; 6] = [100, 500, 1000, 2000, 4000, 8000];
-/// The longest a new session may take to be ready.
-const SETUP_WAIT: Duration = Duration::from_secs(10);
-/// Turns of the conversation a new session is given as context.
-const REPLAY_TURNS: usize = 20;
-/// The longest a new session waits for tool servers that are still starting.
-const TOOLS_WAIT: Duration = Duration::from_secs(10);
+/// Events kept for a turn the server started before anyone takes it up.
+const BACKLOG_MAX: usize = 4096;
 
 /// Where and how to connect. The instructions come with the [`Context`].
 #[derive(Clone)]
@@ -69,20 +72,28 @@ type Make = Box<dyn FnOnce(String) -> ClientEvent + Send>;
 /// Where a turn waiting for the link hears whether it may go on.
 type Ready = oneshot::Sender<Result<(), ProviderError>>;
 
+/// A turn's channel, with the number that tells its hold from the next one's.
+type Holder = (u64, mpsc::UnboundedSender<LinkEvent>);
+
 enum Command {
     Context(Context),
     Send(Make),
-    Begin(mpsc::UnboundedSender<LinkEvent>, Ready),
-    End,
+    /// Microphone audio at 24 kHz for the server's voice detection.
+    Append(Vec<i16>),
+    Begin(Holder, Ready),
+    End(u64),
 }
 
 /// The handle; dropping it closes the connection.
 pub struct Link {
     tx: mpsc::UnboundedSender<Command>,
+    holds: AtomicU64,
+    heard: Arc<Notify>,
 }
 
 /// A turn's hold on the link: what it sends, and what comes back.
 pub struct TurnLink {
+    id: u64,
     tx: mpsc::UnboundedSender<Command>,
     pub events: mpsc::UnboundedReceiver<LinkEvent>,
 }
@@ -96,7 +107,7 @@ impl TurnLink {
 
 impl Drop for TurnLink {
     fn drop(&mut self) {
-        let _ = self.tx.send(Command::End);
+        let _ = self.tx.send(Command::End(self.id));
     }
 }
 
@@ -104,9 +115,33 @@ impl Link {
     /// Connects in the background; the state is reported on `events`.
     pub fn start(setup: LinkSetup, context: Context, events: mpsc::UnboundedSender<Event>) -> Link {
         let (tx, commands) = mpsc::unbounded_channel();
-        let actor = Actor { setup, context, events, commands, turn: None, waiting: Vec::new() };
+        let heard = Arc::new(Notify::new());
+        let actor = Actor {
+            setup,
+            context,
+            events,
+            commands,
+            turn: None,
+            previous: None,
+            backlog: Vec::new(),
+            collecting: false,
+            heard: heard.clone(),
+            waiting: Vec::new(),
+        };
         tokio::spawn(actor.run());
-        Link { tx }
+        Link { tx, holds: AtomicU64::new(1), heard }
+    }
+
+    /// Streams microphone audio (24 kHz) to the server's voice detection;
+    /// dropped while the connection is down.
+    pub fn append(&self, samples: Vec<i16>) {
+        let _ = self.tx.send(Command::Append(samples));
+    }
+
+    /// Returns when the server has heard the user start a turn that no turn
+    /// holds yet (at once, if that happened since the last call).
+    pub async fn heard(&self) {
+        self.heard.notified().await
     }
 
     /// The context a session made from now on starts with.
@@ -120,9 +155,10 @@ impl Link {
         let (events_tx, events) = mpsc::unbounded_channel();
         let (reply, ready) = oneshot::channel();
         let gone = || ProviderError::new(ErrorKind::Network, "Realtime mode has stopped.");
-        self.tx.send(Command::Begin(events_tx, reply)).map_err(|_| gone())?;
+        let id = self.holds.fetch_add(1, Ordering::Relaxed);
+        self.tx.send(Command::Begin((id, events_tx), reply)).map_err(|_| gone())?;
         ready.await.map_err(|_| gone())??;
-        Ok(TurnLink { tx: self.tx.clone(), events })
+        Ok(TurnLink { id, tx: self.tx.clone(), events })
     }
 }
 
@@ -142,9 +178,15 @@ struct Actor {
     context: Context,
     events: mpsc::UnboundedSender<Event>,
     commands: mpsc::UnboundedReceiver<Command>,
-    turn: Option<mpsc::UnboundedSender<LinkEvent>>,
+    turn: Option<Holder>,
+    /// The turn the user last spoke over: its own transcript may still come.
+    previous: Option<Holder>,
+    /// A turn the server started, waiting to be taken up.
+    backlog: Vec<ServerEvent>,
+    collecting: bool,
+    heard: Arc<Notify>,
     /// Turns waiting for a connection.
-    waiting: Vec<(mpsc::UnboundedSender<LinkEvent>, Ready)>,
+    waiting: Vec<(Holder, Ready)>,
 }
 
 /// Whether trying again cannot help: a refused key, no quota, a request
@@ -227,16 +269,16 @@ impl Actor {
             };
             attempt = 0;
             self.state(LinkState::Connected, None, None, None, Some(self.context.turns.len().min(REPLAY_TURNS)));
-            for (tx, reply) in self.waiting.drain(..) {
-                if reply.send(Ok(())).is_ok() {
-                    self.turn = Some(tx);
-                }
+            self.backlog.clear();
+            self.collecting = false;
+            for (holder, reply) in std::mem::take(&mut self.waiting) {
+                self.hold(holder, reply);
             }
             match self.serve(conn, expires_at).await {
                 Ended::Dropped => return,
                 Ended::Lost { code, reason } => {
                     let e = ProviderError::new(ErrorKind::Network, format!("The connection to the Realtime server was lost ({reason})."));
-                    if let Some(turn) = self.turn.take() {
+                    if let Some((_, turn)) = self.turn.take() {
                         let _ = turn.send(LinkEvent::Lost(e.clone()));
                     }
                     // 1001 is the session limit: a new session at once, no attempt counted.
@@ -270,12 +312,13 @@ impl Actor {
         loop {
             match self.commands.recv().await {
                 None => return false,
-                Some(Command::Begin(tx, reply)) => {
-                    self.waiting.push((tx, reply));
+                Some(Command::Begin(holder, reply)) => {
+                    self.waiting.push((holder, reply));
                     return true;
                 }
                 Some(Command::Context(c)) => self.context = c,
-                Some(Command::Send(_) | Command::End) => {}
+                Some(Command::End(id)) => self.end(id),
+                Some(Command::Send(_) | Command::Append(_)) => {}
             }
         }
     }
@@ -298,11 +341,64 @@ impl Actor {
     /// A command while there is no connection.
     fn idle_command(&mut self, c: Command) {
         match c {
-            Command::Begin(tx, reply) => self.waiting.push((tx, reply)),
+            Command::Begin(holder, reply) => self.waiting.push((holder, reply)),
             Command::Context(c) => self.context = c,
             // Audio or events while disconnected are dropped: the turn has been told.
-            Command::Send(_) => {}
-            Command::End => self.turn = None,
+            Command::Send(_) | Command::Append(_) => {}
+            Command::End(id) => self.end(id),
+        }
+    }
+
+    /// Gives the link to a turn, with what the server said since it started one.
+    fn hold(&mut self, (id, tx): Holder, reply: Ready) {
+        if reply.send(Ok(())).is_ok() {
+            for e in self.backlog.drain(..) {
+                let _ = tx.send(LinkEvent::Server(e));
+            }
+            self.collecting = false;
+            self.turn = Some((id, tx));
+        }
+    }
+
+    /// A turn let go (a later turn's hold stays).
+    fn end(&mut self, id: u64) {
+        if self.turn.as_ref().is_some_and(|(t, _)| *t == id) {
+            self.turn = None;
+        }
+        if self.previous.as_ref().is_some_and(|(t, _)| *t == id) {
+            self.previous = None;
+        }
+    }
+
+    /// An event for whoever it belongs to. The server hearing the user
+    /// start is a new turn: the turn holding the link hears it (a barge-in)
+    /// and lets go; what follows waits for the next turn.
+    fn route(&mut self, e: ServerEvent) {
+        let starts = matches!(e, ServerEvent::SpeechStarted { .. });
+        if matches!(e, ServerEvent::UserTranscript { .. } | ServerEvent::UserTranscriptFailed { .. }) {
+            if let Some((_, previous)) = &self.previous {
+                let _ = previous.send(LinkEvent::Server(e.clone()));
+            }
+        }
+        if let (Some((_, turn)), false) = (&self.turn, starts) {
+            let _ = turn.send(LinkEvent::Server(e));
+            return;
+        }
+        if !starts && !self.collecting {
+            return tracing::debug!(?e, "Realtime event between turns");
+        }
+        if starts {
+            if let Some((id, turn)) = self.turn.take() {
+                let _ = turn.send(LinkEvent::Server(e.clone()));
+                self.previous = Some((id, turn));
+            }
+            if !self.collecting {
+                self.heard.notify_one();
+            }
+            self.collecting = true;
+        }
+        if self.backlog.len() < BACKLOG_MAX {
+            self.backlog.push(e);
         }
     }
 
@@ -335,15 +431,12 @@ impl Actor {
                     Some(Incoming::Event(ServerEvent::Other { kind, .. })) => tracing::debug!(kind, "Realtime event ignored"),
                     Some(Incoming::Event(ServerEvent::Error { error })) if fatal(&server_error(&error)) && error.event_id.is_none() => {
                         let e = server_error(&error);
-                        if let Some(turn) = self.turn.take() {
+                        if let Some((_, turn)) = self.turn.take() {
                             let _ = turn.send(LinkEvent::Server(ServerEvent::Error { error }));
                         }
                         return Ended::Fatal(e);
                     }
-                    Some(Incoming::Event(e)) => match &self.turn {
-                        Some(turn) => drop(turn.send(LinkEvent::Server(e))),
-                        None => tracing::debug!(?e, "Realtime event between turns"),
-                    },
+                    Some(Incoming::Event(e)) => self.route(e),
                     Some(Incoming::Malformed(m)) => tracing::warn!(message = m, "Realtime message not understood"),
                     Some(Incoming::Closed { code, reason }) => return Ended::Lost { code, reason },
                     None => return Ended::Lost { code: None, reason: "the connection ended".into() },
@@ -351,12 +444,9 @@ impl Actor {
                 c = self.commands.recv() => match c {
                     None => return Ended::Dropped,
                     Some(Command::Send(make)) => drop(conn.send(make)),
-                    Some(Command::Begin(tx, reply)) => {
-                        if reply.send(Ok(())).is_ok() {
-                            self.turn = Some(tx);
-                        }
-                    }
-                    Some(Command::End) => self.turn = None,
+                    Some(Command::Append(samples)) => drop(conn.append_audio(&samples)),
+                    Some(Command::Begin(holder, reply)) => self.hold(holder, reply),
+                    Some(Command::End(id)) => self.end(id),
                     Some(Command::Context(c)) => {
                         // A new persona (or customer) applies to this session at once.
                         if c.instructions != self.context.instructions {
@@ -379,73 +469,6 @@ fn instant_at(at: u64, before: Duration) -> Instant {
     Instant::now() + left
 }
 
-/// Opens and configures a session: `session.created`, our `session.update`,
-/// the conversation as items, `session.updated`. Returns the connection and
-/// the session's `expires_at`.
-async fn connect(setup: &LinkSetup, context: &Context) -> Result<(Connection, Option<u64>), ProviderError> {
-    let mut conn = Connection::open(&setup.base_url, setup.key.as_ref(), &setup.model).await?;
-    let created = next_setup_event(&mut conn, |e| matches!(e, ServerEvent::SessionCreated { .. })).await?;
-    let expires_at = match created {
-        ServerEvent::SessionCreated { session } => session["expires_at"].as_u64(),
-        _ => None,
-    };
-    let session = configured(setup, context).await;
-    conn.send(|event_id| ClientEvent::SessionUpdate { event_id, session: Box::new(session) });
-    for item in replay(&context.turns) {
-        conn.send(|event_id| ClientEvent::CreateItem { event_id, item });
-    }
-    next_setup_event(&mut conn, |e| matches!(e, ServerEvent::SessionUpdated { .. })).await?;
-    Ok((conn, expires_at))
-}
-
-/// The session Sori asks for: the setup's, with the context's instructions
-/// and the tools as they are now.
-async fn configured(setup: &LinkSetup, context: &Context) -> SessionConfig {
-    setup.tools.ready(TOOLS_WAIT).await;
-    let mut session = setup.session.clone();
-    session.instructions = context.instructions.clone();
-    session.tools = setup.tools.specs().into_iter().map(|t| FunctionTool::new(t.name, t.description, t.parameters)).collect();
-    session
-}
-
-/// The last turns as text items: the user's words and the answers as heard;
-/// tool calls are left out (their results are in the answers).
-pub fn replay(turns: &[Vec<ChatMessage>]) -> Vec<Item> {
-    let from = turns.len().saturating_sub(REPLAY_TURNS);
-    turns[from..]
-        .iter()
-        .flatten()
-        .filter(|m| m.tool_calls.is_empty() && !m.content.trim().is_empty())
-        .filter_map(|m| match m.role {
-            Role::User => Some(Item::user_text(m.content.clone())),
-            Role::Assistant => Some(Item::assistant_text(m.content.clone())),
-            _ => None,
-        })
-        .collect()
-}
-
-/// Waits for the event `wanted` while a session is set up; an error event
-/// or a close on the way is the setup's failure.
-async fn next_setup_event(conn: &mut Connection, wanted: impl Fn(&ServerEvent) -> bool) -> Result<ServerEvent, ProviderError> {
-    let deadline = Instant::now() + SETUP_WAIT;
-    loop {
-        let next = tokio::time::timeout_at(deadline, conn.next()).await;
-        match next {
-            Err(_) => return Err(ProviderError::new(ErrorKind::Timeout, "The Realtime server did not set the session up within 10 s.")),
-            Ok(Some(Incoming::Event(ServerEvent::Error { error }))) => return Err(server_error(&error)),
-            Ok(Some(Incoming::Event(e))) if wanted(&e) => return Ok(e),
-            Ok(Some(Incoming::Event(_) | Incoming::Malformed(_))) => continue,
-            Ok(Some(Incoming::Closed { code: Some(4000), reason })) => {
-                return Err(ProviderError::new(ErrorKind::BadRequest, format!("The Realtime server refused this interface ({reason}).")))
-            }
-            Ok(Some(Incoming::Closed { reason, .. })) => {
-                return Err(ProviderError::new(ErrorKind::Network, format!("The Realtime server closed the connection ({reason}).")))
-            }
-            Ok(None) => return Err(ProviderError::new(ErrorKind::Network, "The Realtime server closed the connection.")),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -462,21 +485,5 @@ mod tests {
         assert!(!fatal(&server_error(&body("rate_limit_exceeded"))));
         assert!(!fatal(&server_error(&body("session_expired"))));
         assert!(!fatal(&ProviderError::new(ErrorKind::Network, "x")));
-    }
-
-    #[test]
-    fn the_replay_is_the_words_as_heard_without_tool_calls() {
-        use crate::provider::ToolCall;
-        let call = ToolCall { id: "c1".into(), name: "lookup_order".into(), arguments: "{}".into() };
-        let turns = vec![vec![
-            ChatMessage::new(Role::User, "주문 어디쯤이에요?"),
-            ChatMessage::assistant_calling("", vec![call]),
-            ChatMessage::tool_result("c1", "{\"status\":\"shipped\"}"),
-            ChatMessage::new(Role::Assistant, "내일 도착해요."),
-        ]];
-        assert_eq!(replay(&turns), vec![Item::user_text("주문 어디쯤이에요?"), Item::assistant_text("내일 도착해요.")]);
-        let many: Vec<Vec<ChatMessage>> = (0..30).map(|i| vec![ChatMessage::new(Role::User, format!("q{i}"))]).collect();
-        let items = replay(&many);
-        assert_eq!((items.len(), items[0].clone()), (REPLAY_TURNS, Item::user_text("q10")));
     }
 }

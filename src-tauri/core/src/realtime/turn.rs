@@ -7,6 +7,10 @@
 //! response is asked for after `response.done`. A barge-in cancels the
 //! response and truncates the item being heard to what the speaker played.
 //!
+//! The server's voice detection hearing the user start is a barge-in too:
+//! the reply stops where the speaker was, and the link passes what follows
+//! to the next turn ([`super::server_turn`]).
+//!
 //! Events, in order: `Status{thinking}`, `AssistantDelta`s with
 //! `AssistantSpeaking` at each item's first sound (`Status{speaking}` at
 //! the first), `UserTranscript` whenever it arrives (before the reply for a
@@ -33,22 +37,27 @@ const APPEND_SAMPLES: usize = RATE as usize;
 
 /// How the response loop ended.
 #[derive(Debug, PartialEq)]
-enum End {
+pub(super) enum End {
     Done,
     Interrupted,
     Cut(Incomplete),
 }
 
 /// What the turn has gathered so far.
-struct Turn {
-    emit: Emitter,
+pub(super) struct Turn {
+    pub(super) emit: Emitter,
     output: Arc<dyn AudioOutput>,
     speak: bool,
-    start: Instant,
+    /// What the metrics count from: the question sent, or the end of speech the server heard.
+    pub(super) start: Instant,
     metrics: TurnMetrics,
     user_text: Option<String>,
     /// The user's audio item, whose transcript is this turn's.
-    user_item: Option<String>,
+    pub(super) user_item: Option<String>,
+    /// A response this turn asked for (or the server makes for it) is due.
+    pub(super) expect_response: bool,
+    /// The response under way, whose events are this turn's.
+    response_id: Option<String>,
     items: ItemAudio,
     /// Each assistant item's words, in order.
     texts: Vec<(String, String)>,
@@ -73,72 +82,21 @@ pub async fn run_turn(
     emit: Emitter,
     cancel: CancellationToken,
 ) -> TurnOutcome {
-    let metrics = TurnMetrics { realtime: true, ..TurnMetrics::default() };
-    let mut t = Turn {
-        emit: emit.clone(),
-        output,
-        speak: settings.speak,
-        start: Instant::now(),
-        metrics,
-        user_text: None,
-        user_item: None,
-        items: ItemAudio::default(),
-        texts: Vec::new(),
-        tool_messages: Vec::new(),
-        calls: Vec::new(),
-        answer_from: 0,
-        active: false,
-        usage: Usage::default(),
-        played: None,
-    };
+    let mut t = Turn::new(emit.clone(), output, settings);
     emit.phase(Phase::Thinking);
-    let held = tokio::select! {
-        held = link.begin() => held,
-        _ = cancel.cancelled() => return t.finish(End::Interrupted),
-    };
-    let mut held = match held {
+    let mut held = match t.take_link(&link, &cancel).await {
         Ok(h) => h,
-        Err(e) => {
-            emit.error(Stage::Chat, &e);
+        Err(end) => {
             if let TurnInput::Text(text) | TurnInput::Answer { text, .. } = input {
                 t.user_text = Some(text.trim().to_string());
             }
-            return t.finish(End::Cut(Incomplete::Failed));
+            return t.finish(end);
         }
     };
     if !t.ask(input, &held) {
         return t.finish(End::Cut(Incomplete::Failed));
     }
-    let mut end = t.respond(&mut held, providers, &cancel).await;
-    if matches!(end, End::Done | End::Cut(Incomplete::MaxLength | Incomplete::ContentFilter)) {
-        // The reply has come; now it plays to its end (or is cut).
-        let queued = t.items.end().unwrap_or(0);
-        let played = crate::turn::speaker::played_until(t.output.as_ref(), queued, &cancel).await;
-        if played < queued {
-            end = End::Interrupted;
-        }
-    }
-    match end {
-        End::Interrupted => t.cut(&held),
-        // The connection is gone: what played stays, the rest is dropped.
-        End::Cut(Incomplete::Failed) => {
-            t.played = Some(t.output.played_samples());
-            t.output.flush();
-        }
-        _ => {}
-    }
-    // A spoken question's words may still be on their way.
-    if t.user_text.is_none() && t.user_item.is_some() {
-        let wait = if end == End::Interrupted { Duration::from_millis(500) } else { TRANSCRIPT_WAIT };
-        let until = Instant::now() + wait;
-        while t.user_text.is_none() {
-            match tokio::time::timeout_at(until, held.events.recv()).await {
-                Ok(Some(LinkEvent::Server(e))) => t.on_user_event(e),
-                _ => break,
-            }
-        }
-    }
-    t.finish(end)
+    t.answer(&mut held, providers, &cancel).await
 }
 
 fn lost() -> ProviderError {
@@ -146,6 +104,96 @@ fn lost() -> ProviderError {
 }
 
 impl Turn {
+    pub(super) fn new(emit: Emitter, output: Arc<dyn AudioOutput>, settings: &TurnSettings) -> Turn {
+        Turn {
+            emit,
+            output,
+            speak: settings.speak,
+            start: Instant::now(),
+            metrics: TurnMetrics { realtime: true, ..TurnMetrics::default() },
+            user_text: None,
+            user_item: None,
+            expect_response: false,
+            response_id: None,
+            items: ItemAudio::default(),
+            texts: Vec::new(),
+            tool_messages: Vec::new(),
+            calls: Vec::new(),
+            answer_from: 0,
+            active: false,
+            usage: Usage::default(),
+            played: None,
+        }
+    }
+
+    /// Takes the link once it is connected; how the turn ends if it cannot.
+    pub(super) async fn take_link(&mut self, link: &Link, cancel: &CancellationToken) -> Result<TurnLink, End> {
+        let held = tokio::select! {
+            held = link.begin() => held,
+            _ = cancel.cancelled() => return Err(End::Interrupted),
+        };
+        held.map_err(|e| {
+            self.emit.error(Stage::Chat, &e);
+            End::Cut(Incomplete::Failed)
+        })
+    }
+
+    /// From the question asked to the reply played (or cut), then the
+    /// user's words if they are still on their way.
+    pub(super) async fn answer(mut self, held: &mut TurnLink, providers: &Providers, cancel: &CancellationToken) -> TurnOutcome {
+        let mut end = self.respond(held, providers, cancel).await;
+        if matches!(end, End::Done | End::Cut(Incomplete::MaxLength | Incomplete::ContentFilter)) {
+            // The reply has come; now it plays to its end, or the user speaks over it.
+            let queued = self.items.end().unwrap_or(0);
+            let output = self.output.clone();
+            let played = tokio::select! {
+                played = crate::turn::speaker::played_until(output.as_ref(), queued, cancel) => played,
+                _ = self.until_speech(held) => 0,
+            };
+            if played < queued {
+                end = End::Interrupted;
+            }
+        }
+        match end {
+            End::Interrupted => self.cut(held),
+            // The connection is gone: what played stays, the rest is dropped.
+            End::Cut(Incomplete::Failed) => {
+                self.played = Some(self.output.played_samples());
+                self.output.flush();
+            }
+            _ => {}
+        }
+        // A spoken question's words may still be on their way (not when
+        // the engine stops the turn: the next one waits).
+        if self.user_text.is_none() && self.user_item.is_some() {
+            let wait = if end == End::Interrupted { Duration::from_millis(500) } else { TRANSCRIPT_WAIT };
+            let until = Instant::now() + wait;
+            while self.user_text.is_none() {
+                tokio::select! {
+                    e = tokio::time::timeout_at(until, held.events.recv()) => match e {
+                        Ok(Some(LinkEvent::Server(e))) => self.on_user_event(e),
+                        _ => break,
+                    },
+                    _ = cancel.cancelled() => break,
+                }
+            }
+        }
+        self.finish(end)
+    }
+
+    /// Reads the user's side while the reply plays out; returns when the
+    /// server hears the user start speaking.
+    async fn until_speech(&mut self, held: &mut TurnLink) {
+        loop {
+            match held.events.recv().await {
+                Some(LinkEvent::Server(ServerEvent::SpeechStarted { .. })) => return,
+                Some(LinkEvent::Server(e)) => self.on_user_event(e),
+                // Nothing more can come; the reply plays on.
+                Some(LinkEvent::Lost(_)) | None => std::future::pending::<()>().await,
+            }
+        }
+    }
+
     /// Sends the question and asks for a response.
     fn ask(&mut self, input: TurnInput, held: &TurnLink) -> bool {
         match input {
@@ -172,8 +220,15 @@ impl Turn {
                 held.send(move |event_id| ClientEvent::CreateItem { event_id, item: Item::user_text(text) });
             }
         }
+        self.expect_response = true;
         held.send(|event_id| ClientEvent::CreateResponse { event_id });
         true
+    }
+
+    /// Whether an event of response `id` is this turn's (another's may
+    /// still come, cancelled, after the server's detection heard the user).
+    fn ours(&self, id: &str) -> bool {
+        self.response_id.as_deref() == Some(id)
     }
 
     /// Reads the server's events until the reply is whole, cut, or failed;
@@ -198,10 +253,25 @@ impl Turn {
                 }
             };
             match event {
-                ServerEvent::ResponseCreated { .. } => self.active = true,
-                ServerEvent::TranscriptDelta { item_id, delta, .. } | ServerEvent::TextDelta { item_id, delta, .. } => self.words(&item_id, &delta),
-                ServerEvent::AudioDelta { item_id, content_index, delta, .. } => self.audio(&item_id, content_index, &delta),
-                ServerEvent::FunctionCall { call_id, name, arguments, .. } => {
+                ServerEvent::ResponseCreated { response } if self.expect_response => {
+                    self.expect_response = false;
+                    self.response_id = response["id"].as_str().map(str::to_string);
+                    self.active = true;
+                }
+                // The server heard the user start: it has stopped the response itself.
+                ServerEvent::SpeechStarted { .. } => {
+                    self.active = false;
+                    return End::Interrupted;
+                }
+                ServerEvent::TranscriptDelta { response_id, item_id, delta } | ServerEvent::TextDelta { response_id, item_id, delta }
+                    if self.ours(&response_id) =>
+                {
+                    self.words(&item_id, &delta)
+                }
+                ServerEvent::AudioDelta { response_id, item_id, content_index, delta } if self.ours(&response_id) => {
+                    self.audio(&item_id, content_index, &delta)
+                }
+                ServerEvent::FunctionCall { response_id, call_id, name, arguments, .. } if self.ours(&response_id) => {
                     self.emit.send(Event::ToolStarted {
                         turn: self.emit.turn,
                         id: call_id.clone(),
@@ -210,7 +280,7 @@ impl Turn {
                     });
                     self.calls.push(ToolCall { id: call_id, name, arguments });
                 }
-                ServerEvent::ResponseDone { response } => {
+                ServerEvent::ResponseDone { response } if self.ours(&response.id) => {
                     self.active = false;
                     self.count_usage(&response);
                     match response.status.as_str() {
@@ -220,6 +290,7 @@ impl Turn {
                             if cancel.is_cancelled() {
                                 return End::Interrupted;
                             }
+                            self.expect_response = true;
                             held.send(|event_id| ClientEvent::CreateResponse { event_id });
                         }
                         "completed" => return End::Done,
@@ -253,7 +324,7 @@ impl Turn {
     }
 
     /// The user's side: their item and its transcript.
-    fn on_user_event(&mut self, event: ServerEvent) {
+    pub(super) fn on_user_event(&mut self, event: ServerEvent) {
         match event {
             ServerEvent::Committed { item_id } => self.user_item = Some(item_id),
             ServerEvent::UserTranscript { item_id, transcript } if self.user_item.as_deref() == Some(item_id.as_str()) => {
@@ -369,7 +440,7 @@ impl Turn {
     }
 
     /// Accounts for the turn and ends it.
-    fn finish(mut self, end: End) -> TurnOutcome {
+    pub(super) fn finish(mut self, end: End) -> TurnOutcome {
         let interrupted = end == End::Interrupted;
         let reply: String = self.texts.iter().map(|(_, t)| t.as_str()).collect();
         let played = self.played.unwrap_or_else(|| self.output.played_samples());

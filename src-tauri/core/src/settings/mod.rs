@@ -71,6 +71,19 @@ pub enum ConversationMode {
     Realtime,
 }
 
+/// Who ends a spoken turn in Realtime mode when Sori listens hands-free.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RealtimeTurns {
+    /// Sori's own listener (with its echo canceller) hears the end of each
+    /// utterance and commits it; the microphone is not streamed between turns.
+    Sori,
+    /// The server's voice detection on the streamed microphone (`server_vad`).
+    ServerVad,
+    /// The server's model judges when the user has finished (`semantic_vad`).
+    SemanticVad,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Settings {
@@ -83,6 +96,8 @@ pub struct Settings {
     pub realtime_model: String,
     /// The Realtime model's own voice (`marin`, `cedar`, …).
     pub realtime_voice: String,
+    /// Who ends a hands-free turn in Realtime mode (push-to-talk's key always does).
+    pub realtime_turns: RealtimeTurns,
     /// Where speech-to-text, chat and speech each run.
     pub stt_provider: StageProvider,
     pub chat_provider: StageProvider,
@@ -168,6 +183,7 @@ impl Default for Settings {
             conversation_mode: ConversationMode::Chained,
             realtime_model: "gpt-realtime".into(),
             realtime_voice: "marin".into(),
+            realtime_turns: RealtimeTurns::Sori,
             stt_provider: StageProvider::Server,
             chat_provider: StageProvider::Server,
             tts_provider: StageProvider::Server,

@@ -7,6 +7,7 @@ mod chat;
 mod models;
 mod raw;
 mod realtime;
+mod realtime_vad;
 mod speech;
 mod transcriptions;
 

@@ -11,9 +11,9 @@ use std::time::Duration;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+pub type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn connect(server: &TestServer, headers: &[(&'static str, &str)]) -> Result<Socket, tokio_tungstenite::tungstenite::Error> {
+pub async fn connect(server: &TestServer, headers: &[(&'static str, &str)]) -> Result<Socket, tokio_tungstenite::tungstenite::Error> {
     let mut request = format!("ws://{}/v1/realtime?model=gpt-realtime", server.addr()).into_client_request().unwrap();
     for (k, v) in headers {
         request.headers_mut().insert(*k, v.parse().unwrap());
@@ -21,7 +21,7 @@ async fn connect(server: &TestServer, headers: &[(&'static str, &str)]) -> Resul
     tokio_tungstenite::connect_async(request).await.map(|(s, _)| s)
 }
 
-async fn next(socket: &mut Socket) -> Value {
+pub async fn next(socket: &mut Socket) -> Value {
     loop {
         match tokio::time::timeout(Duration::from_secs(10), socket.next()).await.expect("an event in time").expect("open").unwrap() {
             Message::Text(t) => {
@@ -38,7 +38,7 @@ async fn next(socket: &mut Socket) -> Value {
 }
 
 /// Events until one of type `until`, which is the last.
-async fn until(socket: &mut Socket, until: &str) -> Vec<Value> {
+pub async fn until(socket: &mut Socket, until: &str) -> Vec<Value> {
     let mut seen = Vec::new();
     loop {
         let e = next(socket).await;
@@ -50,7 +50,7 @@ async fn until(socket: &mut Socket, until: &str) -> Vec<Value> {
     }
 }
 
-async fn send(socket: &mut Socket, event: Value) {
+pub async fn send(socket: &mut Socket, event: Value) {
     socket.send(Message::Text(event.to_string().into())).await.unwrap();
 }
 
@@ -60,7 +60,7 @@ fn append(ms: usize) -> Value {
     json!({ "type": "input_audio_buffer.append", "audio": base64::engine::general_purpose::STANDARD.encode(samples) })
 }
 
-fn bearer() -> String {
+pub fn bearer() -> String {
     format!("Bearer {TEST_API_KEY}")
 }
 

@@ -5,17 +5,25 @@
 //! checked against the spec's `RealtimeClientEvent` (a bad one gets the
 //! `invalid_event` error with its `event_id`) and recorded; every event sent
 //! is checked against `RealtimeServerEvent`. So far: sessions, push-to-talk
-//! (`append`, `commit`, with the 100 ms rule), typed items and tool results,
-//! responses paced by the latency model (`ladder.rs`), `response.cancel`,
-//! and `conversation.item.truncate` checked against the audio sent. Faults
-//! (`Endpoint::Realtime`): status faults refuse the handshake; a session
-//! limit (an error, then close 1001, with `expires_at` to match); a socket
-//! dropped mid-response; a failed response; slow first audio.
+//! (`append`, `commit` with the 100 ms rule, `clear`); server-side voice
+//! activity detection when `turn_detection` is `server_vad` or
+//! `semantic_vad` (`vad.rs` detects speech on audio time; `input.rs` sends
+//! `speech_started`, cancels a response it interrupts, and on
+//! `speech_stopped` commits the turn and answers it; `idle_timeout_ms` sends
+//! `timeout_triggered`); typed items and tool results; responses paced by
+//! the latency model (`ladder.rs`, started and stopped by `respond.rs`);
+//! `response.cancel`; and `conversation.item.truncate` checked against the
+//! audio sent. Faults (`Endpoint::Realtime`): status faults refuse the
+//! handshake; a session limit (an error, then close 1001, with `expires_at`
+//! to match); a socket dropped mid-response; a failed response; slow first
+//! audio.
 
+mod input;
 mod ladder;
+mod respond;
+mod vad;
 
 use crate::faults::{Endpoint, Fault};
-use crate::script::{default_transcript, Reply};
 use crate::spec;
 use crate::state::Shared;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
@@ -25,7 +33,6 @@ use axum::response::Response;
 use base64::Engine;
 use serde_json::{json, Value};
 use std::sync::Arc;
-use std::time::Instant;
 use tokio::sync::mpsc;
 
 pub async fn upgrade(State(shared): State<Arc<Shared>>, headers: HeaderMap, ws: WebSocketUpgrade) -> Response {
@@ -72,17 +79,6 @@ struct Conversation {
 /// A response being sent: its id, its task, and the flag that stops it.
 type Active = Option<(String, tokio::task::JoinHandle<()>, Arc<std::sync::atomic::AtomicBool>)>;
 
-impl Conversation {
-    /// A response's task ended: its items (with the audio it sent) join the conversation.
-    fn settle(&mut self, active: &mut Active, id: &str, made: ladder::Made) {
-        if active.as_ref().is_some_and(|(a, _, _)| a == id) {
-            *active = None;
-        }
-        self.audio.extend(made.audio_items);
-        self.calls.extend(made.calls);
-    }
-}
-
 fn send(out: &mpsc::UnboundedSender<Message>, mut event: Value, seq: &mut u64) {
     *seq += 1;
     event["event_id"] = json!(format!("event_{seq:05}"));
@@ -110,12 +106,14 @@ fn default_session(limit: std::time::Duration) -> Value {
                    "output": { "format": { "type": "audio/pcm", "rate": 24000 }, "voice": "marin", "speed": 1.0 } } })
 }
 
-/// Merges `update` into `base`, objects key by key (a `null` clears).
+/// Merges `update` into `base`, objects key by key (a `null` clears). An
+/// object whose `type` changes (`server_vad` to `semantic_vad`) replaces the old one.
 fn merge(base: &mut Value, update: &Value) {
     match (base.as_object_mut(), update.as_object()) {
         (Some(b), Some(u)) => {
             for (k, v) in u {
-                if v.is_object() && b.get(k).is_some_and(Value::is_object) {
+                let same_kind = |old: &Value| v["type"].is_null() || old["type"] == v["type"];
+                if v.is_object() && b.get(k).is_some_and(|old| old.is_object() && same_kind(old)) {
                     merge(b.get_mut(k).unwrap(), v);
                 } else {
                     b.insert(k.clone(), v.clone());
@@ -126,11 +124,39 @@ fn merge(base: &mut Value, update: &Value) {
     }
 }
 
+/// One socket's session: what the loop and its handlers (here, `input.rs`, `respond.rs`) share.
+struct Live {
+    shared: Arc<Shared>,
+    out: mpsc::UnboundedSender<Message>,
+    seq: u64,
+    config: Value,
+    conversation: Conversation,
+    active: Active,
+    /// Responses whose task ended, with what they made.
+    done_tx: mpsc::UnboundedSender<(String, ladder::Made)>,
+    done_rx: mpsc::UnboundedReceiver<(String, ladder::Made)>,
+    /// A fault drops the socket without a close frame: both halves go.
+    drop_tx: mpsc::UnboundedSender<()>,
+    responses: u64,
+    input: input::Input,
+}
+
+impl Live {
+    fn send(&mut self, event: Value) {
+        send(&self.out, event, &mut self.seq);
+    }
+
+    /// The next user (or response) item's id.
+    fn next_item(&mut self) -> String {
+        self.conversation.items += 1;
+        format!("item_{:04}", self.conversation.items)
+    }
+}
+
 async fn session(socket: WebSocket, shared: Arc<Shared>, beta: bool, limit: Option<std::time::Duration>) {
     use futures_util::{SinkExt, StreamExt};
     let (mut sink, mut incoming) = socket.split();
     let (out, mut out_rx) = mpsc::unbounded_channel::<Message>();
-    // A fault drops the socket without a close frame: both halves go.
     let (drop_tx, mut drop_rx) = mpsc::unbounded_channel::<()>();
     let writer = tokio::spawn(async move {
         while let Some(m) = out_rx.recv().await {
@@ -140,7 +166,6 @@ async fn session(socket: WebSocket, shared: Arc<Shared>, beta: bool, limit: Opti
             }
         }
     });
-    let mut seq = 0u64;
     if beta {
         send(
             &out,
@@ -151,31 +176,40 @@ async fn session(socket: WebSocket, shared: Arc<Shared>, beta: bool, limit: Opti
                 None,
                 None,
             ),
-            &mut seq,
+            &mut 0,
         );
         let _ = out.send(Message::Close(Some(CloseFrame { code: 4000, reason: "beta_api_shape_disabled".into() })));
         return;
     }
     let length = *shared.realtime_session.lock().unwrap();
-    let mut config = default_session(length);
     let ends_after = limit.unwrap_or(length).min(length);
     let expiry = tokio::time::sleep(ends_after);
     tokio::pin!(expiry);
-    send(&out, json!({ "type": "session.created", "session": config }), &mut seq);
-    let mut buffer: Vec<u8> = Vec::new();
-    let mut conversation = Conversation::default();
-    let mut active: Active = None;
-    let (done_tx, mut done_rx) = mpsc::unbounded_channel::<(String, ladder::Made)>();
-    let mut responses = 0u64;
+    let (done_tx, done_rx) = mpsc::unbounded_channel::<(String, ladder::Made)>();
+    let mut live = Live {
+        shared: shared.clone(),
+        out,
+        seq: 0,
+        config: default_session(length),
+        conversation: Conversation::default(),
+        active: None,
+        done_tx,
+        done_rx,
+        drop_tx,
+        responses: 0,
+        input: input::Input::default(),
+    };
+    live.send(json!({ "type": "session.created", "session": live.config }));
     loop {
+        let idle = live.input.idle_deadline();
         let text = tokio::select! {
             m = incoming.next() => match m {
                 Some(Ok(Message::Text(t))) => t.to_string(),
                 Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
                 Some(Ok(_)) => continue,
             },
-            Some((id, made)) = done_rx.recv() => {
-                conversation.settle(&mut active, &id, made);
+            Some((id, made)) = live.done_rx.recv() => {
+                live.settle(&id, made);
                 continue;
             }
             _ = drop_rx.recv() => {
@@ -185,13 +219,17 @@ async fn session(socket: WebSocket, shared: Arc<Shared>, beta: bool, limit: Opti
             _ = &mut expiry => {
                 let minutes = length.as_secs().div_ceil(60);
                 let message = format!("Your session hit the maximum duration of {minutes} minutes.");
-                send(&out, error("invalid_request_error", "session_expired", &message, None, None), &mut seq);
-                let _ = out.send(Message::Close(Some(CloseFrame { code: 1001, reason: message.into() })));
+                live.send(error("invalid_request_error", "session_expired", &message, None, None));
+                let _ = live.out.send(Message::Close(Some(CloseFrame { code: 1001, reason: message.into() })));
                 break;
+            }
+            _ = tokio::time::sleep_until(idle.unwrap_or_else(tokio::time::Instant::now)), if idle.is_some() => {
+                live.idle_timeout();
+                continue;
             }
         };
         let Ok(event) = serde_json::from_str::<Value>(&text) else {
-            send(&out, error("invalid_request_error", "invalid_json", "The event is not valid JSON.", None, None), &mut seq);
+            live.send(error("invalid_request_error", "invalid_json", "The event is not valid JSON.", None, None));
             continue;
         };
         shared.realtime_log.lock().unwrap().push(event.clone());
@@ -200,214 +238,80 @@ async fn session(socket: WebSocket, shared: Arc<Shared>, beta: bool, limit: Opti
         let schema =
             event["type"].as_str().and_then(|k| spec::realtime_schema("RealtimeClientEvent", k)).unwrap_or_else(|| "RealtimeClientEvent".into());
         if let Err(e) = spec::check(&schema, &event) {
-            send(&out, error("invalid_request_error", "invalid_event", &format!("Invalid event: {e}"), Some("type"), eid), &mut seq);
+            live.send(error("invalid_request_error", "invalid_event", &format!("Invalid event: {e}"), Some("type"), eid));
             continue;
         }
         match event["type"].as_str().unwrap_or_default() {
             "session.update" => {
-                merge(&mut config, &event["session"]);
-                send(&out, json!({ "type": "session.updated", "session": config }), &mut seq);
+                merge(&mut live.config, &event["session"]);
+                live.send(json!({ "type": "session.updated", "session": live.config }));
             }
             "input_audio_buffer.append" => {
                 let audio = base64::engine::general_purpose::STANDARD.decode(event["audio"].as_str().unwrap_or_default()).unwrap_or_default();
-                buffer.extend(audio);
+                live.append(&audio).await;
             }
-            "input_audio_buffer.clear" => {
-                buffer.clear();
-                send(&out, json!({ "type": "input_audio_buffer.cleared" }), &mut seq);
-            }
-            "input_audio_buffer.commit" => {
-                let ms = buffer.len() as f64 / 48.0;
-                if ms < 100.0 {
-                    let message = format!("Error committing input audio buffer: buffer too small. Expected at least 100ms of audio, but buffer only has {ms:.2}ms of audio.");
-                    send(&out, error("invalid_request_error", "input_audio_buffer_commit_empty", &message, None, eid), &mut seq);
-                    continue;
-                }
-                conversation.items += 1;
-                let item_id = format!("item_{:04}", conversation.items);
-                buffer.clear();
-                send(&out, json!({ "type": "input_audio_buffer.committed", "previous_item_id": null, "item_id": item_id }), &mut seq);
-                let item = json!({ "id": item_id, "type": "message", "status": "completed", "role": "user", "content": [{ "type": "input_audio" }] });
-                send(&out, json!({ "type": "conversation.item.added", "previous_item_id": null, "item": item }), &mut seq);
-                let language = config["audio"]["input"]["transcription"]["language"].as_str().map(str::to_string);
-                let said = default_transcript(language.as_deref());
-                conversation.messages.push(json!({ "role": "user", "content": said }));
-                if config["audio"]["input"]["transcription"].is_object() {
-                    // The transcription model runs beside the response, so the
-                    // user's words usually arrive after the reply has begun.
-                    let latency = *shared.latency.lock().unwrap();
-                    let after = latency.stt(ms / 1000.0) + latency.chat_token_at(3);
-                    let event = json!({ "type": "conversation.item.input_audio_transcription.completed", "item_id": item_id, "content_index": 0, "transcript": said,
-                        "usage": { "type": "duration", "seconds": (ms / 1000.0).ceil() } });
-                    let (out, mut own_seq) = (out.clone(), seq + 50_000 * conversation.items);
-                    tokio::spawn(async move {
-                        tokio::time::sleep(after).await;
-                        send(&out, event, &mut own_seq);
-                    });
-                }
-            }
+            "input_audio_buffer.clear" => live.clear(),
+            "input_audio_buffer.commit" => live.commit_buffer(eid),
             "conversation.item.create" => {
                 let item = &event["item"];
-                conversation.items += 1;
-                let item_id = item["id"].as_str().map(str::to_string).unwrap_or_else(|| format!("item_{:04}", conversation.items));
+                let generated = live.next_item();
+                let item_id = item["id"].as_str().map_or(generated, str::to_string);
                 match item["type"].as_str() {
                     Some("function_call_output") => {
                         let call = item["call_id"].as_str().unwrap_or_default();
-                        if !conversation.calls.iter().any(|c| c == call) {
-                            send(
-                                &out,
-                                error(
-                                    "invalid_request_error",
-                                    "invalid_value",
-                                    &format!("No function call with call_id {call} in this conversation."),
-                                    Some("item.call_id"),
-                                    eid,
-                                ),
-                                &mut seq,
-                            );
+                        if !live.conversation.calls.iter().any(|c| c == call) {
+                            let message = format!("No function call with call_id {call} in this conversation.");
+                            live.send(error("invalid_request_error", "invalid_value", &message, Some("item.call_id"), eid));
                             continue;
                         }
-                        conversation.messages.push(json!({ "role": "tool", "tool_call_id": call, "content": item["output"] }));
+                        live.conversation.messages.push(json!({ "role": "tool", "tool_call_id": call, "content": item["output"] }));
                     }
                     _ => {
                         let text: String = item["content"].as_array().into_iter().flatten().filter_map(|c| c["text"].as_str()).collect();
-                        conversation.messages.push(json!({ "role": item["role"], "content": text }));
+                        live.conversation.messages.push(json!({ "role": item["role"], "content": text }));
                     }
                 }
                 let mut added = item.clone();
                 added["id"] = json!(item_id);
                 added["status"] = json!("completed");
-                send(&out, json!({ "type": "conversation.item.added", "previous_item_id": null, "item": added }), &mut seq);
+                live.send(json!({ "type": "conversation.item.added", "previous_item_id": null, "item": added }));
             }
             "response.create" => {
-                while let Ok((id, made)) = done_rx.try_recv() {
-                    conversation.settle(&mut active, &id, made);
+                let started = live.respond();
+                if !started {
+                    let message = "Conversation already has an active response in progress.";
+                    live.send(error("invalid_request_error", "conversation_already_has_active_response", message, None, eid));
                 }
-                if active.is_some() {
-                    send(
-                        &out,
-                        error(
-                            "invalid_request_error",
-                            "conversation_already_has_active_response",
-                            "Conversation already has an active response in progress.",
-                            None,
-                            eid,
-                        ),
-                        &mut seq,
-                    );
-                    continue;
-                }
-                responses += 1;
-                let response_id = format!("resp_{responses:04}");
-                let tools: Vec<Value> =
-                    config["tools"].as_array().into_iter().flatten().map(|t| json!({ "type": "function", "function": t })).collect();
-                let reply = shared.script.lock().unwrap().reply(&json!({ "messages": conversation.messages, "tools": tools }));
-                if let Reply::Text(t) = &reply {
-                    conversation.messages.push(json!({ "role": "assistant", "content": t }));
-                }
-                let latency = *shared.latency.lock().unwrap();
-                let voice = config["audio"]["output"]["voice"].as_str().unwrap_or("marin").to_string();
-                let fault = shared.faults.lock().unwrap().take(Endpoint::Realtime);
-                if fault == Some(Fault::ResponseFailed) {
-                    send(&out, json!({ "type": "response.created", "response": ladder::response(&response_id, "in_progress", &[], None) }), &mut seq);
-                    send(&out, ladder::failed(&response_id), &mut seq);
-                    continue;
-                }
-                let (mut events, made) = ladder::ladder(&response_id, &mut conversation.items, &reply, &latency, &voice);
-                if let Some(Fault::SlowFirstByte { ms }) = fault {
-                    events.iter_mut().filter(|d| d.event["type"] != "response.created").for_each(|d| d.at += std::time::Duration::from_millis(ms));
-                }
-                let dropping = (fault == Some(Fault::CloseMidResponse)).then(|| drop_tx.clone());
-                let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-                let (out2, done, id, stopped) = (out.clone(), done_tx.clone(), response_id.clone(), stop.clone());
-                // The ladder's own event ids continue from a range of its own.
-                let mut ladder_seq = seq + 100_000 * responses;
-                let task = tokio::spawn(async move {
-                    let start = Instant::now();
-                    let mut made = Some(made);
-                    for due in events {
-                        tokio::time::sleep(due.at.saturating_sub(start.elapsed())).await;
-                        if stopped.load(std::sync::atomic::Ordering::SeqCst) {
-                            break;
-                        }
-                        if due.event["type"] == "response.output_audio.delta" {
-                            let bytes = base64::engine::general_purpose::STANDARD
-                                .decode(due.event["delta"].as_str().unwrap_or_default())
-                                .map(|b| b.len())
-                                .unwrap_or(0);
-                            if let Some(s) = made.as_mut().and_then(|m| m.audio_items.iter_mut().find(|(i, _)| due.event["item_id"] == i.as_str())) {
-                                s.1 += (bytes / 48) as u64;
-                            }
-                        }
-                        // The response is over for the session before the client can hear so.
-                        if due.event["type"] == "response.done" {
-                            if let Some(m) = made.take() {
-                                let _ = done.send((id.clone(), m));
-                            }
-                        }
-                        let audio = due.event["type"] == "response.output_audio.delta";
-                        send(&out2, due.event, &mut ladder_seq);
-                        if let (true, Some(dropping)) = (audio, &dropping) {
-                            let _ = dropping.send(());
-                            return;
-                        }
-                    }
-                    if let Some(m) = made {
-                        let _ = done.send((id, m));
-                    }
-                });
-                active = Some((response_id, task, stop));
             }
-            "response.cancel" => match active.take() {
-                Some((id, task, stop)) => {
-                    stop.store(true, std::sync::atomic::Ordering::SeqCst);
-                    let _ = task.await;
-                    send(&out, ladder::cancelled(&id, "client_cancelled"), &mut seq);
+            "response.cancel" => {
+                let stopped = live.stop("client_cancelled").await;
+                if !stopped {
+                    let message = "Cancellation failed: no active response found";
+                    live.send(error("invalid_request_error", "response_cancel_not_active", message, None, eid));
                 }
-                None => send(
-                    &out,
-                    error("invalid_request_error", "response_cancel_not_active", "Cancellation failed: no active response found", None, eid),
-                    &mut seq,
-                ),
-            },
+            }
             "conversation.item.truncate" => {
                 // Audio sent so far for the items of a response that is over or running.
-                while let Ok((id, made)) = done_rx.try_recv() {
-                    conversation.settle(&mut active, &id, made);
-                }
+                live.drain();
                 let item_id = event["item_id"].as_str().unwrap_or_default();
                 let end = event["audio_end_ms"].as_u64().unwrap_or(0);
-                match conversation.audio.iter().find(|(i, _)| i == item_id) {
-                    None => send(
-                        &out,
-                        error("invalid_request_error", "item_not_found", &format!("Item {item_id} has no audio to truncate."), Some("item_id"), eid),
-                        &mut seq,
-                    ),
-                    Some((_, ms)) if end > *ms => send(
-                        &out,
-                        error(
-                            "invalid_request_error",
-                            "invalid_value",
-                            &format!("Audio content of {ms}ms is already shorter than {end}ms"),
-                            Some("audio_end_ms"),
-                            eid,
-                        ),
-                        &mut seq,
-                    ),
-                    Some(_) => send(
-                        &out,
-                        json!({ "type": "conversation.item.truncated", "item_id": item_id, "content_index": 0, "audio_end_ms": end }),
-                        &mut seq,
-                    ),
-                }
+                let reply = match live.conversation.audio.iter().find(|(i, _)| i == item_id) {
+                    None => {
+                        error("invalid_request_error", "item_not_found", &format!("Item {item_id} has no audio to truncate."), Some("item_id"), eid)
+                    }
+                    Some((_, ms)) if end > *ms => {
+                        let message = format!("Audio content of {ms}ms is already shorter than {end}ms");
+                        error("invalid_request_error", "invalid_value", &message, Some("audio_end_ms"), eid)
+                    }
+                    Some(_) => json!({ "type": "conversation.item.truncated", "item_id": item_id, "content_index": 0, "audio_end_ms": end }),
+                };
+                live.send(reply);
             }
-            "conversation.item.delete" => {
-                send(&out, json!({ "type": "conversation.item.deleted", "item_id": event["item_id"] }), &mut seq);
-            }
+            "conversation.item.delete" => live.send(json!({ "type": "conversation.item.deleted", "item_id": event["item_id"] })),
             _ => {}
         }
     }
-    if let Some((_, task, stop)) = active {
+    if let Some((_, task, stop)) = live.active.take() {
         stop.store(true, std::sync::atomic::Ordering::SeqCst);
         task.abort();
     }
