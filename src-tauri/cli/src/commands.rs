@@ -270,7 +270,7 @@ pub fn ask(audio: Option<std::path::PathBuf>, text: Option<String>, continued: b
                 setup.tools = providers.tools.clone();
                 let context = Context { instructions: conversation.persona.clone(), turns: conversation.turns().to_vec() };
                 let link = Arc::new(Link::start(setup, context, tx.clone()));
-                sori_core::realtime::turn::run_turn(input, link, &providers, &turn_settings, output, Emitter::new(1, tx), cancel).await
+                sori_core::realtime::turn::run_turn(input.into(), link, &providers, &turn_settings, output, Emitter::new(1, tx), cancel).await
             }
             None => run_turn(input, &conversation, &providers, &turn_settings, output, Emitter::new(1, tx), cancel).await,
         };

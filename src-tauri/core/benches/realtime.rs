@@ -115,8 +115,16 @@ fn main() {
                 async move {
                     let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
                     let out = Arc::new(MemoryOutput::default());
-                    sori_core::realtime::turn::run_turn(input, link, &providers, &turn_settings, out, Emitter::new(1, tx), CancellationToken::new())
-                        .await
+                    sori_core::realtime::turn::run_turn(
+                        input.into(),
+                        link,
+                        &providers,
+                        &turn_settings,
+                        out,
+                        Emitter::new(1, tx),
+                        CancellationToken::new(),
+                    )
+                    .await
                 }
             };
             let by_voice: TurnOutcome = realtime_turn(TurnInput::Audio { samples: audio.clone(), sample_rate: 16_000 }).await;

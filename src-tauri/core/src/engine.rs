@@ -413,7 +413,8 @@ impl Engine {
         }
         let task = match self.realtime.as_ref().map(|m| m.link.clone()) {
             Some(link) => {
-                tokio::spawn(async move { Some(crate::realtime::turn::run_turn(input, link, &providers, &settings, output, emit, token).await) })
+                let question = crate::realtime::confirm::Question { input, awaiting: conversation.awaiting_confirmation() };
+                tokio::spawn(async move { Some(crate::realtime::turn::run_turn(question, link, &providers, &settings, output, emit, token).await) })
             }
             None => tokio::spawn(async move { Some(run_turn(input, &conversation, &providers, &settings, output, emit, token).await) }),
         };

@@ -93,7 +93,12 @@ impl Engine {
         let cancel = CancellationToken::new();
         let emit = Emitter::with_phase(id, self.events.clone(), self.phase.clone());
         let (providers, settings, output, token) = (self.providers.clone(), self.settings.clone(), self.output.clone(), cancel.clone());
-        let task = tokio::spawn(async move { Some(crate::realtime::server_turn::run_turn(link, &providers, &settings, output, emit, token).await) });
+        // A held call is answered by the model hearing the user: its repeat runs.
+        let awaiting = self.conversation.awaiting_confirmation();
+        let task =
+            tokio::spawn(
+                async move { Some(crate::realtime::server_turn::run_turn(link, awaiting, &providers, &settings, output, emit, token).await) },
+            );
         self.running = Some(Running { cancel, task, kind: Kind::Turn { id, reply_to: None } });
     }
 }

@@ -132,12 +132,24 @@ pub enum Content {
     OutputText { text: String },
 }
 
-/// A conversation item Sori creates: typed words, a replayed turn, or a tool's result.
+/// A conversation item Sori creates: typed words, a replayed turn, a settled call, or a tool's result.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Item {
-    Message { role: &'static str, content: Vec<Content> },
-    FunctionCallOutput { call_id: String, output: String },
+    Message {
+        role: &'static str,
+        content: Vec<Content>,
+    },
+    /// A call the model made in an earlier turn, answered now (a held call the user settled).
+    FunctionCall {
+        call_id: String,
+        name: String,
+        arguments: String,
+    },
+    FunctionCallOutput {
+        call_id: String,
+        output: String,
+    },
 }
 
 impl Item {

@@ -3,9 +3,10 @@
 //! format (`events`), the socket (`connection`), a new session made ready
 //! (`setup`), the link that keeps a session configured and connected
 //! (`link`), a turn over it (`turn`; `server_turn` when the server's voice
-//! detection started it), and what was heard of a reply (`heard`), which a
-//! barge-in truncates to.
+//! detection started it; `confirm` for a held call answered), and what was
+//! heard of a reply (`heard`), which a barge-in truncates to.
 
+pub mod confirm;
 pub mod connection;
 pub mod events;
 pub mod heard;

@@ -12,7 +12,7 @@ use super::link::{Link, LinkEvent};
 use super::turn::{End, Turn};
 use crate::audio::output::AudioOutput;
 use crate::event::{Event, Incomplete, Phase, Stage};
-use crate::provider::{ErrorKind, ProviderError, Providers};
+use crate::provider::{ErrorKind, ProviderError, Providers, ToolCall};
 use crate::turn::{Emitter, TurnOutcome, TurnSettings};
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,6 +25,7 @@ const LONGEST_UTTERANCE: Duration = Duration::from_secs(120);
 /// Runs the turn the server has started hearing. Never panics on what the server sends.
 pub async fn run_turn(
     link: Arc<Link>,
+    awaiting: Option<ToolCall>,
     providers: &Providers,
     settings: &TurnSettings,
     output: Arc<dyn AudioOutput>,
@@ -32,6 +33,7 @@ pub async fn run_turn(
     cancel: CancellationToken,
 ) -> TurnOutcome {
     let mut t = Turn::new(emit.clone(), output, settings);
+    t.awaiting = awaiting;
     let mut held = match t.take_link(&link, &cancel).await {
         Ok(h) => h,
         Err(end) => return t.finish(end),

@@ -16,6 +16,7 @@
 //! the first), `UserTranscript` whenever it arrives (before the reply for a
 //! typed question), tool events, `TurnEnded`, `Status{idle}`.
 
+use super::confirm::{self, Question};
 use super::events::{pcm_from_base64, pcm_to_base64, ClientEvent, Item, ResponseSummary, ServerEvent, RATE};
 use super::heard::{Cut, ItemAudio};
 use super::link::{server_error, Link, LinkEvent, TurnLink};
@@ -23,7 +24,8 @@ use crate::audio::output::AudioOutput;
 use crate::audio::Pcm;
 use crate::event::{Event, Incomplete, Phase, Stage, TurnMetrics, Usage};
 use crate::provider::{ChatMessage, ErrorKind, ProviderError, Providers, ToolCall};
-use crate::tools::{confirm, ToolRun};
+use crate::tools::confirm::held_result;
+use crate::tools::ToolRun;
 use crate::turn::{agent::MAX_ROUNDS, ms_since, Emitter, TurnInput, TurnOutcome, TurnSettings};
 use std::sync::Arc;
 use std::time::Duration;
@@ -70,11 +72,13 @@ pub(super) struct Turn {
     usage: Usage,
     /// The speaker's count when the reply was cut.
     played: Option<u64>,
+    /// The call the last turn held for the user's answer.
+    pub(super) awaiting: Option<ToolCall>,
 }
 
 /// Runs one turn over the link. Never panics on what the server sends.
 pub async fn run_turn(
-    input: TurnInput,
+    question: Question,
     link: Arc<Link>,
     providers: &Providers,
     settings: &TurnSettings,
@@ -83,6 +87,9 @@ pub async fn run_turn(
     cancel: CancellationToken,
 ) -> TurnOutcome {
     let mut t = Turn::new(emit.clone(), output, settings);
+    let answer = confirm::answer_in(&question);
+    let Question { input, awaiting } = question;
+    t.awaiting = awaiting;
     emit.phase(Phase::Thinking);
     let mut held = match t.take_link(&link, &cancel).await {
         Ok(h) => h,
@@ -93,7 +100,15 @@ pub async fn run_turn(
             return t.finish(end);
         }
     };
-    if !t.ask(input, &held) {
+    // Typed words or a click answer a held call before the model is asked.
+    let mut settled = Vec::new();
+    if let Some(answer) = answer {
+        t.awaiting = None;
+        let (messages, items) = confirm::settle(answer, &providers.tools, &t.emit, &cancel).await;
+        t.tool_messages = messages;
+        settled = items;
+    }
+    if !t.ask(input, &held, settled) {
         return t.finish(End::Cut(Incomplete::Failed));
     }
     t.answer(&mut held, providers, &cancel).await
@@ -123,6 +138,7 @@ impl Turn {
             active: false,
             usage: Usage::default(),
             played: None,
+            awaiting: None,
         }
     }
 
@@ -194,8 +210,8 @@ impl Turn {
         }
     }
 
-    /// Sends the question and asks for a response.
-    fn ask(&mut self, input: TurnInput, held: &TurnLink) -> bool {
+    /// Sends the question (and a held call it settled) and asks for a response.
+    fn ask(&mut self, input: TurnInput, held: &TurnLink, settled: Vec<Item>) -> bool {
         match input {
             TurnInput::Audio { samples, sample_rate } => {
                 let audio = match crate::audio::resample::resample(&samples, sample_rate, RATE) {
@@ -219,6 +235,9 @@ impl Turn {
                 self.user_text = Some(text.clone());
                 held.send(move |event_id| ClientEvent::CreateItem { event_id, item: Item::user_text(text) });
             }
+        }
+        for item in settled {
+            held.send(move |event_id| ClientEvent::CreateItem { event_id, item });
         }
         self.expect_response = true;
         held.send(|event_id| ClientEvent::CreateResponse { event_id });
@@ -396,7 +415,13 @@ impl Turn {
         let said: String = self.texts.iter().flat_map(|(_, t)| t.chars()).skip(self.answer_from).collect();
         self.tool_messages.push(ChatMessage::assistant_calling(said.trim(), calls.clone()));
         let tools = &providers.tools;
-        let (held_calls, now): (Vec<ToolCall>, Vec<ToolCall>) = calls.iter().cloned().partition(|c| tools.needs_confirmation(&c.name));
+        // The held call asked for again: the customer said yes to the model.
+        let awaiting = self.awaiting.take();
+        let (held_calls, now): (Vec<ToolCall>, Vec<ToolCall>) =
+            calls.iter().cloned().partition(|c| tools.needs_confirmation(&c.name) && !confirm::repeats(c, awaiting.as_ref()));
+        if let Some(call) = awaiting.filter(|a| now.iter().any(|c| confirm::repeats(c, Some(a)))) {
+            self.emit.send(Event::ConfirmationSettled { turn: self.emit.turn, id: call.id, approved: Some(true) });
+        }
         let began = Instant::now();
         let mut runs = tools.run_all(&now, cancel).await;
         if !now.is_empty() {
@@ -409,7 +434,7 @@ impl Turn {
                 name: call.name.clone(),
                 arguments: call.arguments.clone(),
             });
-            runs.push(ToolRun { result: confirm::held_result(&call), call, error: None, elapsed: Default::default() });
+            runs.push(ToolRun { result: held_result(&call), call, error: None, elapsed: Default::default() });
         }
         runs.sort_by_key(|r| calls.iter().position(|c| c.id == r.call.id));
         for run in runs {

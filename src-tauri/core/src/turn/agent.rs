@@ -132,7 +132,7 @@ pub(crate) fn finished(emit: &Emitter, run: &ToolRun) {
 /// The user answered a held call: yes runs it now, no tells the model it
 /// was cancelled; both go into the turn as a call and its result, before
 /// the model is asked, so it can say what happened.
-async fn settle(answer: Answer, tools: &Tools, messages: &mut Vec<ChatMessage>, emit: &Emitter, cancel: &CancellationToken) {
+pub(crate) async fn settle(answer: Answer, tools: &Tools, messages: &mut Vec<ChatMessage>, emit: &Emitter, cancel: &CancellationToken) {
     emit.send(Event::ConfirmationSettled { turn: emit.turn, id: answer.call.id.clone(), approved: answer.approve });
     let Some(approve) = answer.approve else { return };
     let call = ToolCall { id: format!("{}_{}", answer.call.id, if approve { "yes" } else { "no" }), ..answer.call };

@@ -266,6 +266,10 @@ async fn session(socket: WebSocket, shared: Arc<Shared>, beta: bool, limit: Opti
                         }
                         live.conversation.messages.push(json!({ "role": "tool", "tool_call_id": call, "content": item["output"] }));
                     }
+                    // A call the client puts in (one the user settled later): its output may follow.
+                    Some("function_call") => {
+                        live.conversation.calls.push(item["call_id"].as_str().unwrap_or_default().to_string());
+                    }
                     _ => {
                         let text: String = item["content"].as_array().into_iter().flatten().filter_map(|c| c["text"].as_str()).collect();
                         live.conversation.messages.push(json!({ "role": item["role"], "content": text }));
