@@ -6,8 +6,9 @@
 //! Realtime TTFA runs from the question leaving Sori (the key released, or
 //! Enter) to the first audio handed to the speaker. The fake's first audio
 //! comes the model's first four tokens plus the speech's first byte after
-//! `response.create`, so that is the bound; Sori's own overhead is TTFA
-//! minus it (resampling, the upload, the socket, parsing, decoding). Chained
+//! `response.create` (its clock starts when the request arrives), so that is
+//! the bound; Sori's own overhead is TTFA minus it (resampling, the upload,
+//! the socket, parsing, decoding). Chained
 //! figures are the pipeline benchmark's: TTFA over the bound of the chunk
 //! Sori spoke first (STT, the tokens of that chunk, the speech's first byte).
 //!

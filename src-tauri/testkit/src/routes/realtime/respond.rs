@@ -34,6 +34,8 @@ impl Live {
     /// Starts a response to the conversation so far, as `response.create` does;
     /// `false` (and nothing sent) when one is still active.
     pub(super) fn respond(&mut self) -> bool {
+        // The latency model counts from the request, not from when the ladder is built.
+        let start = Instant::now();
         self.drain();
         if self.active.is_some() {
             return false;
@@ -64,7 +66,6 @@ impl Live {
         // The ladder's own event ids continue from a range of its own.
         let mut ladder_seq = self.seq + 100_000 * self.responses;
         let task = tokio::spawn(async move {
-            let start = Instant::now();
             let mut made = Some(made);
             for due in events {
                 tokio::time::sleep(due.at.saturating_sub(start.elapsed())).await;
