@@ -11,6 +11,8 @@
 //! `cargo bench -p sori-core --bench endpointing [-- --turns N]` runs it in
 //! full; under `cargo test` (no `--bench` argument) it runs a short form.
 
+mod args;
+
 use sori_core::audio::output::MemoryOutput;
 use sori_core::conversation::Conversation;
 use sori_core::engine::{self, EngineHandle};
@@ -67,10 +69,7 @@ async fn utterance(engine: &EngineHandle, events: &mut UnboundedReceiver<Event>,
 }
 
 fn main() {
-    let full = std::env::args().any(|a| a == "--bench");
-    let args: Vec<String> = std::env::args().collect();
-    let turns =
-        args.iter().position(|a| a == "--turns").and_then(|i| args.get(i + 1)).and_then(|n| n.parse().ok()).unwrap_or(if full { 16 } else { 2 });
+    let (full, turns) = args::run_length(16, 2);
     let latency = LatencyModel::typical();
     let server = TestServer::start_in_background(ServerConfig { latency, ..Default::default() }).expect("start the testkit");
     let settings = Settings::default();

@@ -18,6 +18,8 @@
 //! `cargo bench -p sori-core --bench pipeline [-- --turns N]` runs it in full;
 //! under `cargo test` (no `--bench` argument) it runs a short form so it cannot rot.
 
+mod args;
+
 use futures_util::StreamExt;
 use sori_core::audio::output::MemoryOutput;
 use sori_core::conversation::Conversation;
@@ -81,10 +83,7 @@ async fn sequential(c: &OpenAi, samples: &[i16], settings: &Settings) -> f64 {
 }
 
 fn main() {
-    let full = std::env::args().any(|a| a == "--bench");
-    let args: Vec<String> = std::env::args().collect();
-    let turns =
-        args.iter().position(|a| a == "--turns").and_then(|i| args.get(i + 1)).and_then(|n| n.parse().ok()).unwrap_or(if full { 24 } else { 4 });
+    let (full, turns) = args::run_length(24, 4);
     let latency = LatencyModel::typical();
     let server = TestServer::start_in_background(ServerConfig { latency, ..Default::default() }).expect("start the testkit");
     let client = Arc::new(OpenAi::new(&server.base_url(), ApiKey::new(TEST_API_KEY)).unwrap());

@@ -15,6 +15,8 @@
 //! `cargo bench -p sori-core --bench realtime [-- --turns N]` runs it in full;
 //! under `cargo test` (no `--bench` argument) it runs a short form so it cannot rot.
 
+mod args;
+
 use sori_core::audio::output::MemoryOutput;
 use sori_core::conversation::Conversation;
 use sori_core::provider::openai::OpenAi;
@@ -28,7 +30,6 @@ use sori_core::turn::{Emitter, TurnInput, TurnOutcome};
 use sori_testkit::script::{tokenize, tokens_through};
 use sori_testkit::{LatencyModel, ServerConfig, TestServer, TEST_API_KEY};
 use std::sync::Arc;
-use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 const QUESTIONS: &[(&str, &str)] = &[
@@ -67,10 +68,7 @@ impl Column {
 }
 
 fn main() {
-    let full = std::env::args().any(|a| a == "--bench");
-    let args: Vec<String> = std::env::args().collect();
-    let turns =
-        args.iter().position(|a| a == "--turns").and_then(|i| args.get(i + 1)).and_then(|n| n.parse().ok()).unwrap_or(if full { 24 } else { 4 });
+    let (full, turns) = args::run_length(24, 4);
     let latency = LatencyModel::typical();
     let server = TestServer::start_in_background(ServerConfig { latency, ..Default::default() }).expect("start the testkit");
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
@@ -96,14 +94,8 @@ fn main() {
             let (language, question) = QUESTIONS[i % QUESTIONS.len()];
             let settings = Settings { language: language.into(), ..Default::default() };
             let turn_settings = settings.turn_settings();
-            let setup = LinkSetup {
-                base_url: server.base_url(),
-                key: Some(ApiKey::new(TEST_API_KEY).unwrap()),
-                model: "gpt-realtime".into(),
-                session: sori_core::app::realtime::session(&settings),
-                tools: Default::default(),
-                rotate_before: Duration::from_secs(120),
-            };
+            let key = Some(ApiKey::new(TEST_API_KEY).unwrap());
+            let setup = LinkSetup::new(server.base_url(), key, "gpt-realtime", sori_core::app::realtime::session(&settings));
             let (events, _rx) = tokio::sync::mpsc::unbounded_channel();
             let link = Arc::new(Link::start(setup, Context::default(), events));
             // Connected before the clock starts, as in a running app.

@@ -6,13 +6,14 @@
 // speech plays into the microphone, then export the conversation.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { appSession } from '../lib/webdriver.mjs';
 import { startTestkit } from '../lib/testkit.mjs';
 import { screenshotDir } from '../lib/browser.mjs';
+import { recordSpeaker } from '../lib/speaker.mjs';
 
 const app = appSession({ before, after });
 const port = 19000 + (process.pid % 1000);
@@ -34,26 +35,6 @@ after(async () => {
 
 const run = (script) => app.get().executeAsync(`const done = arguments[arguments.length - 1]; ${script}`);
 
-/** Records the virtual speaker; `stop()` gives the seconds of sound in it. */
-function recordSpeaker(name) {
-  const file = path.join(dir, `${name}.raw`);
-  const p = spawn('parecord', ['-d', 'speaker.monitor', '--raw', '--format=s16le', '--rate=16000', '--channels=1', file]);
-  return {
-    async stop() {
-      p.kill('SIGINT');
-      await new Promise((r) => p.on('exit', r));
-      const bytes = await readFile(file);
-      let loud = 0;
-      for (let at = 0; at + 320 <= bytes.length; at += 320) {
-        let sum = 0;
-        for (let i = at; i < at + 320; i += 2) sum += bytes.readInt16LE(i) ** 2;
-        if (sum / 160 > 1e6) loud++;
-      }
-      return loud * 0.01;
-    },
-  };
-}
-
 test('the provider and its key are set in Settings, and the key checks out', async () => {
   await app.get().click('#tab-settings');
   await app.get().find('#set-base_url');
@@ -71,7 +52,7 @@ test('the provider and its key are set in Settings, and the key checks out', asy
 
 test('a typed question: the reply streams into the window and its audio reaches the speaker', async () => {
   await app.get().click('#tab-talk');
-  const speaker = recordSpeaker('typed');
+  const speaker = recordSpeaker(dir, 'typed');
   await app.get().type('#ask-input', 'When will my order arrive?');
   // Watch the reply while it is written: seen streaming, and growing.
   const watch = run(`
@@ -100,7 +81,7 @@ test('the stop button cuts the reply while it is spoken', async () => {
   await app.get().click('#ask-send');
   await app.get().waitForText('#status', (t) => t === 'Speaking', { timeoutMs: 20000 });
   await new Promise((r) => setTimeout(r, 500));
-  const speaker = recordSpeaker('stopped');
+  const speaker = recordSpeaker(dir, 'stopped');
   await app.get().click('#stop');
   await app.get().waitForText('#status', (t) => t === 'Idle', { timeoutMs: 5000 });
   await new Promise((r) => setTimeout(r, 1500));

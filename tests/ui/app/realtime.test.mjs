@@ -7,13 +7,14 @@
 // Then the same in Korean.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdtemp, rm, readFile, mkdir, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm, mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { appSession } from '../lib/webdriver.mjs';
 import { startTestkit, saveSettingsAndKey } from '../lib/testkit.mjs';
 import { screenshotDir } from '../lib/browser.mjs';
+import { recordSpeaker } from '../lib/speaker.mjs';
 
 const app = appSession({ before, after });
 const port = 23000 + (process.pid % 1000);
@@ -34,26 +35,6 @@ after(async () => {
 
 const run = (script) => app.get().executeAsync(`const done = arguments[arguments.length - 1]; ${script}`);
 const count = (selector) => run(`done(document.querySelectorAll(${JSON.stringify(selector)}).length)`);
-
-/** Seconds of sound on the virtual speaker between start and `stop()`. */
-function recordSpeaker(name) {
-  const file = path.join(dir, `${name}.raw`);
-  const p = spawn('parecord', ['-d', 'speaker.monitor', '--raw', '--format=s16le', '--rate=16000', '--channels=1', file]);
-  return {
-    async stop() {
-      p.kill('SIGINT');
-      await new Promise((r) => p.on('exit', r));
-      const bytes = await readFile(file);
-      let loud = 0;
-      for (let at = 0; at + 320 <= bytes.length; at += 320) {
-        let sum = 0;
-        for (let i = at; i < at + 320; i += 2) sum += bytes.readInt16LE(i) ** 2;
-        if (sum / 160 > 1e6) loud++;
-      }
-      return loud * 0.01;
-    },
-  };
-}
 
 /** Fills the settings form (values by field id) and saves it (with the key the first time). */
 async function settings(values, { key = false } = {}) {
@@ -86,7 +67,7 @@ test('Realtime mode: switched in Settings, answered out loud, reconnected after 
   await settings({ base_url: `${base}/v1`, conversation_mode: 'realtime' }, { key: true });
   await app.get().waitForText('#link', (t) => t === 'Realtime: connected', { timeoutMs: 15000 });
 
-  const speaker = recordSpeaker('typed');
+  const speaker = recordSpeaker(dir, 'typed');
   await ask('When will my order arrive?');
   assert.ok((await speaker.stop()) > 0.5, 'the Realtime voice reached the speaker');
   assert.equal(await count('#transcript .msg.assistant'), 1);
@@ -108,7 +89,7 @@ test('Realtime mode: switched in Settings, answered out loud, reconnected after 
   const users = await count('#transcript .msg.user');
   const wav = path.join(dir, 'user.wav');
   execFileSync('espeak-ng', ['-v', 'en', '-w', wav, 'When will my order arrive?']);
-  const spoken = recordSpeaker('spoken');
+  const spoken = recordSpeaker(dir, 'spoken');
   execFileSync('paplay', ['-d', 'micsink', wav]);
   await app.get().waitForText('#status', (t) => t === 'Thinking' || t === 'Speaking', { timeoutMs: 10000 });
   await app.get().waitForText('#status', (t) => t === 'Idle', { timeoutMs: 30000 });

@@ -8,10 +8,6 @@ use crate::realtime::events::{SessionConfig, Transcription, TurnDetection};
 use crate::realtime::link::LinkSetup;
 use crate::secrets::Keys;
 use crate::settings::{ConversationMode, InputMode, RealtimeTurns, Settings, StageProvider};
-use std::time::Duration;
-
-/// Rotate to a new session this long before the server's limit.
-const ROTATE_BEFORE: Duration = Duration::from_secs(120);
 
 /// The transcription models the Realtime API takes for the user's words.
 const TRANSCRIBERS: [&str; 3] = ["gpt-4o-transcribe", "gpt-4o-mini-transcribe", "whisper-1"];
@@ -32,14 +28,7 @@ pub fn link_setup(settings: &Settings, keys: &Keys) -> Result<Option<LinkSetup>,
     // The link refuses a key over plain http off this computer; say so now, as chained mode does.
     crate::realtime::connection::realtime_url(&base_url, &settings.realtime_model, key.is_some())
         .map_err(|e| ProviderSetupError::Local { stage: Stage::Chat, message: e.message })?;
-    Ok(Some(LinkSetup {
-        base_url,
-        key,
-        model: settings.realtime_model.trim().to_string(),
-        session: session(settings),
-        tools: Default::default(),
-        rotate_before: ROTATE_BEFORE,
-    }))
+    Ok(Some(LinkSetup::new(base_url, key, settings.realtime_model.trim(), session(settings))))
 }
 
 /// Whether the server ends the user's turns: Realtime mode, hands-free, and

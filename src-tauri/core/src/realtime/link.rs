@@ -42,6 +42,12 @@ pub struct LinkSetup {
 }
 
 impl LinkSetup {
+    /// A setup with no tools yet (the engine adds the agent's), rotating
+    /// two minutes before the session's limit.
+    pub fn new(base_url: impl Into<String>, key: Option<ApiKey>, model: impl Into<String>, session: SessionConfig) -> Self {
+        LinkSetup { base_url: base_url.into(), key, model: model.into(), session, tools: Default::default(), rotate_before: Duration::from_secs(120) }
+    }
+
     /// What tells two setups apart (the key only as its hash): a front end
     /// restarts the link only when this changes.
     pub fn fingerprint(&self) -> String {

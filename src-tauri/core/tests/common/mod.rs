@@ -196,12 +196,6 @@ impl sori_core::audio::output::AudioOutput for ClockOutput {
 /// Realtime mode against the testkit with `key`, as Sori's English settings ask for it.
 pub fn realtime_setup(kit: &TestServer, key: &str) -> sori_core::realtime::link::LinkSetup {
     let settings = sori_core::settings::Settings { language: "en".into(), ..Default::default() };
-    sori_core::realtime::link::LinkSetup {
-        base_url: kit.base_url(),
-        key: Some(ApiKey::new(key).unwrap()),
-        model: "gpt-realtime".into(),
-        session: sori_core::app::realtime::session(&settings),
-        tools: Default::default(),
-        rotate_before: Duration::from_secs(120),
-    }
+    let session = sori_core::app::realtime::session(&settings);
+    sori_core::realtime::link::LinkSetup::new(kit.base_url(), Some(ApiKey::new(key).unwrap()), "gpt-realtime", session)
 }
