@@ -14,8 +14,10 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
-/// How long a turn the user spoke over has to end by itself.
-const LET_GO: Duration = Duration::from_millis(300);
+/// How long a turn the user spoke over has to end by itself: longer than
+/// it waits for its own question's late transcript (500 ms), so that a turn
+/// is not lost from the history for want of its words.
+const LET_GO: Duration = Duration::from_millis(700);
 
 /// Realtime mode as the engine runs it.
 pub(super) struct RealtimeMode {

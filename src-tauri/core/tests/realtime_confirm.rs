@@ -74,7 +74,9 @@ async fn a_spoken_yes_is_the_model_asking_again_and_that_runs_once() {
     let kit = TestServer::start_in_background(ServerConfig::default()).unwrap();
     let (engine, mut events, dir) = start(&kit, "spoken");
     let (id, arguments) = held_complaint(&engine, &mut events, &dir).await;
-    // What the server hears in the recording, and the model's answer: the same call again.
+    // The fake transcribes any recording as its one English question; the
+    // model's answer to it is scripted as the same call again, as a real
+    // model asks again once it hears "yes".
     kit.add_tool_reply("When will my order arrive?", "", &[("file_complaint", &arguments)]);
     let speech24 = sori_testkit::audio::synthesize("Yes, please file it.", "alloy", 1.0);
     let speech16 = sori_core::audio::resample::resample(&speech24, 24_000, 16_000).unwrap();

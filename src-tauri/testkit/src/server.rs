@@ -55,6 +55,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/__testkit/replies", post(control::add_reply))
         .route("/__testkit/tool-replies", post(control::add_tool_reply))
         .route("/__testkit/tool-answers", post(control::add_tool_answer))
+        .route("/__testkit/realtime-events", get(control::realtime_events))
         .route("/__testkit/requests", get(control::requests).delete(control::clear_requests));
     api.merge(control).fallback(not_found).with_state(shared)
 }

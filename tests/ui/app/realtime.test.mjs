@@ -4,7 +4,7 @@
 // virtual speaker; the server drops the socket mid-reply and the pill shows
 // the reconnection and the turns given back; hands-free with the server's
 // voice detection, words played into the virtual microphone become a turn.
-// Then the same in Korean.
+// Then the pill, a turn and a reconnection in Korean.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -48,6 +48,12 @@ async function settings(values, { key = false } = {}) {
   await app.get().click('#tab-talk');
 }
 
+/** Makes the test server misbehave once on the Realtime socket. */
+const fault = (kind) => fetch(`${base}/__testkit/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ endpoint: 'realtime', fault: { kind } }) });
+
+/** The Realtime events the app sent the test server, in order. */
+const clientEvents = async () => (await fetch(`${base}/__testkit/realtime-events`)).json();
+
 /** Every state the connection pill goes through from now on. */
 const watchLink = () => run(`
   window.__linkStates = [];
@@ -73,7 +79,7 @@ test('Realtime mode: switched in Settings, answered out loud, reconnected after 
   assert.equal(await count('#transcript .msg.assistant'), 1);
 
   // The server drops the socket in the middle of the next reply.
-  await fetch(`${base}/__testkit/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ endpoint: 'realtime', fault: { kind: 'close_mid_response' } }) });
+  await fault('close_mid_response');
   await watchLink();
   // The turn fails, and says so; the link comes back by itself.
   await ask('And can I change the address?', ['Error']);
@@ -84,9 +90,13 @@ test('Realtime mode: switched in Settings, answered out loud, reconnected after 
   assert.ok(states.includes('reconnecting'), states.join(' → '));
 
   // Hands-free, the server's detection ends the turn: no key, no Enter.
+  await watchLink();
   await settings({ input_mode: 'hands_free', realtime_turns: 'server_vad' });
+  // The new session (with the server's detection) is up, not the old one.
+  for (let i = 0; i < 150 && !(await run('done(window.__linkStates)')).includes('connecting'); i++) await new Promise((r) => setTimeout(r, 100));
   await app.get().waitForText('#link', (t) => t === 'Realtime: connected', { timeoutMs: 15000 });
   const users = await count('#transcript .msg.user');
+  const commits = (await clientEvents()).filter((e) => e.type === 'input_audio_buffer.commit').length;
   const wav = path.join(dir, 'user.wav');
   execFileSync('espeak-ng', ['-v', 'en', '-w', wav, 'When will my order arrive?']);
   const spoken = recordSpeaker(dir, 'spoken');
@@ -94,17 +104,25 @@ test('Realtime mode: switched in Settings, answered out loud, reconnected after 
   await app.get().waitForText('#status', (t) => t === 'Thinking' || t === 'Speaking', { timeoutMs: 10000 });
   await app.get().waitForText('#status', (t) => t === 'Idle', { timeoutMs: 30000 });
   assert.equal(await count('#transcript .msg.user'), users + 1, 'the server heard one question');
+  const sent = await clientEvents();
+  assert.equal(sent.filter((e) => e.type === 'input_audio_buffer.commit').length, commits, 'the server ended the turn, not Sori');
+  assert.ok(sent.filter((e) => e.type === 'input_audio_buffer.append').length > 50, 'the microphone streamed');
   assert.ok((await spoken.stop()) > 0.5, 'and it was answered out loud');
   await mkdir(screenshotDir, { recursive: true });
   await writeFile(path.join(screenshotDir, 'app-realtime-en.png'), await app.get().screenshot());
 });
 
-test('Realtime mode in Korean: the pill and a typed turn', async () => {
+test('Realtime mode in Korean: the pill, a typed turn and a reconnection', async () => {
   await settings({ language: 'ko', input_mode: 'push_to_talk' });
   await app.get().click('#lang-toggle');
   await app.get().waitForText('#link', (t) => t === '실시간 연결됨', { timeoutMs: 15000 });
   const before = await count('#transcript .msg.assistant');
   await ask('주문한 상품이 언제 도착하나요?');
   assert.equal(await count('#transcript .msg.assistant'), before + 1);
+  // A dropped socket, said in Korean.
+  await fault('close_mid_response');
+  await ask('배송지를 바꿀 수 있나요?', ['오류']);
+  const restored = await app.get().waitForText('#link', (t) => t.startsWith('다시 연결됨'), { timeoutMs: 15000 });
+  assert.match(restored, /^다시 연결됨 \(대화 \d+턴 복원\)$/);
   await writeFile(path.join(screenshotDir, 'app-realtime-ko.png'), await app.get().screenshot());
 });

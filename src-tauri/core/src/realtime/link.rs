@@ -12,7 +12,8 @@
 //! as `Event::Realtime`, rate limits as `Event::RateLimits`.
 
 use super::connection::{Connection, Incoming};
-use super::events::{ClientEvent, ErrorBody, ServerEvent, SessionConfig};
+use super::events::{ClientEvent, ServerEvent, SessionConfig};
+use super::failures::{backoff, fatal, server_error, ATTEMPTS};
 use super::setup::{configured, connect, REPLAY_TURNS};
 use crate::event::{Event, LinkState, RateLimitShown};
 use crate::provider::{ChatMessage, ErrorKind, ProviderError};
@@ -23,8 +24,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::{mpsc, oneshot, Notify};
 use tokio::time::Instant;
 
-/// Waits between attempts (±20 %), then gives up.
-const BACKOFF_MS: [u64; 6] = [100, 500, 1000, 2000, 4000, 8000];
 /// Events kept for a turn the server started before anyone takes it up.
 const BACKLOG_MAX: usize = 4096;
 
@@ -86,7 +85,8 @@ enum Command {
     Send(Make),
     /// Microphone audio at 24 kHz for the server's voice detection.
     Append(Vec<i16>),
-    Begin(Holder, Ready),
+    /// A turn takes the link; `true`: the turn the server started, which takes its backlog.
+    Begin(Holder, Ready, bool),
     End(u64),
 }
 
@@ -95,7 +95,11 @@ pub struct Link {
     tx: mpsc::UnboundedSender<Command>,
     holds: AtomicU64,
     heard: Arc<Notify>,
+    stopped: StoppedAt,
 }
+
+/// When the server last said the user stopped speaking, as it arrived.
+type StoppedAt = Arc<std::sync::Mutex<Option<std::time::Instant>>>;
 
 /// A turn's hold on the link: what it sends, and what comes back.
 pub struct TurnLink {
@@ -122,7 +126,9 @@ impl Link {
     pub fn start(setup: LinkSetup, context: Context, events: mpsc::UnboundedSender<Event>) -> Link {
         let (tx, commands) = mpsc::unbounded_channel();
         let heard = Arc::new(Notify::new());
+        let stopped = StoppedAt::default();
         let actor = Actor {
+            stopped: stopped.clone(),
             setup,
             context,
             events,
@@ -135,7 +141,13 @@ impl Link {
             waiting: Vec::new(),
         };
         tokio::spawn(actor.run());
-        Link { tx, holds: AtomicU64::new(1), heard }
+        Link { tx, holds: AtomicU64::new(1), heard, stopped }
+    }
+
+    /// When the server's `speech_stopped` last arrived: a turn taken up
+    /// later still counts its time from then.
+    pub fn speech_stopped_at(&self) -> Option<std::time::Instant> {
+        *self.stopped.lock().unwrap()
     }
 
     /// Streams microphone audio (24 kHz) to the server's voice detection;
@@ -158,11 +170,22 @@ impl Link {
     /// Takes the link for a turn once it is connected; an error when it
     /// cannot connect (the key refused, or every attempt failed).
     pub async fn begin(&self) -> Result<TurnLink, ProviderError> {
+        self.take(false).await
+    }
+
+    /// Takes the link for the turn the server started (after [`Link::heard`]),
+    /// with what the server has said of it so far; an error when that was
+    /// lost with the connection.
+    pub async fn begin_heard(&self) -> Result<TurnLink, ProviderError> {
+        self.take(true).await
+    }
+
+    async fn take(&self, heard: bool) -> Result<TurnLink, ProviderError> {
         let (events_tx, events) = mpsc::unbounded_channel();
         let (reply, ready) = oneshot::channel();
         let gone = || ProviderError::new(ErrorKind::Network, "Realtime mode has stopped.");
         let id = self.holds.fetch_add(1, Ordering::Relaxed);
-        self.tx.send(Command::Begin((id, events_tx), reply)).map_err(|_| gone())?;
+        self.tx.send(Command::Begin((id, events_tx), reply, heard)).map_err(|_| gone())?;
         ready.await.map_err(|_| gone())??;
         Ok(TurnLink { id, tx: self.tx.clone(), events })
     }
@@ -191,42 +214,9 @@ struct Actor {
     backlog: Vec<ServerEvent>,
     collecting: bool,
     heard: Arc<Notify>,
-    /// Turns waiting for a connection.
-    waiting: Vec<(Holder, Ready)>,
-}
-
-/// Whether trying again cannot help: a refused key, no quota, a request
-/// the server calls wrong (a bug, or a model it does not have).
-fn fatal(e: &ProviderError) -> bool {
-    matches!(e.kind, ErrorKind::Auth | ErrorKind::Quota | ErrorKind::BadRequest)
-}
-
-/// A server `error` event as a provider error of the usual kinds.
-pub fn server_error(e: &ErrorBody) -> ProviderError {
-    let code = e.code.as_deref().unwrap_or(e.kind.as_str());
-    let kind = match code {
-        "invalid_api_key" | "account_deactivated" | "authentication_error" => ErrorKind::Auth,
-        "insufficient_quota" | "billing_hard_limit_reached" => ErrorKind::Quota,
-        "rate_limit_exceeded" => ErrorKind::RateLimited { retry_after_ms: None },
-        "server_error" => ErrorKind::Server,
-        // The session limit: a close 1001 follows, and a new session.
-        "session_expired" => ErrorKind::Timeout,
-        _ if e.kind == "server_error" => ErrorKind::Server,
-        _ => ErrorKind::BadRequest,
-    };
-    let message: String = e.message.chars().take(240).collect();
-    ProviderError::new(kind, format!("The Realtime server said: {message}"))
-}
-
-/// The wait before attempt `n` (1-based), ±20 %.
-fn backoff(attempt: u32) -> Duration {
-    use std::hash::{BuildHasher, Hasher};
-    let base = BACKOFF_MS[(attempt as usize).saturating_sub(1).min(BACKOFF_MS.len() - 1)] as f64;
-    // A random number without a crate: the std hasher's per-process keys.
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u32(attempt);
-    let jitter = (h.finish() % 4001) as f64 / 10_000.0 - 0.2;
-    Duration::from_millis((base * (1.0 + jitter)) as u64)
+    stopped: StoppedAt,
+    /// Turns waiting for a connection (and whether the server started each).
+    waiting: Vec<(Holder, Ready, bool)>,
 }
 
 impl Actor {
@@ -258,7 +248,7 @@ impl Actor {
                 Ok(c) => c,
                 Err(e) => {
                     attempt += 1;
-                    if fatal(&e) || attempt as usize > BACKOFF_MS.len() {
+                    if fatal(&e) || attempt as usize > ATTEMPTS {
                         if !self.failed(e).await {
                             return;
                         }
@@ -277,8 +267,8 @@ impl Actor {
             self.state(LinkState::Connected, None, None, None, Some(self.context.turns.len().min(REPLAY_TURNS)));
             self.backlog.clear();
             self.collecting = false;
-            for (holder, reply) in std::mem::take(&mut self.waiting) {
-                self.hold(holder, reply);
+            for (holder, reply, heard) in std::mem::take(&mut self.waiting) {
+                self.hold(holder, reply, heard);
             }
             match self.serve(conn, expires_at).await {
                 Ended::Dropped => return,
@@ -312,14 +302,14 @@ impl Actor {
     /// again (false: every handle is gone).
     async fn failed(&mut self, e: ProviderError) -> bool {
         self.state(LinkState::Failed, None, None, Some(e.message.clone()), None);
-        for (_, reply) in self.waiting.drain(..) {
+        for (_, reply, _) in self.waiting.drain(..) {
             let _ = reply.send(Err(e.clone()));
         }
         loop {
             match self.commands.recv().await {
                 None => return false,
-                Some(Command::Begin(holder, reply)) => {
-                    self.waiting.push((holder, reply));
+                Some(Command::Begin(holder, reply, heard)) => {
+                    self.waiting.push((holder, reply, heard));
                     return true;
                 }
                 Some(Command::Context(c)) => self.context = c,
@@ -347,7 +337,7 @@ impl Actor {
     /// A command while there is no connection.
     fn idle_command(&mut self, c: Command) {
         match c {
-            Command::Begin(holder, reply) => self.waiting.push((holder, reply)),
+            Command::Begin(holder, reply, heard) => self.waiting.push((holder, reply, heard)),
             Command::Context(c) => self.context = c,
             // Audio or events while disconnected are dropped: the turn has been told.
             Command::Send(_) | Command::Append(_) => {}
@@ -355,13 +345,28 @@ impl Actor {
         }
     }
 
-    /// Gives the link to a turn, with what the server said since it started one.
-    fn hold(&mut self, (id, tx): Holder, reply: Ready) {
+    /// Gives the link to a turn. The turn the server started takes the
+    /// backlog; another turn leaves it for that one.
+    fn hold(&mut self, (id, tx): Holder, reply: Ready, heard: bool) {
+        if !heard {
+            if reply.send(Ok(())).is_ok() {
+                self.turn = Some((id, tx));
+            }
+            return;
+        }
+        if !self.collecting {
+            // A new session since the server heard the user: their words went with the old one.
+            let lost =
+                ProviderError::new(ErrorKind::Network, "What you said was lost with the connection to the Realtime server. Please say it again.");
+            let _ = reply.send(Err(lost));
+            return;
+        }
+        let backlog = std::mem::take(&mut self.backlog);
+        self.collecting = false;
         if reply.send(Ok(())).is_ok() {
-            for e in self.backlog.drain(..) {
+            for e in backlog {
                 let _ = tx.send(LinkEvent::Server(e));
             }
-            self.collecting = false;
             self.turn = Some((id, tx));
         }
     }
@@ -381,17 +386,13 @@ impl Actor {
     /// and lets go; what follows waits for the next turn.
     fn route(&mut self, e: ServerEvent) {
         let starts = matches!(e, ServerEvent::SpeechStarted { .. });
+        if matches!(e, ServerEvent::SpeechStopped { .. }) {
+            *self.stopped.lock().unwrap() = Some(std::time::Instant::now());
+        }
         if matches!(e, ServerEvent::UserTranscript { .. } | ServerEvent::UserTranscriptFailed { .. }) {
             if let Some((_, previous)) = &self.previous {
                 let _ = previous.send(LinkEvent::Server(e.clone()));
             }
-        }
-        if let (Some((_, turn)), false) = (&self.turn, starts) {
-            let _ = turn.send(LinkEvent::Server(e));
-            return;
-        }
-        if !starts && !self.collecting {
-            return tracing::debug!(?e, "Realtime event between turns");
         }
         if starts {
             if let Some((id, turn)) = self.turn.take() {
@@ -403,8 +404,16 @@ impl Actor {
             }
             self.collecting = true;
         }
-        if self.backlog.len() < BACKLOG_MAX {
-            self.backlog.push(e);
+        // While a turn the server started waits to be taken up, everything is its.
+        if self.collecting {
+            if self.backlog.len() < BACKLOG_MAX {
+                self.backlog.push(e);
+            }
+            return;
+        }
+        match &self.turn {
+            Some((_, turn)) => drop(turn.send(LinkEvent::Server(e))),
+            None => tracing::debug!("a Realtime event between turns, ignored"),
         }
     }
 
@@ -413,7 +422,9 @@ impl Actor {
     async fn serve(&mut self, mut conn: Connection, expires_at: Option<u64>) -> Ended {
         let mut rotate_at = expires_at.map(|at| instant_at(at, self.setup.rotate_before));
         loop {
-            let rotate_now = rotate_at.is_some_and(|at| Instant::now() >= at) && self.turn.is_none();
+            // Not while a turn holds the link, nor while the server hears the user.
+            let idle = self.turn.is_none() && !self.collecting;
+            let rotate_now = rotate_at.is_some_and(|at| Instant::now() >= at) && idle;
             if rotate_now {
                 match connect(&self.setup, &self.context).await {
                     Ok((fresh, expires)) => {
@@ -451,7 +462,7 @@ impl Actor {
                     None => return Ended::Dropped,
                     Some(Command::Send(make)) => drop(conn.send(make)),
                     Some(Command::Append(samples)) => drop(conn.append_audio(&samples)),
-                    Some(Command::Begin(holder, reply)) => self.hold(holder, reply),
+                    Some(Command::Begin(holder, reply, heard)) => self.hold(holder, reply, heard),
                     Some(Command::End(id)) => self.end(id),
                     Some(Command::Context(c)) => {
                         // A new persona (or customer) applies to this session at once.
@@ -462,7 +473,7 @@ impl Actor {
                         self.context = c;
                     }
                 },
-                _ = tokio::time::sleep_until(rotation), if self.turn.is_none() => {}
+                _ = tokio::time::sleep_until(rotation), if idle => {}
             }
         }
     }
@@ -473,23 +484,4 @@ fn instant_at(at: u64, before: Duration) -> Instant {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
     let left = Duration::from_secs(at).saturating_sub(now).saturating_sub(before);
     Instant::now() + left
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn waits_grow_with_jitter_and_refusals_are_final() {
-        for (attempt, base) in [(1u32, 100u64), (3, 1000), (6, 8000), (9, 8000)] {
-            let w = backoff(attempt).as_millis() as u64;
-            assert!(w >= base * 8 / 10 && w <= base * 12 / 10, "attempt {attempt}: {w} ms");
-        }
-        let body = |code: &str| ErrorBody { kind: "invalid_request_error".into(), code: Some(code.into()), message: "m".into(), event_id: None };
-        assert!(fatal(&server_error(&body("invalid_api_key"))));
-        assert!(fatal(&server_error(&body("insufficient_quota"))));
-        assert!(!fatal(&server_error(&body("rate_limit_exceeded"))));
-        assert!(!fatal(&server_error(&body("session_expired"))));
-        assert!(!fatal(&ProviderError::new(ErrorKind::Network, "x")));
-    }
 }

@@ -34,7 +34,7 @@ pub async fn run_turn(
 ) -> TurnOutcome {
     let mut t = Turn::new(emit.clone(), output, settings);
     t.awaiting = awaiting;
-    let mut held = match t.take_link(&link, &cancel).await {
+    let mut held = match t.take_link(&link, true, &cancel).await {
         Ok(h) => h,
         Err(end) => return t.finish(end),
     };
@@ -50,7 +50,8 @@ pub async fn run_turn(
                 emit.phase(Phase::Listening);
             }
             Ok(Some(LinkEvent::Server(ServerEvent::SpeechStopped { .. }))) => {
-                t.start = Instant::now();
+                // From when it arrived, though the turn may read it a little later.
+                t.start = link.speech_stopped_at().map_or_else(Instant::now, Instant::from_std);
                 emit.phase(Phase::Thinking);
             }
             Ok(Some(LinkEvent::Server(ServerEvent::Committed { item_id }))) => {

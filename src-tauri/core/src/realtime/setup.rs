@@ -6,7 +6,8 @@
 
 use super::connection::{Connection, Incoming};
 use super::events::{ClientEvent, FunctionTool, Item, ServerEvent, SessionConfig};
-use super::link::{server_error, Context, LinkSetup};
+use super::failures::server_error;
+use super::link::{Context, LinkSetup};
 use crate::provider::{ChatMessage, ErrorKind, ProviderError, Role};
 use std::time::Duration;
 use tokio::time::Instant;

@@ -17,20 +17,22 @@
 //! typed question), tool events, `TurnEnded`, `Status{idle}`.
 
 use super::confirm::{self, Question};
-use super::events::{pcm_from_base64, pcm_to_base64, ClientEvent, Item, ResponseSummary, ServerEvent, RATE};
+use super::events::{pcm_from_base64, pcm_to_base64, ClientEvent, Item, ServerEvent, RATE};
+use super::failures::server_error;
 use super::heard::{Cut, ItemAudio};
-use super::link::{server_error, Link, LinkEvent, TurnLink};
+use super::link::{Link, LinkEvent, TurnLink};
 use crate::audio::output::AudioOutput;
 use crate::audio::Pcm;
 use crate::event::{Event, Incomplete, Phase, Stage, TurnMetrics, Usage};
 use crate::provider::{ChatMessage, ErrorKind, ProviderError, Providers, ToolCall};
-use crate::tools::confirm::held_result;
-use crate::tools::ToolRun;
 use crate::turn::{agent::MAX_ROUNDS, ms_since, Emitter, TurnInput, TurnOutcome, TurnSettings};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+
+#[path = "turn_tools.rs"]
+mod tools;
 
 /// The longest a turn waits, after its reply, for the user's transcript.
 const TRANSCRIPT_WAIT: Duration = Duration::from_secs(3);
@@ -91,7 +93,7 @@ pub async fn run_turn(
     let Question { input, awaiting } = question;
     t.awaiting = awaiting;
     emit.phase(Phase::Thinking);
-    let mut held = match t.take_link(&link, &cancel).await {
+    let mut held = match t.take_link(&link, false, &cancel).await {
         Ok(h) => h,
         Err(end) => {
             if let TurnInput::Text(text) | TurnInput::Answer { text, .. } = input {
@@ -143,9 +145,16 @@ impl Turn {
     }
 
     /// Takes the link once it is connected; how the turn ends if it cannot.
-    pub(super) async fn take_link(&mut self, link: &Link, cancel: &CancellationToken) -> Result<TurnLink, End> {
+    /// (`heard`: the turn the server started, which takes what it said so far.)
+    pub(super) async fn take_link(&mut self, link: &Link, heard: bool, cancel: &CancellationToken) -> Result<TurnLink, End> {
+        let taking = async {
+            match heard {
+                true => link.begin_heard().await,
+                false => link.begin().await,
+            }
+        };
         let held = tokio::select! {
-            held = link.begin() => held,
+            held = taking => held,
             _ = cancel.cancelled() => return Err(End::Interrupted),
         };
         held.map_err(|e| {
@@ -309,6 +318,10 @@ impl Turn {
                             if cancel.is_cancelled() {
                                 return End::Interrupted;
                             }
+                            // The user may have spoken while the tools ran: then no new response.
+                            if let Some(end) = self.spoke_meanwhile(held) {
+                                return end;
+                            }
                             self.expect_response = true;
                             held.send(|event_id| ClientEvent::CreateResponse { event_id });
                         }
@@ -396,62 +409,14 @@ impl Turn {
         self.items.queue(self.output.as_ref(), item_id, content_index, &Pcm { samples, sample_rate: RATE });
     }
 
-    fn count_usage(&mut self, response: &ResponseSummary) {
-        let Some(u) = &response.usage else { return };
-        let n = |v: &serde_json::Value| v.as_u64().unwrap_or(0);
-        self.usage.add(&Usage {
-            input_tokens: n(&u["input_tokens"]),
-            output_tokens: n(&u["output_tokens"]),
-            input_audio_tokens: n(&u["input_token_details"]["audio_tokens"]),
-            output_audio_tokens: n(&u["output_token_details"]["audio_tokens"]),
-        });
-    }
-
-    /// Runs the calls of the response just done and sends their results;
-    /// a call that changes something is held for the user, as in chained mode.
-    async fn run_tools(&mut self, held: &TurnLink, providers: &Providers, cancel: &CancellationToken) {
-        let calls = std::mem::take(&mut self.calls);
-        // What the model said in this round (before it, `answer_from` characters were said).
-        let said: String = self.texts.iter().flat_map(|(_, t)| t.chars()).skip(self.answer_from).collect();
-        self.tool_messages.push(ChatMessage::assistant_calling(said.trim(), calls.clone()));
-        let tools = &providers.tools;
-        // The held call asked for again: the customer said yes to the model.
-        let awaiting = self.awaiting.take();
-        let (held_calls, now): (Vec<ToolCall>, Vec<ToolCall>) =
-            calls.iter().cloned().partition(|c| tools.needs_confirmation(&c.name) && !confirm::repeats(c, awaiting.as_ref()));
-        if let Some(call) = awaiting.filter(|a| now.iter().any(|c| confirm::repeats(c, Some(a)))) {
-            self.emit.send(Event::ConfirmationSettled { turn: self.emit.turn, id: call.id, approved: Some(true) });
-        }
-        let began = Instant::now();
-        let mut runs = tools.run_all(&now, cancel).await;
-        if !now.is_empty() {
-            *self.metrics.tool_ms.get_or_insert(0.0) += began.elapsed().as_secs_f64() * 1000.0;
-        }
-        for call in held_calls {
-            self.emit.send(Event::ConfirmationAsked {
-                turn: self.emit.turn,
-                id: call.id.clone(),
-                name: call.name.clone(),
-                arguments: call.arguments.clone(),
-            });
-            runs.push(ToolRun { result: held_result(&call), call, error: None, elapsed: Default::default() });
-        }
-        runs.sort_by_key(|r| calls.iter().position(|c| c.id == r.call.id));
-        for run in runs {
-            crate::turn::agent::finished(&self.emit, &run);
-            self.tool_messages.push(ChatMessage::tool_result(run.call.id.clone(), run.result.clone()));
-            let item = Item::FunctionCallOutput { call_id: run.call.id, output: run.result };
-            held.send(move |event_id| ClientEvent::CreateItem { event_id, item });
-        }
-        self.answer_from = self.texts.iter().map(|(_, t)| t.chars().count()).sum();
-    }
-
-    /// Barge-in: stop the response and tell the server what was heard.
+    /// Barge-in: stop the response (one asked for and not begun yet too)
+    /// and tell the server what was heard.
     fn cut(&mut self, held: &TurnLink) {
         let played = self.output.played_samples();
-        if self.active {
+        if self.active || self.expect_response {
             held.send(|event_id| ClientEvent::CancelResponse { event_id });
             self.active = false;
+            self.expect_response = false;
         }
         match self.items.cut(played) {
             Some(Cut::Truncate { item_id, content_index, audio_end_ms }) => {

@@ -97,6 +97,11 @@ pub async fn requests(State(s): State<Arc<Shared>>) -> Json<Vec<RecordedRequest>
     Json(s.log.lock().unwrap().clone())
 }
 
+/// The Realtime client events received so far, in order (every session).
+pub async fn realtime_events(State(s): State<Arc<Shared>>) -> Json<Vec<serde_json::Value>> {
+    Json(s.realtime_log.lock().unwrap().clone())
+}
+
 pub async fn clear_requests(State(s): State<Arc<Shared>>) -> StatusCode {
     s.log.lock().unwrap().clear();
     StatusCode::NO_CONTENT

@@ -77,7 +77,26 @@ struct Conversation {
 }
 
 /// A response being sent: its id, its task, and the flag that stops it.
-type Active = Option<(String, tokio::task::JoinHandle<()>, Arc<std::sync::atomic::AtomicBool>)>;
+type Active = Option<(String, tokio::task::JoinHandle<()>, Arc<Stop>)>;
+
+/// A running response's stop: the flag, and a wake-up for the wait before
+/// its next event (so a cancel is answered at once, not at that event).
+#[derive(Default)]
+struct Stop {
+    flag: std::sync::atomic::AtomicBool,
+    wake: tokio::sync::Notify,
+}
+
+impl Stop {
+    fn set(&self) {
+        self.flag.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.wake.notify_one();
+    }
+
+    fn is_set(&self) -> bool {
+        self.flag.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
 
 fn send(out: &mpsc::UnboundedSender<Message>, mut event: Value, seq: &mut u64) {
     *seq += 1;
@@ -316,7 +335,7 @@ async fn session(socket: WebSocket, shared: Arc<Shared>, beta: bool, limit: Opti
         }
     }
     if let Some((_, task, stop)) = live.active.take() {
-        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        stop.set();
         task.abort();
     }
 }

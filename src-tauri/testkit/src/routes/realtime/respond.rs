@@ -4,12 +4,11 @@
 //! `response.cancel` and speech over a response both stop one. A response's
 //! task reports what it made when it ends, and then the idle timer may start.
 
-use super::{ladder, Live};
+use super::{ladder, Live, Stop};
 use crate::faults::{Endpoint, Fault};
 use crate::script::Reply;
 use base64::Engine;
 use serde_json::{json, Value};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -61,15 +60,18 @@ impl Live {
             events.iter_mut().filter(|d| d.event["type"] != "response.created").for_each(|d| d.at += std::time::Duration::from_millis(ms));
         }
         let dropping = (fault == Some(Fault::CloseMidResponse)).then(|| self.drop_tx.clone());
-        let stop = Arc::new(AtomicBool::new(false));
+        let stop = Arc::new(Stop::default());
         let (out, done, id, stopped) = (self.out.clone(), self.done_tx.clone(), response_id.clone(), stop.clone());
         // The ladder's own event ids continue from a range of its own.
         let mut ladder_seq = self.seq + 100_000 * self.responses;
         let task = tokio::spawn(async move {
             let mut made = Some(made);
             for due in events {
-                tokio::time::sleep(due.at.saturating_sub(start.elapsed())).await;
-                if stopped.load(Ordering::SeqCst) {
+                tokio::select! {
+                    _ = tokio::time::sleep(due.at.saturating_sub(start.elapsed())) => {}
+                    _ = stopped.wake.notified() => {}
+                }
+                if stopped.is_set() {
                     break;
                 }
                 if due.event["type"] == "response.output_audio.delta" {
@@ -109,7 +111,7 @@ impl Live {
         let Some((id, task, stop)) = self.active.take() else {
             return false;
         };
-        stop.store(true, Ordering::SeqCst);
+        stop.set();
         let _ = task.await;
         self.send(ladder::cancelled(&id, reason));
         self.idle_from_now(0);
