@@ -56,10 +56,10 @@ export async function newSession(base, application) {
     /**
      * Clicks `css`, scrolled into view first (WebKit's driver does not scroll
      * a scrolled panel). Right after the window opens WebKit can answer
-     * "element not interactable" for a moment (seen once in CI on the first
-     * click of a run), so that answer is retried for a few seconds.
+     * "element not interactable" for a while (seen in CI on the first clicks
+     * of a run, once for more than 5 s), so that answer is retried for 15 s.
      */
-    async click(css, { timeoutMs = 5000 } = {}) {
+    async click(css, { timeoutMs = 15000 } = {}) {
       const until = Date.now() + timeoutMs;
       for (;;) {
         const id = await session.find(css);
