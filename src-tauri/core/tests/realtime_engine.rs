@@ -39,26 +39,13 @@ async fn connected(events: &mut UnboundedReceiver<Event>) -> Option<usize> {
     .await
 }
 
-fn sent(kit: &TestServer, kind: &str) -> Vec<Value> {
-    kit.realtime_events().into_iter().filter(|e| e["type"] == kind).collect()
-}
-
-/// The events of `kind` once there are `n` (what the link sent may still be on its way).
-async fn sent_at_least(kit: &TestServer, kind: &str, n: usize) -> Vec<Value> {
-    let start = std::time::Instant::now();
-    while sent(kit, kind).len() < n && start.elapsed() < Duration::from_secs(3) {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    sent(kit, kind)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn typed_and_spoken_turns_run_speech_to_speech_with_the_usual_events() {
     let kit = TestServer::start_in_background(ServerConfig::default()).unwrap();
     let (engine, mut events) = start(&kit, Arc::new(MemoryOutput::default()), Default::default());
     engine.set_realtime(Some(setup(&kit, TEST_API_KEY)));
     assert_eq!(connected(&mut events).await, Some(0));
-    let update = &sent(&kit, "session.update")[0]["session"];
+    let update = &common::realtime_sent(&kit, "session.update")[0]["session"];
     assert_eq!(update["instructions"], "You are Sori, a customer-service agent.");
     assert_eq!(update["audio"]["input"]["transcription"]["language"], "en");
 
@@ -74,12 +61,12 @@ async fn typed_and_spoken_turns_run_speech_to_speech_with_the_usual_events() {
     let spoken = engine.ask_and_wait(TurnInput::Audio { samples: speech16, sample_rate: 16_000 }).await.unwrap();
     assert_eq!(spoken.user_text.as_deref(), Some("When will my order arrive?"), "the server's transcript is the turn's");
     assert!(spoken.metrics.transcript_ms.is_some() && !spoken.reply.is_empty(), "{spoken:?}");
-    let appended: usize = sent(&kit, "input_audio_buffer.append")
+    let appended: usize = common::realtime_sent(&kit, "input_audio_buffer.append")
         .iter()
         .map(|e| sori_core::realtime::events::pcm_from_base64(e["audio"].as_str().unwrap()).unwrap().len())
         .sum();
     assert!(appended.abs_diff(speech24.len()) <= 240, "{appended} samples at 24 kHz for {} spoken", speech24.len());
-    assert_eq!(sent(&kit, "input_audio_buffer.commit").len(), 1);
+    assert_eq!(common::realtime_sent(&kit, "input_audio_buffer.commit").len(), 1);
     let order: Vec<String> = std::iter::from_fn(|| events.try_recv().ok())
         .filter_map(|e| match e {
             Event::UserTranscript { turn, .. } => Some(format!("user {turn}")),
@@ -101,7 +88,8 @@ async fn a_tool_call_runs_and_its_result_goes_back_before_the_next_response() {
     let (engine, mut events) = start(&kit, Arc::new(MemoryOutput::default()), tools);
     engine.set_realtime(Some(setup(&kit, TEST_API_KEY)));
     connected(&mut events).await;
-    let names: Vec<Value> = sent(&kit, "session.update")[0]["session"]["tools"].as_array().unwrap().iter().map(|t| t["name"].clone()).collect();
+    let names: Vec<Value> =
+        common::realtime_sent(&kit, "session.update")[0]["session"]["tools"].as_array().unwrap().iter().map(|t| t["name"].clone()).collect();
     assert_eq!(names, ["lookup_order", "search_faq", "file_complaint", "request_callback"]);
 
     let outcome = engine.ask_and_wait(TurnInput::Text("Can you lookup order status for me?".into())).await.unwrap();
@@ -139,7 +127,7 @@ async fn a_barge_in_cancels_and_truncates_to_what_played() {
     let outcome = asking.await.unwrap().unwrap();
     let played_ms = output.played_samples() / 24;
     assert!(outcome.interrupted && outcome.heard.chars().count() < outcome.reply.chars().count(), "{outcome:?}");
-    let truncates = sent_at_least(&kit, "conversation.item.truncate", 1).await;
+    let truncates = common::realtime_sent_at_least(&kit, "conversation.item.truncate", 1).await;
     let end = truncates[0]["audio_end_ms"].as_u64().unwrap();
     assert!(end.abs_diff(played_ms) <= 50, "truncated at {end} ms, {played_ms} ms played");
     // The server agreed: the next turn runs on the same session.
@@ -175,7 +163,8 @@ async fn a_dropped_socket_is_reconnected_with_the_conversation_replayed() {
     assert!(network && reconnecting);
     assert_eq!(context, Some(2), "both turns given to the new session");
     // The new session was told the conversation: the words as heard.
-    let items: Vec<Value> = sent_at_least(&kit, "conversation.item.create", 5).await.into_iter().map(|e| e["item"].clone()).collect();
+    let items: Vec<Value> =
+        common::realtime_sent_at_least(&kit, "conversation.item.create", 5).await.into_iter().map(|e| e["item"].clone()).collect();
     let replayed: Vec<&str> = items[2..].iter().filter_map(|i| i["content"][0]["text"].as_str()).collect();
     assert_eq!(replayed[0], "My name is Minji.");
     assert_eq!(items[3]["role"], "assistant");

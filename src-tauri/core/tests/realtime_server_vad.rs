@@ -8,7 +8,6 @@
 mod common;
 
 use common::{until, ClockOutput};
-use serde_json::Value;
 use sori_core::audio::output::AudioOutput;
 use sori_core::conversation::Conversation;
 use sori_core::engine::{self, EngineHandle};
@@ -56,17 +55,13 @@ async fn connected(events: &mut UnboundedReceiver<Event>) {
     until(events, 15, |e| matches!(e, Event::Realtime { state: LinkState::Connected, .. }).then_some(())).await;
 }
 
-fn sent(kit: &TestServer, kind: &str) -> Vec<Value> {
-    kit.realtime_events().into_iter().filter(|e| e["type"] == kind).collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_server_hears_a_streamed_question_and_the_engine_runs_its_turn() {
     let kit = TestServer::start_in_background(ServerConfig::default()).unwrap();
     let (engine, mut events) = start(&kit, Arc::new(ClockOutput::default()));
     engine.set_realtime(Some(server_vad(&kit)));
     connected(&mut events).await;
-    let detection = &sent(&kit, "session.update")[0]["session"]["audio"]["input"]["turn_detection"];
+    let detection = &common::realtime_sent(&kit, "session.update")[0]["session"]["audio"]["input"]["turn_detection"];
     assert_eq!((detection["type"].as_str(), detection["create_response"].as_bool()), (Some("server_vad"), Some(true)));
 
     stream(&engine, &utterance("When will my order arrive?", 700), 4.0).await;
@@ -90,7 +85,7 @@ async fn the_server_hears_a_streamed_question_and_the_engine_runs_its_turn() {
     assert_eq!(order.get(..4), Some(&["speech", &format!("{:?}", Phase::Listening), "Thinking", "Speaking"][..]), "{phases:?}");
     assert!(metrics.realtime && metrics.ttfa_ms.is_some_and(|t| t < 2000.0), "{metrics:?}");
     // Nothing was committed or asked for by Sori: the server did both.
-    assert!(sent(&kit, "input_audio_buffer.commit").is_empty() && sent(&kit, "response.create").is_empty());
+    assert!(common::realtime_sent(&kit, "input_audio_buffer.commit").is_empty() && common::realtime_sent(&kit, "response.create").is_empty());
     let kept = kept(&engine, 1).await;
     assert_eq!(kept.turns()[0][0].content, "When will my order arrive?", "the server's transcript is the turn's");
 }
@@ -119,10 +114,10 @@ async fn speaking_over_a_reply_cuts_it_where_the_speaker_was_and_starts_the_next
     .await;
     let played_ms = output.played_samples() / 24;
     assert!(reply_cut, "the first reply was cut");
-    let truncate = until_sent(&kit, "conversation.item.truncate").await;
+    let truncate = common::realtime_sent_at_least(&kit, "conversation.item.truncate", 1).await.pop().expect("a truncate was sent");
     let end = truncate["audio_end_ms"].as_u64().unwrap();
     assert!(end.abs_diff(played_ms) <= 50, "truncated at {end} ms, {played_ms} ms played");
-    assert!(sent(&kit, "response.cancel").is_empty(), "the server cancelled its own response");
+    assert!(common::realtime_sent(&kit, "response.cancel").is_empty(), "the server cancelled its own response");
     assert!(!heard.is_empty());
     started.await.unwrap();
     let second = until(&mut events, 15, |e| match e {
@@ -144,16 +139,5 @@ async fn kept(engine: &EngineHandle, n: usize) -> Conversation {
             return c;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-async fn until_sent(kit: &TestServer, kind: &str) -> Value {
-    let start = std::time::Instant::now();
-    loop {
-        if let Some(e) = sent(kit, kind).pop() {
-            return e;
-        }
-        assert!(start.elapsed() < Duration::from_secs(3), "no {kind} was sent");
-        tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }

@@ -10,7 +10,6 @@
 mod common;
 
 use common::{listen_to_speaker, loud, went_silent};
-use serde_json::Value;
 use sori_core::audio::listener::Mode;
 use sori_core::audio::output::{AudioOutput, DeviceOutput};
 use sori_core::conversation::Conversation;
@@ -43,10 +42,6 @@ fn setup(kit: &TestServer, server_detects: bool) -> LinkSetup {
         ..Default::default()
     };
     LinkSetup { session: sori_core::app::realtime::session(&settings), ..common::realtime_setup(kit, TEST_API_KEY) }
-}
-
-fn sent(kit: &TestServer, kind: &str) -> Vec<Value> {
-    kit.realtime_events().into_iter().filter(|e| e["type"] == kind).collect()
 }
 
 async fn connected(events: &mut UnboundedReceiver<Event>) {
@@ -109,7 +104,7 @@ async fn spoken_turns_by_key_and_by_the_server_s_detection_and_a_tool_round_trip
     assert_eq!(user.as_deref(), Some("When will my order arrive?"), "the server's transcript");
     assert!(!heard.is_empty());
     assert!(output.played_samples() - played_before > 24_000, "the reply played on the speaker");
-    assert_eq!(sent(&kit, "input_audio_buffer.commit").len(), 1, "the key's release committed the turn");
+    assert_eq!(common::realtime_sent(&kit, "input_audio_buffer.commit").len(), 1, "the key's release committed the turn");
     drop(voice);
 
     // Hands-free, the server's detection: the microphone streams, no commit from Sori.
@@ -120,13 +115,15 @@ async fn spoken_turns_by_key_and_by_the_server_s_detection_and_a_tool_round_trip
     let (user, heard) = turn_ended(&mut events).await;
     assert_eq!(user.as_deref(), Some("When will my order arrive?"));
     assert!(!heard.is_empty());
-    assert!(!sent(&kit, "input_audio_buffer.append").is_empty() && sent(&kit, "input_audio_buffer.commit").len() == 1);
+    assert!(
+        !common::realtime_sent(&kit, "input_audio_buffer.append").is_empty() && common::realtime_sent(&kit, "input_audio_buffer.commit").len() == 1
+    );
     drop(voice);
 
     // A tool: the call runs, its result goes back, the answer is spoken.
     let answered = engine.ask_and_wait(TurnInput::Text("Can you lookup order status for me?".into())).await.unwrap();
     assert!(answered.reply.contains("A-1001"), "{}", answered.reply);
-    assert_eq!(sent(&kit, "response.create").len(), 3, "one for the key's turn, two for the tool's");
+    assert_eq!(common::realtime_sent(&kit, "response.create").len(), 3, "one for the key's turn, two for the tool's");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -160,7 +157,7 @@ async fn stop_truncates_the_reply_to_what_the_speaker_played() {
     let (last, _) = went_silent(&frames, stopped_at);
     // Each frame's time is its capture time; both ends are measured alike.
     let sounded_ms = last.duration_since(first).as_secs_f64() * 1000.0 + 20.0;
-    let truncate = sent(&kit, "conversation.item.truncate").pop().expect("a truncate was sent");
+    let truncate = common::realtime_sent(&kit, "conversation.item.truncate").pop().expect("a truncate was sent");
     let end = truncate["audio_end_ms"].as_f64().unwrap();
     eprintln!("the speaker sounded {sounded_ms:.0} ms; the truncate says {end} ms");
     assert!((end - sounded_ms).abs() <= 50.0, "truncated at {end} ms, the speaker played {sounded_ms:.0} ms");

@@ -199,3 +199,17 @@ pub fn realtime_setup(kit: &TestServer, key: &str) -> sori_core::realtime::link:
     let session = sori_core::app::realtime::session(&settings);
     sori_core::realtime::link::LinkSetup::new(kit.base_url(), Some(ApiKey::new(key).unwrap()), "gpt-realtime", session)
 }
+
+/// The Realtime client events of `kind` the test server has received.
+pub fn realtime_sent(kit: &TestServer, kind: &str) -> Vec<serde_json::Value> {
+    kit.realtime_events().into_iter().filter(|e| e["type"] == kind).collect()
+}
+
+/// The events of `kind` once there are `n` (what the link sent may still be on its way; 3 s at most).
+pub async fn realtime_sent_at_least(kit: &TestServer, kind: &str, n: usize) -> Vec<serde_json::Value> {
+    let start = std::time::Instant::now();
+    while realtime_sent(kit, kind).len() < n && start.elapsed() < Duration::from_secs(3) {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    realtime_sent(kit, kind)
+}
