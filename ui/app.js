@@ -9,6 +9,7 @@ import * as talk from './views/talk.js';
 import * as voice from './views/voice.js';
 import * as settingsView from './views/settings.js';
 import * as keyPanel from './views/key-panel.js';
+import * as googleKey from './views/google-key.js';
 import * as devices from './views/devices.js';
 import * as inspector from './views/inspector.js';
 import * as history from './views/history.js';
@@ -30,6 +31,7 @@ function renderAll() {
   voice.render();
   settingsView.render();
   keyPanel.render();
+  googleKey.render();
   localModels.render();
   firstRun.render();
   devices.refresh();
@@ -113,6 +115,7 @@ async function start() {
   voice.wire();
   devices.wire();
   keyPanel.wire(() => settingsView.refreshModels());
+  googleKey.wire(() => voice.refresh());
   settingsView.wire((saved) => {
     talk.configure({ hotkey: saved.hotkey, handsFree: saved.input_mode === 'hands_free' });
     if (!joined) joinSession();
@@ -138,6 +141,7 @@ async function start() {
   await Promise.all([settingsView.refreshDevices(), localModels.refresh()]);
   renderAll();
   keyPanel.refresh();
+  googleKey.refresh();
   talk.configure({ hotkey: store.current().hotkey, handsFree: store.current().input_mode === 'hands_free' });
   if (warnings.length) notices.show({ id: 'settings_recovered', text: t('settingsRecovered') + warnings.join(' ') });
   appInfo()

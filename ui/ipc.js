@@ -24,6 +24,16 @@ export const clearKey = () => tauri().invoke('clear_key');
 /** @returns {Promise<{result: 'works'|'rejected'|'unreachable'|'failed', models?: number, message?: string}>} */
 export const checkKey = () => tauri().invoke('check_key');
 
+/** What the UI may know about the Google Cloud key: its kind and label, never the key. */
+export const googleKeyStatus = () => tauri().invoke('google_key_status');
+/** Hands an API key or a service account's key-file text (never a path) to the keychain. */
+export const setGoogleKey = (key, sessionOnly) => tauri().invoke('set_google_key', { key, sessionOnly });
+export const clearGoogleKey = () => tauri().invoke('clear_google_key');
+/** @returns {Promise<{result: 'works'|'rejected'|'unreachable'|'failed', models?: number, message?: string}>} */
+export const checkGoogleKey = () => tauri().invoke('check_google_key');
+/** @returns {Promise<{name: string, language_codes: string[], gender: string, natural_sample_rate: number}[]>} Google's voices */
+export const googleVoices = (language) => tauri().invoke('google_voices', { language });
+
 /** @returns {Promise<{settings: object, warnings: string[]}>} */
 export const getSettings = () => tauri().invoke('get_settings');
 
@@ -54,7 +64,7 @@ export const newConversation = () => tauri().invoke('new_conversation');
 export const resumeConversation = (id) => tauri().invoke('resume_conversation', { id });
 /** Plays what the microphone captured for a turn; resolves to its length in seconds. */
 export const replayTurn = (turn) => tauri().invoke('replay_turn', { turn });
-export const previewVoice = ({ text, model, voice, style, speed }) => tauri().invoke('preview_voice', { text, model, voice, style, speed });
+export const previewVoice = ({ text, model, voice, style, speed, pitch }) => tauri().invoke('preview_voice', { text, model, voice, style, speed, pitch });
 /** @returns {Promise<string[]>} the server's model ids */
 export const listModels = () => tauri().invoke('list_models');
 /** @returns {Promise<string[]>} */

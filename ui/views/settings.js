@@ -10,27 +10,34 @@ const $ = (id) => document.getElementById(id);
 
 // [section, field, kind, options]
 const WHERE = [['server', 'onServer'], ['local', 'onThisComputer']];
+// The speech stages may also run on Google Cloud (chat may not).
+const SPEECH_WHERE = [...WHERE, ['google', 'onGoogle']];
+const GOOGLE_MODELS = ['latest_short', 'latest_long', 'default', 'command_and_search', 'phone_call', 'video'].map((m) => [m, m]);
 const FIELDS = [
   ['modeSection', 'conversation_mode', 'select', [['chained', 'modeChained'], ['realtime', 'modeRealtime']]],
   ['modeSection', 'realtime_model', 'text'],
   ['modeSection', 'realtime_voice', 'select', ['marin', 'cedar', 'alloy', 'ash', 'ballad', 'coral', 'echo', 'sage', 'shimmer', 'verse'].map((v) => [v, v])],
   ['modeSection', 'realtime_turns', 'select', [['sori', 'turnsSori'], ['server_vad', 'turnsServerVad'], ['semantic_vad', 'turnsSemanticVad']]],
   ['providerSection', 'base_url', 'url'],
-  ['stagesSection', 'stt_provider', 'select', WHERE],
+  ['stagesSection', 'stt_provider', 'select', SPEECH_WHERE],
   ['stagesSection', 'local_stt_model', 'localModel'],
   ['stagesSection', 'stt_base_url', 'optionalUrl'],
   ['stagesSection', 'chat_provider', 'select', WHERE],
   ['stagesSection', 'local_chat_model', 'localChat'],
   ['stagesSection', 'chat_base_url', 'optionalUrl'],
-  ['stagesSection', 'tts_provider', 'select', WHERE],
+  ['stagesSection', 'tts_provider', 'select', SPEECH_WHERE],
   ['stagesSection', 'local_voice', 'localVoice'],
   ['stagesSection', 'tts_base_url', 'optionalUrl'],
+  ['googleSection', 'google_languages', 'list'],
+  ['googleSection', 'google_stt_model', 'select', GOOGLE_MODELS],
+  ['googleSection', 'google_endpoint', 'optionalUrl'],
   ['modelsSection', 'stt_model', 'model'],
   ['modelsSection', 'chat_model', 'model'],
   ['modelsSection', 'tts_model', 'model'],
   ['modelsSection', 'max_reply_tokens', 'tokens'],
   ['languageSection', 'language', 'select', [['auto', 'langAuto'], ['ko', '한국어'], ['en', 'English']]],
   ['languageSection', 'ui_language', 'select', [['system', 'uiSystem'], ['ko', '한국어'], ['en', 'English']]],
+  ['languageSection', 'vocabulary', 'textarea'],
   ['languageSection', 'persona', 'textarea'],
   ['agentSection', 'agent_tools', 'checkbox'],
   ['agentSection', 'customer', 'optionalText'],
@@ -57,9 +64,10 @@ const LABELS = {
   local_stt_model: 'localSttModel', local_voice: 'localVoice', chat_provider: 'chatProvider', local_chat_model: 'localChatModel',
   early_transcription: 'earlyTranscription', speaker_setup: 'speakerSetup', noise_suppression: 'noiseSuppression', auto_gain: 'autoGain',
   conversation_mode: 'conversationMode', realtime_model: 'realtimeModel', realtime_voice: 'realtimeVoice', realtime_turns: 'realtimeTurns',
+  google_languages: 'googleLanguages', google_stt_model: 'googleSttModel', google_endpoint: 'googleEndpoint', vocabulary: 'vocabulary',
   agent_tools: 'agentTools', customer: 'customerId', shop_database: 'shopDatabase', faq_folder: 'faqFolder', stt_base_url: 'sttBaseUrl', chat_base_url: 'chatBaseUrl', tts_base_url: 'ttsBaseUrl',
 };
-const label = (key) => (key in { '한국어': 1, English: 1 } ? key : t(key));
+const label = (key) => (key in { '한국어': 1, English: 1 } || key.includes('_') ? key : t(key));
 let devices = { inputs: [], outputs: [] };
 let models = null;
 
@@ -167,7 +175,12 @@ export function render(s = store.current()) {
     const input = control(spec);
     const value = s[field];
     if (input.type === 'checkbox') input.checked = !!value;
-    else input.value = value ?? '';
+    else if (spec[2] === 'list') input.value = (value ?? []).join(', ');
+    else {
+      // A value set elsewhere (a hand-edited file, sori-cli) stays chosen rather than quietly replaced.
+      if (spec[2] === 'select' && value && ![...input.options].some((o) => o.value === value)) input.add(new Option(value, value), 0);
+      input.value = value ?? '';
+    }
     const err = document.createElement('p');
     err.id = `err-${field}`;
     err.className = 'field-error';
@@ -242,6 +255,7 @@ function read() {
     else if (kind === 'range' || kind === 'number' || kind === 'tokens') out[field] = Number(el.value);
     else if (kind === 'device') out[field] = el.value || null;
     else if (kind === 'optionalUrl' || kind === 'optionalText') out[field] = el.value.trim() || null;
+    else if (kind === 'list') out[field] = el.value.split(/[,\s]+/).filter(Boolean);
     else out[field] = el.value;
   }
   return out;

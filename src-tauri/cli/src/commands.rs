@@ -54,6 +54,18 @@ pub fn settings(args: &ProviderArgs) -> Settings {
     if let Some(speed) = args.speed {
         s.speed = speed;
     }
+    set(&mut s.google_voice, &args.google_voice);
+    set(&mut s.google_stt_model, &args.google_stt_model);
+    set(&mut s.vocabulary, &args.vocabulary);
+    if let Some(endpoint) = &args.google_endpoint {
+        s.google_endpoint = Some(endpoint.clone());
+    }
+    if let Some(languages) = &args.google_languages {
+        s.google_languages = languages.clone();
+    }
+    if let Some(pitch) = args.pitch {
+        s.google_pitch = pitch;
+    }
     if args.offline {
         s.stt_provider = StageProvider::Local;
         s.chat_provider = StageProvider::Local;
@@ -61,6 +73,7 @@ pub fn settings(args: &ProviderArgs) -> Settings {
     }
     let stage = |provider: &mut StageProvider, url: &mut Option<String>, value: &Option<String>| match value.as_deref() {
         Some("local") => *provider = StageProvider::Local,
+        Some("google") => *provider = StageProvider::Google,
         Some(u) => {
             *provider = StageProvider::Server;
             *url = Some(u.to_string());

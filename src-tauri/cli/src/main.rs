@@ -3,6 +3,7 @@
 //! are in `commands.rs`, on top of `sori-core`.
 
 mod commands;
+mod google;
 mod history;
 mod models;
 mod serve;
@@ -59,6 +60,13 @@ enum Command {
     /// (multipart `audio` in, `audio/mpeg` out, or streamed as events), a
     /// WebSocket at `/v1/voice`, and a demo page at `/`.
     Serve(serve::ServeArgs),
+    /// Google Cloud speech: its key in the OS keychain, and its voices.
+    Google {
+        #[command(subcommand)]
+        action: google::GoogleAction,
+        #[command(flatten)]
+        provider: ProviderArgs,
+    },
     /// Manages the provider's API key in the OS keychain.
     Key {
         #[command(subcommand)]
@@ -145,15 +153,33 @@ pub struct ProviderArgs {
     /// with --chat http://127.0.0.1:PORT/v1).
     #[arg(long)]
     pub offline: bool,
-    /// Where speech-to-text runs: `local`, or a server's base URL.
-    #[arg(long, value_name = "local|URL")]
+    /// Where speech-to-text runs: `local`, `google` (Google Cloud), or a server's base URL.
+    #[arg(long, value_name = "local|google|URL")]
     pub stt: Option<String>,
     /// Where chat runs: `local`, or a server's base URL.
     #[arg(long, value_name = "local|URL")]
     pub chat: Option<String>,
-    /// Where speech runs: `local`, or a server's base URL.
-    #[arg(long, value_name = "local|URL")]
+    /// Where speech runs: `local`, `google` (Google Cloud), or a server's base URL.
+    #[arg(long, value_name = "local|google|URL")]
     pub tts: Option<String>,
+    /// Google Cloud's address for both speech APIs (default: Google's own hosts).
+    #[arg(long, value_name = "URL")]
+    pub google_endpoint: Option<String>,
+    /// The Google voice (`ko-KR-Standard-A`, …; `sori-cli google voices` lists them).
+    #[arg(long, value_name = "NAME")]
+    pub google_voice: Option<String>,
+    /// Languages Google recognition chooses from, the main one first (`ko-KR,en-US`).
+    #[arg(long, value_name = "CODES", value_delimiter = ',')]
+    pub google_languages: Option<Vec<String>>,
+    /// Google's recognition model (`latest_short`, `latest_long`, `default`, …).
+    #[arg(long, value_name = "MODEL")]
+    pub google_stt_model: Option<String>,
+    /// Google voice pitch in semitones, -20 to 20.
+    #[arg(long, allow_negative_numbers = true)]
+    pub pitch: Option<f32>,
+    /// Names and product words speech-to-text should expect, comma separated.
+    #[arg(long)]
+    pub vocabulary: Option<String>,
     /// The installed speech-to-text model local speech-to-text uses.
     #[arg(long, value_name = "ID")]
     pub local_stt_model: Option<String>,
@@ -182,6 +208,7 @@ fn main() {
         Command::Devices => commands::devices(),
         Command::Models { action } => models::models(action),
         Command::Key { action, provider } => commands::key(action, provider),
+        Command::Google { action, provider } => google::google(action, provider),
         Command::Serve(args) => serve::serve(args),
     };
     std::process::exit(code);

@@ -81,7 +81,7 @@ fn main() {
             let (mut first_audio, mut rtf) = (Vec::new(), Vec::new());
             for _ in 0..rounds * 3 {
                 for clause in clauses {
-                    let request = SpeechRequest { text: clause, model: "", voice, instructions: None, speed: 1.0, format: AudioFormat::Pcm };
+                    let request = SpeechRequest { text: clause, model: "", voice, instructions: None, speed: 1.0, pitch: 0.0, format: AudioFormat::Pcm };
                     let t = Instant::now();
                     let mut stream = tts.synthesize(request).await.unwrap();
                     let first = stream.next().await.unwrap().unwrap();

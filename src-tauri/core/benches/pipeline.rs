@@ -75,8 +75,15 @@ async fn sequential(c: &OpenAi, samples: &[i16], settings: &Settings) -> f64 {
     while let Some(Ok(ChatEvent::Text(t))) = stream.next().await {
         reply.push_str(&t);
     }
-    let voice =
-        SpeechRequest { text: &reply, model: &settings.tts_model, voice: &settings.voice, instructions: None, speed: 1.0, format: AudioFormat::Mp3 };
+    let voice = SpeechRequest {
+        text: &reply,
+        model: &settings.tts_model,
+        voice: &settings.voice,
+        instructions: None,
+        speed: 1.0,
+        pitch: 0.0,
+        format: AudioFormat::Mp3,
+    };
     let mut audio = c.synthesize(voice).await.unwrap();
     while audio.next().await.is_some() {}
     start.elapsed().as_secs_f64() * 1000.0

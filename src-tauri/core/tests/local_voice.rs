@@ -11,7 +11,7 @@ use sori_testkit::fixtures;
 use std::time::Instant;
 
 fn request<'a>(text: &'a str, voice: &'a str) -> SpeechRequest<'a> {
-    SpeechRequest { text, model: "", voice, instructions: None, speed: 1.0, format: AudioFormat::Pcm }
+    SpeechRequest { text, model: "", voice, instructions: None, speed: 1.0, pitch: 0.0, format: AudioFormat::Pcm }
 }
 
 /// The pieces of audio a request gives: (samples, rate) each.

@@ -48,7 +48,7 @@ async fn chat_text(c: &OpenAi, messages: &[ChatMessage]) -> Result<String, Provi
 }
 
 fn speech<'a>(text: &'a str, model: &'a str, format: AudioFormat) -> SpeechRequest<'a> {
-    SpeechRequest { text, model, voice: "coral", instructions: Some("Warm and calm."), speed: 1.0, format }
+    SpeechRequest { text, model, voice: "coral", instructions: Some("Warm and calm."), speed: 1.0, pitch: 0.0, format }
 }
 
 async fn speak(c: &OpenAi, request: SpeechRequest<'_>) -> Result<(Vec<i16>, usize), ProviderError> {

@@ -150,7 +150,7 @@ async fn a_voice_preview_over_a_reply_plays_whole() {
     let reply = engine.ask(TurnInput::Text("When will my order arrive?".into()));
     common::wait_played(&output, 30_000).await;
     let sample = "안녕하세요, 소리입니다. 무엇을 도와드릴까요?";
-    let voice = Voice { model: "gpt-4o-mini-tts".into(), voice: "onyx".into(), style: None, speed: 1.0, format: Default::default() };
+    let voice = Voice { model: "gpt-4o-mini-tts".into(), voice: "onyx".into(), style: None, speed: 1.0, pitch: 0.0, format: Default::default() };
     let asked = Instant::now();
     engine.preview(sample, voice).await.expect("the preview played");
     tokio::time::sleep(Duration::from_millis(300)).await;

@@ -7,6 +7,7 @@
 pub mod agent;
 pub mod app;
 pub mod devices;
+pub mod google;
 pub mod history;
 pub mod models;
 pub mod secrets;

@@ -115,10 +115,14 @@ pub async fn preview_voice(
     voice: String,
     style: String,
     speed: f32,
+    pitch: Option<f32>,
 ) -> Result<(), CommandError> {
     let s = session(&state)?;
     let style = Some(style.trim().to_string()).filter(|s| !s.is_empty());
-    let voice = Voice { model, voice, style, speed, format: state.settings().audio_format };
+    let settings = state.settings();
+    // A pitch not given is the one in Settings (only Google's voices take one).
+    let pitch = pitch.unwrap_or(settings.turn_settings().voice.pitch);
+    let voice = Voice { model, voice, style, speed, pitch, format: settings.audio_format };
     Ok(s.engine.preview(&text, voice).await?)
 }
 

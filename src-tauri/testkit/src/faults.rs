@@ -15,9 +15,21 @@ pub enum Endpoint {
     /// The Realtime WebSocket: status faults refuse the handshake; the
     /// others strike the next response (or, `SessionLimit`, the session).
     Realtime,
+    /// Google Speech-to-Text `POST /v1/speech:recognize`.
+    GoogleRecognize,
+    /// Google Text-to-Speech `POST /v1/text:synthesize`.
+    GoogleSynthesize,
+    /// Google Text-to-Speech `GET /v1/voices`.
+    GoogleVoices,
+    /// Google's OAuth token endpoint `POST /token` (status faults answer in
+    /// OAuth's words: `Unauthorized` is 400 `invalid_grant`).
+    GoogleToken,
 }
 
-/// One misbehaviour. The status faults answer with OpenAI's own error JSON.
+/// One misbehaviour. The status faults answer with the provider's own error
+/// JSON: OpenAI's, or on the Google endpoints Google's (`Unauthorized` 403
+/// PERMISSION_DENIED, `RateLimited` 429 RESOURCE_EXHAUSTED, `QuotaExceeded`
+/// 403 PERMISSION_DENIED for disabled billing, 500 INTERNAL, 503 UNAVAILABLE).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Fault {
@@ -58,7 +70,9 @@ impl Fault {
     pub fn applies_to(&self, endpoint: Endpoint) -> bool {
         match self {
             Fault::MalformedSse => matches!(endpoint, Endpoint::Chat | Endpoint::Transcriptions | Endpoint::Speech),
-            Fault::TruncatedAudio => endpoint == Endpoint::Speech,
+            Fault::TruncatedAudio => matches!(endpoint, Endpoint::Speech | Endpoint::GoogleSynthesize),
+            // An OAuth server has no quota of its own to run out of.
+            Fault::QuotaExceeded => endpoint != Endpoint::GoogleToken,
             Fault::ContentFilter { .. } => endpoint == Endpoint::Chat,
             Fault::CloseMidResponse | Fault::SessionLimit { .. } | Fault::ResponseFailed => endpoint == Endpoint::Realtime,
             Fault::DropMidBody { .. } => endpoint != Endpoint::Realtime,
@@ -133,5 +147,16 @@ mod tests {
         let mut plan = FaultPlan::default();
         assert!(plan.push(Endpoint::Chat, Fault::TruncatedAudio, 1).is_err());
         assert!(plan.push(Endpoint::Models, Fault::MalformedSse, 1).is_err());
+        assert!(plan.push(Endpoint::GoogleSynthesize, Fault::TruncatedAudio, 1).is_ok());
+        assert!(plan.push(Endpoint::GoogleRecognize, Fault::TruncatedAudio, 1).is_err());
+        assert!(plan.push(Endpoint::GoogleSynthesize, Fault::MalformedSse, 1).is_err());
+        assert!(plan.push(Endpoint::GoogleToken, Fault::QuotaExceeded, 1).is_err());
+    }
+
+    #[test]
+    fn google_endpoints_have_snake_case_names() {
+        let e: Endpoint = serde_json::from_str("\"google_synthesize\"").unwrap();
+        assert_eq!(e, Endpoint::GoogleSynthesize);
+        assert_eq!(serde_json::to_string(&Endpoint::GoogleToken).unwrap(), "\"google_token\"");
     }
 }

@@ -10,6 +10,9 @@ const USAGE: &str = "usage: sori-testkit serve [--port N] [--api-key KEY | --no-
 Serves /v1/models, /v1/chat/completions, /v1/audio/speech and
 /v1/audio/transcriptions on 127.0.0.1, plus /__testkit/{faults,latency,
 transcripts,replies,tool-replies,tool-answers,requests} to steer it. The default key is sori-test-key-0123.
+Also a fake Google Speech-to-Text and Text-to-Speech: /v1/speech:recognize, /v1/text:synthesize,
+/v1/voices and the OAuth /token (API key sori-google-test-key-4567, or the service account at
+/__testkit/google/service-account; /__testkit/google steers it).
 `mirror` serves a folder of models as a model host does (<id>/<file>, Range).";
 
 fn main() {

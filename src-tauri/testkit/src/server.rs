@@ -5,7 +5,7 @@ use crate::auth::require_key;
 use crate::errors::ApiError;
 use crate::faults::{Endpoint, Fault};
 use crate::latency::LatencyModel;
-use crate::routes::{chat, control, models, realtime, speech, transcriptions};
+use crate::routes::{chat, control, google, models, realtime, speech, transcriptions};
 use crate::script::{sha256_hex, Script};
 use crate::state::{RecordedRequest, Shared};
 use axum::extract::DefaultBodyLimit;
@@ -35,7 +35,8 @@ impl Default for ServerConfig {
     }
 }
 
-/// The whole router: the OpenAI endpoints behind the key, the control API beside them.
+/// The whole router: the OpenAI endpoints behind the key, the Google ones
+/// beside them with Google's own credentials, and the control API.
 pub fn router(shared: Arc<Shared>) -> Router {
     let api = Router::new()
         .route("/v1/models", get(models::list))
@@ -57,7 +58,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/__testkit/tool-answers", post(control::add_tool_answer))
         .route("/__testkit/realtime-events", get(control::realtime_events))
         .route("/__testkit/requests", get(control::requests).delete(control::clear_requests));
-    api.merge(control).fallback(not_found).with_state(shared)
+    api.merge(google::router()).merge(control).fallback(not_found).with_state(shared)
 }
 
 async fn not_found(method: Method, uri: Uri) -> ApiError {
@@ -225,6 +226,49 @@ impl TestServer {
 
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.shared.log.lock().unwrap().clone()
+    }
+
+    /// The root the fake Google APIs live under (`{root}/v1/speech:recognize`,
+    /// `{root}/v1/text:synthesize`, `{root}/v1/voices`), e.g.
+    /// `http://127.0.0.1:41234`: what Sori is given as its Google endpoint.
+    pub fn google_root(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The fake OAuth token endpoint, `{google_root}/token`.
+    pub fn google_token_uri(&self) -> String {
+        format!("{}/token", self.google_root())
+    }
+
+    /// The test service account's key file, its `token_uri` pointing here.
+    pub fn google_service_account(&self) -> String {
+        crate::google::service_account_json(&self.google_token_uri())
+    }
+
+    /// How long access tokens minted from now on last (Google's 3600 s by default).
+    pub fn set_google_token_ttl(&self, ttl: std::time::Duration) {
+        self.shared.google.lock().unwrap().token_ttl = ttl;
+    }
+
+    /// How many access tokens `/token` has minted.
+    /// Revokes every token issued so far: the API then answers them with 401
+    /// `UNAUTHENTICATED`, as Google does a token revoked before it expired.
+    pub fn revoke_google_tokens(&self) {
+        self.shared.google.lock().unwrap().tokens.clear();
+    }
+
+    pub fn google_tokens_issued(&self) -> usize {
+        self.shared.google.lock().unwrap().tokens_issued
+    }
+
+    /// The API key the Google routes accept; `None` accepts no key at all
+    /// (only OAuth tokens), as for a project without API keys.
+    pub fn set_google_api_key(&self, key: Option<String>) {
+        self.shared.google.lock().unwrap().api_key = key;
+    }
+
+    pub fn google_api_key(&self) -> Option<String> {
+        self.shared.google.lock().unwrap().api_key.clone()
     }
 }
 

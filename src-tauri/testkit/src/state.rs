@@ -1,5 +1,6 @@
 //! What one server instance knows and remembers: its key, latency model, queued
-//! faults, script, and a log of the requests it received (for tests to inspect).
+//! faults, script, the fake Google's account state, and a log of the requests
+//! it received (for tests to inspect).
 
 use crate::errors::ApiError;
 use crate::faults::{Endpoint, Fault, FaultPlan};
@@ -22,9 +23,14 @@ pub struct RecordedRequest {
     /// `{"filename", "content_type", "bytes", "sha256"}`.
     pub body: Value,
     /// The client went away before the answer was sent (only the routes that
-    /// answer whole say so: speech-to-text).
+    /// answer whole say so: speech-to-text, and Google's routes).
     #[serde(default)]
     pub cancelled: bool,
+    /// Google's routes: the API key as sent (`x-goog-api-key` header, else the
+    /// `key` query parameter). Google requests are logged before their
+    /// credentials are checked, so refused ones are here too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key: Option<String>,
 }
 
 /// The server's state, shared by all handlers. Locks are held only briefly and
@@ -53,6 +59,8 @@ pub struct Shared {
     /// How long a Realtime session lasts (announced in `expires_at`, then
     /// closed with 1001): the real server's 60 minutes unless a test says.
     pub realtime_session: Mutex<std::time::Duration>,
+    /// The fake Google's API key, token lifetime and minted tokens.
+    pub google: Mutex<crate::google::GoogleState>,
 }
 
 /// A request under way: when it started (latency is counted from here) and the
@@ -79,6 +87,7 @@ impl Shared {
             uploads: Mutex::default(),
             realtime_log: Mutex::default(),
             realtime_session: Mutex::new(std::time::Duration::from_secs(3600)),
+            google: Mutex::default(),
         }
     }
 
@@ -86,7 +95,14 @@ impl Shared {
     pub fn record(&self, endpoint: Endpoint, headers: &HeaderMap, body: Value) -> usize {
         let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
         let mut log = self.log.lock().unwrap();
-        log.push(RecordedRequest { endpoint, authorization: header("authorization"), content_type: header("content-type"), body, cancelled: false });
+        log.push(RecordedRequest {
+            endpoint,
+            authorization: header("authorization"),
+            content_type: header("content-type"),
+            body,
+            cancelled: false,
+            api_key: None,
+        });
         log.len() - 1
     }
 

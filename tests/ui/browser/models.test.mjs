@@ -161,7 +161,7 @@ test('settings: each step on a server or on this computer, saved with its own se
   assert.deepEqual(await page.locator('#set-local_voice option').allTextContents(), [
     'Follow the reply’s language (neural voice for English)', 'espeak-ng 한국어', 'espeak-ng English', 'Piper Joe (English, US)',
   ]);
-  assert.deepEqual(await page.locator('#set-stt_provider option').allTextContents(), ['An OpenAI-compatible server', 'On this computer']);
+  assert.deepEqual(await page.locator('#set-stt_provider option').allTextContents(), ['An OpenAI-compatible server', 'On this computer', 'Google Cloud']);
   assert.deepEqual(await page.locator('#set-local_stt_model option').allTextContents(), ['Whisper Base', 'Whisper Small (Not installed)']);
   await page.selectOption('#set-stt_provider', 'local');
   await page.fill('#set-chat_base_url', 'not a url');

@@ -4,6 +4,7 @@
 //! front end reads. Front ends only parse their input and call in here.
 
 pub mod agent;
+pub mod google;
 pub mod keys;
 pub mod local_servers;
 pub mod providers;

@@ -3,9 +3,11 @@
 //! OpenAI-compatible server or an engine on this computer, and stages served
 //! by the same server share one client (one connection pool). Each server
 //! gets its own key from the keychain, and keys go only over https or to
-//! this machine.
+//! this machine. Google Cloud serves the speech stages with the one Google
+//! key in the keychain (an API key or a service account's key file).
 
 use crate::event::Stage;
+use crate::provider::google::GoogleCloud;
 use crate::provider::local::{LocalChat, LocalStt, LocalTts};
 use crate::provider::openai::{BaseUrlError, OpenAi};
 use crate::provider::{ChatModel, ProviderError, Providers, SpeechToText, TextToSpeech, TransferStats};
@@ -23,6 +25,9 @@ pub enum Endpoint {
     /// model (for speech, a Piper voice, and espeak-ng needs none; for chat,
     /// the folder of a GGUF file).
     Local { model: Option<PathBuf> },
+    /// Google Cloud Speech-to-Text or Text-to-Speech, at Google's own hosts
+    /// or under `root`; recognition chooses among `languages` (BCP-47).
+    Google { root: Option<String>, languages: Vec<String> },
 }
 
 /// Where each stage of a turn is served.
@@ -37,15 +42,22 @@ impl ProviderPlan {
     /// The stages the settings ask for.
     pub fn from_settings(settings: &Settings) -> Self {
         let server = |stage| Endpoint::OpenAiCompatible { base_url: settings.server_for(stage).to_string() };
+        let google = || Endpoint::Google {
+            root: settings.google_endpoint.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(str::to_string),
+            languages: settings.google_languages.clone(),
+        };
         let stt = match settings.stt_provider {
+            StageProvider::Google => google(),
             StageProvider::Server => server(Stage::Transcription),
             StageProvider::Local => Endpoint::Local { model: crate::models::model_dir(&settings.local_stt_model) },
         };
         let chat = match settings.chat_provider {
-            StageProvider::Server => server(Stage::Chat),
+            // Validation refuses Google for chat; a hand-edited file gets the server.
+            StageProvider::Server | StageProvider::Google => server(Stage::Chat),
             StageProvider::Local => Endpoint::Local { model: crate::models::chat::chat_dir(&settings.local_chat_model) },
         };
         let tts = match settings.tts_provider {
+            StageProvider::Google => google(),
             StageProvider::Server => server(Stage::Speech),
             StageProvider::Local => Endpoint::Local { model: crate::models::voice_dir(&settings.local_voice) },
         };
@@ -58,6 +70,7 @@ impl ProviderPlan {
         [&self.stt, &self.chat, &self.tts].iter().all(|e| match e {
             Endpoint::Local { .. } => true,
             Endpoint::OpenAiCompatible { base_url } => crate::provider::openai::is_loopback_url(base_url),
+            Endpoint::Google { root, .. } => root.as_deref().is_some_and(crate::provider::openai::is_loopback_url),
         })
     }
 }
@@ -127,9 +140,25 @@ pub fn build_providers(plan: &ProviderPlan, keys: &Keys) -> Result<Built, Provid
         clients.push((base_url.to_string(), c.clone()));
         Ok(c)
     };
+    let mut google_client: Option<Arc<GoogleCloud>> = None;
+    let mut google_key_problem = None;
+    let mut google = |stage: Stage, root: &Option<String>, languages: &[String]| -> Result<Arc<GoogleCloud>, ProviderSetupError> {
+        if let Some(g) = &google_client {
+            return Ok(g.clone());
+        }
+        let credential = super::google::credential(keys).unwrap_or_else(|e| {
+            google_key_problem = Some(e);
+            None
+        });
+        let g = GoogleCloud::new(root.as_deref(), credential, languages.to_vec()).map_err(|source| ProviderSetupError::BaseUrl { stage, source })?;
+        let g = Arc::new(g.counting_in(transfer.clone()));
+        google_client = Some(g.clone());
+        Ok(g)
+    };
     let local = |stage: Stage, e: ProviderError| ProviderSetupError::Local { stage, message: e.message };
     let stt: Arc<dyn SpeechToText> = match &plan.stt {
         Endpoint::OpenAiCompatible { base_url } => client(Stage::Transcription, base_url)?,
+        Endpoint::Google { root, languages } => google(Stage::Transcription, root, languages)?,
         Endpoint::Local { model: Some(dir) } => Arc::new(LocalStt::new(dir)),
         Endpoint::Local { model: None } => {
             return Err(local(Stage::Transcription, ProviderError::new(crate::provider::ErrorKind::Local, "Choose a speech-to-text model.")))
@@ -137,6 +166,12 @@ pub fn build_providers(plan: &ProviderPlan, keys: &Keys) -> Result<Built, Provid
     };
     let chat: Arc<dyn ChatModel> = match &plan.chat {
         Endpoint::OpenAiCompatible { base_url } => client(Stage::Chat, base_url)?,
+        Endpoint::Google { .. } => {
+            return Err(ProviderSetupError::Local {
+                stage: Stage::Chat,
+                message: "Google Cloud serves speech only: choose a server or this computer for chat.".into(),
+            })
+        }
         Endpoint::Local { model: Some(dir) } => Arc::new(LocalChat::new(dir)),
         Endpoint::Local { model: None } => {
             let suggested = crate::models::chat::suggested(crate::models::chat::total_memory()).id;
@@ -150,8 +185,10 @@ pub fn build_providers(plan: &ProviderPlan, keys: &Keys) -> Result<Built, Provid
     };
     let tts: Arc<dyn TextToSpeech> = match &plan.tts {
         Endpoint::OpenAiCompatible { base_url } => client(Stage::Speech, base_url)?,
+        Endpoint::Google { root, languages } => google(Stage::Speech, root, languages)?,
         Endpoint::Local { model } => Arc::new(LocalTts::new(model.clone()).map_err(|e| local(Stage::Speech, e))?),
     };
+    let key_problem = key_problem.or(google_key_problem);
     Ok(Built { providers: Providers::new(stt, chat, tts, transfer), key_problem, tool_problem: None })
 }
 

@@ -19,7 +19,7 @@ pub fn link_setup(settings: &Settings, keys: &Keys) -> Result<Option<LinkSetup>,
     }
     // The chat stage's server, unless chat runs on this computer (then the main one).
     let base_url = match settings.chat_provider {
-        StageProvider::Server => settings.server_for(Stage::Chat),
+        StageProvider::Server | StageProvider::Google => settings.server_for(Stage::Chat),
         StageProvider::Local => settings.base_url.as_str(),
     }
     .trim()

@@ -6,6 +6,7 @@
 //! retries by itself: [`retry`] wraps the steps where a retry is safe.
 
 pub mod error;
+pub mod google;
 pub mod local;
 pub mod openai;
 pub mod retry;
@@ -192,6 +193,8 @@ pub struct SpeechRequest<'a> {
     /// Style (“calm support agent”); sent only to models that support it.
     pub instructions: Option<&'a str>,
     pub speed: f32,
+    /// Semitones up or down, -20 to 20 (0: the voice's own); sent to engines that take it.
+    pub pitch: f32,
     pub format: AudioFormat,
 }
 

@@ -49,20 +49,34 @@ impl Keys {
 
     /// The key to use for `base_url`, and where it came from.
     pub fn resolve(&self, base_url: &str) -> Result<Option<(ApiKey, KeySource)>, SecretError> {
-        let account = account_for(base_url);
+        match self.stored(&account_for(base_url))? {
+            Some(found) => Ok(Some(found)),
+            None => Ok(self.env.clone().map(|k| (k, KeySource::Environment))),
+        }
+    }
+
+    /// A secret by its account, from the keychain, else this session's memory.
+    fn stored(&self, account: &str) -> Result<Option<(ApiKey, KeySource)>, SecretError> {
         if let Ok(store) = &self.keychain {
-            if let Some(key) = store.get(&account)? {
+            if let Some(key) = store.get(account)? {
                 return Ok(Some((key, KeySource::Keychain)));
             }
         }
-        if let Some(key) = self.session.get(&account)? {
-            return Ok(Some((key, KeySource::Session)));
-        }
-        Ok(self.env.clone().map(|k| (k, KeySource::Environment)))
+        Ok(self.session.get(account)?.map(|k| (k, KeySource::Session)))
     }
 
     pub fn status(&self, base_url: &str) -> KeyStatus {
-        let (resolved, problem) = match self.resolve(base_url) {
+        self.status_of(self.resolve(base_url))
+    }
+
+    /// The status of a secret that is not an OpenAI-style key (no
+    /// `OPENAI_API_KEY` stands in for it), by its account.
+    pub fn secret_status(&self, account: &str) -> KeyStatus {
+        self.status_of(self.stored(account))
+    }
+
+    fn status_of(&self, resolved: Result<Option<(ApiKey, KeySource)>, SecretError>) -> KeyStatus {
+        let (resolved, problem) = match resolved {
             Ok(r) => (r, self.keychain.as_ref().err().map(ToString::to_string)),
             Err(e) => (None, Some(e.to_string())),
         };
@@ -102,12 +116,7 @@ impl Keys {
     /// A secret that is not a provider's key (an MCP server's token), by its
     /// account: from the keychain, else this session's memory.
     pub fn secret(&self, account: &str) -> Result<Option<ApiKey>, SecretError> {
-        if let Ok(store) = &self.keychain {
-            if let Some(value) = store.get(account)? {
-                return Ok(Some(value));
-            }
-        }
-        self.session.get(account)
+        Ok(self.stored(account)?.map(|(k, _)| k))
     }
 
     /// Keeps a secret in the keychain; without one, refuses (as `set` does).

@@ -57,6 +57,9 @@ pub enum StageProvider {
     Server,
     /// An engine on this computer: nothing leaves the machine.
     Local,
+    /// Google Cloud Speech-to-Text or Text-to-Speech (speech stages only),
+    /// signed in with the Google key in the keychain.
+    Google,
 }
 
 /// How a turn runs.
@@ -107,6 +110,20 @@ pub struct Settings {
     pub stt_base_url: Option<String>,
     pub chat_base_url: Option<String>,
     pub tts_base_url: Option<String>,
+    /// Google Cloud's address for both speech APIs; empty: Google's own hosts.
+    pub google_endpoint: Option<String>,
+    /// BCP-47 codes Google recognition chooses from when the language is
+    /// automatic (the first is the main one); a set language picks its entry.
+    pub google_languages: Vec<String>,
+    /// Google's recognition model: `latest_short`, `latest_long`, `default`, …
+    pub google_stt_model: String,
+    /// A Google voice by name (`ko-KR-Standard-A`); empty: Google's default for the text's language.
+    pub google_voice: String,
+    /// Google voice pitch in semitones, -20 to 20.
+    pub google_pitch: f32,
+    /// Names and product words speech-to-text should expect (comma or line
+    /// separated): OpenAI gets them as its prompt, Google as phrase hints.
+    pub vocabulary: String,
     /// The installed model local speech-to-text uses (see `sori-cli models list`).
     pub local_stt_model: String,
     /// The voice local speech uses: `auto` follows the reply's language.
@@ -190,6 +207,12 @@ impl Default for Settings {
             stt_base_url: None,
             chat_base_url: None,
             tts_base_url: None,
+            google_endpoint: None,
+            google_languages: vec!["ko-KR".into(), "en-US".into()],
+            google_stt_model: "latest_short".into(),
+            google_voice: "ko-KR-Standard-A".into(),
+            google_pitch: 0.0,
+            vocabulary: String::new(),
             local_stt_model: crate::models::DEFAULT_STT_MODEL.into(),
             local_voice: crate::provider::local::AUTO_VOICE.into(),
             local_chat_model: crate::models::chat::AUTO.into(),
@@ -263,18 +286,24 @@ impl Settings {
     }
 
     pub fn turn_settings(&self) -> TurnSettings {
+        let google_voice = self.tts_provider == StageProvider::Google;
         TurnSettings {
-            stt_model: self.stt_model.clone(),
+            stt_model: if self.stt_provider == StageProvider::Google { self.google_stt_model.clone() } else { self.stt_model.clone() },
             language: self.stt_language(),
-            stt_prompt: None,
+            stt_prompt: Some(self.vocabulary.trim().to_string()).filter(|v| !v.is_empty()),
             chat_model: self.chat_model.clone(),
             temperature: None,
             max_tokens: Some(self.max_reply_tokens),
             voice: Voice {
                 model: self.tts_model.clone(),
-                voice: if self.tts_provider == StageProvider::Local { self.local_voice.clone() } else { self.voice.clone() },
+                voice: match self.tts_provider {
+                    StageProvider::Local => self.local_voice.clone(),
+                    StageProvider::Google => self.google_voice.clone(),
+                    StageProvider::Server => self.voice.clone(),
+                },
                 style: Some(self.style.clone()).filter(|s| !s.trim().is_empty()),
                 speed: self.speed,
+                pitch: if google_voice { self.google_pitch } else { 0.0 },
                 format: self.audio_format,
             },
             speak: true,

@@ -88,6 +88,37 @@ pub fn validate(s: &Settings) -> Vec<FieldError> {
     if !matches!(s.ui_language.as_str(), "system" | "ko" | "en") {
         errors.push(err("ui_language", FieldCode::UnknownValue, "Use system, ko or en."));
     }
+    if s.chat_provider == super::StageProvider::Google {
+        errors.push(err("chat_provider", FieldCode::UnknownValue, "Google Cloud serves speech only: choose a server or this computer for chat."));
+    }
+    if let Some(url) = s.google_endpoint.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+        if !reqwest::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some()) {
+            errors.push(err(
+                "google_endpoint",
+                FieldCode::InvalidUrl,
+                "Enter Google Cloud's address, like https://speech.googleapis.com, or leave it empty.",
+            ));
+        }
+    }
+    let bcp47 = |code: &String| {
+        let code = code.trim();
+        (2..=35).contains(&code.len()) && code.split('-').all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric()))
+    };
+    if s.google_languages.is_empty() || s.google_languages.len() > 4 || !s.google_languages.iter().all(bcp47) {
+        errors.push(err("google_languages", FieldCode::UnknownValue, "List one to four language codes such as ko-KR and en-US."));
+    }
+    if s.google_stt_model.trim().is_empty() {
+        errors.push(err("google_stt_model", FieldCode::Required, "This cannot be empty."));
+    }
+    if !s.google_voice.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        errors.push(err("google_voice", FieldCode::UnknownValue, "Choose a voice from the list."));
+    }
+    if !(-20.0..=20.0).contains(&s.google_pitch) || !s.google_pitch.is_finite() {
+        errors.push(err("google_pitch", FieldCode::OutOfRange, "Pitch goes from -20 to 20 semitones."));
+    }
+    if s.vocabulary.chars().count() > 4000 {
+        errors.push(err("vocabulary", FieldCode::TooLong, "The vocabulary can be at most 4000 characters."));
+    }
     for (name, server) in &s.mcp_servers {
         if let Err(message) = crate::tools::mcp::config::check(name, server) {
             errors.push(err("mcp_servers", FieldCode::UnknownValue, message));
@@ -113,12 +144,28 @@ mod tests {
             max_reply_tokens: 5,
             ui_language: "fr".into(),
             persona: "x".repeat(8001),
+            chat_provider: crate::settings::StageProvider::Google,
+            google_languages: vec!["ko_KR".into()],
+            google_pitch: 25.0,
             ..Default::default()
         };
         let fields: Vec<&str> = validate(&bad).iter().map(|e| e.field).collect();
         assert_eq!(
             fields,
-            ["base_url", "chat_model", "speed", "language", "persona", "vad_aggressiveness", "end_silence_ms", "max_reply_tokens", "ui_language"]
+            [
+                "base_url",
+                "chat_model",
+                "speed",
+                "language",
+                "persona",
+                "vad_aggressiveness",
+                "end_silence_ms",
+                "max_reply_tokens",
+                "ui_language",
+                "chat_provider",
+                "google_languages",
+                "google_pitch"
+            ]
         );
         assert_eq!(validate(&Settings { language: "ko".into(), ..Default::default() }), []);
     }

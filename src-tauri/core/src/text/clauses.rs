@@ -252,7 +252,7 @@ fn closing_quote(c: char) -> Option<char> {
     })
 }
 
-fn is_hangul(c: char) -> bool {
+pub(crate) fn is_hangul(c: char) -> bool {
     matches!(c, '\u{AC00}'..='\u{D7A3}')
 }
 

@@ -35,7 +35,7 @@ pub struct Fillers {
 }
 
 fn key(voice: &Voice, text: &str) -> String {
-    format!("{}|{}|{:?}|{}|{:?}|{text}", voice.model, voice.voice, voice.style, voice.speed, voice.format)
+    format!("{}|{}|{:?}|{}|{}|{:?}|{text}", voice.model, voice.voice, voice.style, voice.speed, voice.pitch, voice.format)
 }
 
 impl Fillers {
@@ -62,6 +62,7 @@ impl Fillers {
             voice: &voice.voice,
             instructions: voice.style.as_deref(),
             speed: voice.speed,
+            pitch: voice.pitch,
             format: voice.format,
         };
         let Ok(mut stream) = tts.synthesize(request).await else { return };

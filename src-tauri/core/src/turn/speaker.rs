@@ -29,6 +29,8 @@ pub struct Voice {
     pub voice: String,
     pub style: Option<String>,
     pub speed: f32,
+    /// Semitones up or down (0: the voice's own); only engines that can change it use it.
+    pub pitch: f32,
     pub format: AudioFormat,
 }
 
@@ -186,7 +188,15 @@ impl Speaker {
     /// error ends the line.
     async fn synthesize(&self, text: &str, tx: &mpsc::UnboundedSender<Result<Pcm, ProviderError>>, cancel: &CancellationToken) {
         let v = &self.voice;
-        let request = SpeechRequest { text, model: &v.model, voice: &v.voice, instructions: v.style.as_deref(), speed: v.speed, format: v.format };
+        let request = SpeechRequest {
+            text,
+            model: &v.model,
+            voice: &v.voice,
+            instructions: v.style.as_deref(),
+            speed: v.speed,
+            pitch: v.pitch,
+            format: v.format,
+        };
         let started =
             with_retries(self.retry, cancel, |attempt, wait, e| self.emit.retrying(Stage::Speech, attempt, wait, e), || self.tts.synthesize(request))
                 .await;

@@ -1,7 +1,8 @@
-//! Encoders for the speech endpoint's `response_format`s: raw `pcm` (what
-//! OpenAI streams: 24 kHz s16le mono), `wav` (hound), `mp3` (LAME through
-//! mp3lame-encoder) and `opus` (libopus in an Ogg container, as the real API
-//! sends it). Real encoders, so clients must really decode.
+//! Encoders for the speech endpoints' formats: raw `pcm` (what OpenAI
+//! streams: 24 kHz s16le mono), `wav` (hound), `mp3` (LAME through
+//! mp3lame-encoder) and `opus` (libopus in an Ogg container, as the real APIs
+//! send it), at 24 kHz or, for Google, the asked rate. Real encoders, so
+//! clients must really decode.
 
 use super::synth::SPEECH_RATE;
 use std::io::Cursor;
@@ -52,11 +53,17 @@ pub enum EncodeError {
 
 /// Encodes 24 kHz mono samples in `format`.
 pub fn encode(samples: &[i16], format: AudioFormat) -> Result<Vec<u8>, EncodeError> {
+    encode_at(samples, format, SPEECH_RATE)
+}
+
+/// Encodes mono samples at `rate` in `format` (Google's `sampleRateHertz`).
+/// MP3 takes LAME's rates (8 to 48 kHz), Opus its own (8, 12, 16, 24, 48 kHz).
+pub fn encode_at(samples: &[i16], format: AudioFormat, rate: u32) -> Result<Vec<u8>, EncodeError> {
     match format {
         AudioFormat::Pcm => Ok(samples.iter().flat_map(|s| s.to_le_bytes()).collect()),
-        AudioFormat::Wav => wav(samples, SPEECH_RATE),
-        AudioFormat::Mp3 => mp3(samples),
-        AudioFormat::Opus => ogg_opus(samples),
+        AudioFormat::Wav => wav(samples, rate),
+        AudioFormat::Mp3 => mp3(samples, rate),
+        AudioFormat::Opus => ogg_opus(samples, rate),
     }
 }
 
@@ -72,12 +79,12 @@ pub fn wav(samples: &[i16], rate: u32) -> Result<Vec<u8>, EncodeError> {
     Ok(cursor.into_inner())
 }
 
-fn mp3(samples: &[i16]) -> Result<Vec<u8>, EncodeError> {
+fn mp3(samples: &[i16], rate: u32) -> Result<Vec<u8>, EncodeError> {
     use mp3lame_encoder::{Bitrate, Builder, FlushNoGap, MonoPcm, Quality};
     let err = |e: &dyn std::fmt::Debug| EncodeError::Mp3(format!("{e:?}"));
     let mut builder = Builder::new().ok_or_else(|| EncodeError::Mp3("LAME would not start".into()))?;
     builder.set_num_channels(1).map_err(|e| err(&e))?;
-    builder.set_sample_rate(SPEECH_RATE).map_err(|e| err(&e))?;
+    builder.set_sample_rate(rate).map_err(|e| err(&e))?;
     builder.set_brate(Bitrate::Kbps64).map_err(|e| err(&e))?;
     builder.set_quality(Quality::Good).map_err(|e| err(&e))?;
     let mut encoder = builder.build().map_err(|e| err(&e))?;
@@ -94,10 +101,10 @@ fn mp3(samples: &[i16]) -> Result<Vec<u8>, EncodeError> {
 
 /// Ogg Opus (RFC 7845): an `OpusHead` and an `OpusTags` page, then one 20 ms
 /// packet per page entry, with granule positions counted at 48 kHz.
-fn ogg_opus(samples: &[i16]) -> Result<Vec<u8>, EncodeError> {
-    const FRAME: usize = (SPEECH_RATE / 50) as usize; // 20 ms
-    let mut encoder = opus::Encoder::new(SPEECH_RATE, opus::Channels::Mono, opus::Application::Voip)?;
-    let pre_skip = (encoder.get_lookahead()? as u32 * 48_000 / SPEECH_RATE) as u16;
+fn ogg_opus(samples: &[i16], rate: u32) -> Result<Vec<u8>, EncodeError> {
+    let frame_len = (rate / 50) as usize; // 20 ms
+    let mut encoder = opus::Encoder::new(rate, opus::Channels::Mono, opus::Application::Voip)?;
+    let pre_skip = (encoder.get_lookahead()? as u32 * 48_000 / rate) as u16;
     let serial = 0x5052_4953; // "SORI"-ish; any constant keeps output deterministic
     let mut out = Vec::new();
     {
@@ -106,7 +113,7 @@ fn ogg_opus(samples: &[i16]) -> Result<Vec<u8>, EncodeError> {
         head.push(1); // version
         head.push(1); // channels
         head.extend_from_slice(&pre_skip.to_le_bytes());
-        head.extend_from_slice(&SPEECH_RATE.to_le_bytes());
+        head.extend_from_slice(&rate.to_le_bytes());
         head.extend_from_slice(&0i16.to_le_bytes()); // output gain
         head.push(0); // channel mapping family
         writer.write_packet(head, serial, ogg::PacketWriteEndInfo::EndPage, 0)?;
@@ -117,15 +124,15 @@ fn ogg_opus(samples: &[i16]) -> Result<Vec<u8>, EncodeError> {
         tags.extend_from_slice(&0u32.to_le_bytes());
         writer.write_packet(tags, serial, ogg::PacketWriteEndInfo::EndPage, 0)?;
 
-        let frames = samples.len().div_ceil(FRAME).max(1);
-        let mut frame = vec![0i16; FRAME];
+        let frames = samples.len().div_ceil(frame_len).max(1);
+        let mut frame = vec![0i16; frame_len];
         for i in 0..frames {
-            let chunk = &samples[(i * FRAME).min(samples.len())..((i + 1) * FRAME).min(samples.len())];
+            let chunk = &samples[(i * frame_len).min(samples.len())..((i + 1) * frame_len).min(samples.len())];
             frame[..chunk.len()].copy_from_slice(chunk);
             frame[chunk.len()..].fill(0);
             let packet = encoder.encode_vec(&frame, 4000)?;
             let last = i + 1 == frames;
-            let granule = pre_skip as u64 + ((i * FRAME + chunk.len()) as u64 * 48_000 / SPEECH_RATE as u64);
+            let granule = pre_skip as u64 + ((i * frame_len + chunk.len()) as u64 * 48_000 / rate as u64);
             let end = if last {
                 ogg::PacketWriteEndInfo::EndStream
             } else if i % 50 == 49 {

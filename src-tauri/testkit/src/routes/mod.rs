@@ -1,7 +1,9 @@
-//! The HTTP endpoints: one module per OpenAI endpoint, plus the test-control API.
+//! The HTTP endpoints: one module per OpenAI endpoint, the fake Google speech
+//! APIs (with their OAuth endpoint), plus the test-control API.
 
 pub mod chat;
 pub mod control;
+pub mod google;
 pub mod models;
 pub mod realtime;
 pub mod speech;

@@ -157,11 +157,12 @@ pub async fn transcriptions(State(shared): State<Arc<Shared>>, headers: HeaderMa
     Ok(response)
 }
 
-/// Marks the logged request as cancelled if the handler is dropped before answering.
-struct Unanswered {
-    shared: Arc<Shared>,
-    index: usize,
-    answered: bool,
+/// Marks the logged request as cancelled if the handler is dropped before
+/// answering (the speech-to-text routes, OpenAI's and Google's).
+pub(crate) struct Unanswered {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) index: usize,
+    pub(crate) answered: bool,
 }
 
 impl Drop for Unanswered {

@@ -1,9 +1,12 @@
-//! The testkit's wire tests: every endpoint and fault over raw HTTP, every JSON
-//! body checked against the official OpenAPI schemas.
+//! The testkit's wire tests: every endpoint and fault over raw HTTP (the
+//! Google ones with reqwest), every JSON body checked against the official
+//! OpenAPI schemas or Google's discovery documents.
 
 mod auth_and_faults;
 mod binary;
 mod chat;
+mod google;
+mod google_auth;
 mod models;
 mod raw;
 mod realtime;
