@@ -87,6 +87,20 @@ impl ProviderError {
     }
 }
 
+/// A transport failure in words that name `host` but never the request's
+/// headers; `address` says which setting to check ("the provider's address").
+pub(crate) fn transport_error(host: &str, address: &str, e: &reqwest::Error) -> ProviderError {
+    if e.is_timeout() {
+        ProviderError::new(ErrorKind::Timeout, format!("{host} did not answer in time."))
+    } else if e.is_connect() {
+        ProviderError::new(ErrorKind::Network, format!("Cannot reach {host}. Check the network and {address}."))
+    } else {
+        // A body cut off mid-way reaches us as a "decode" error too: reqwest's
+        // body decoder wraps transport errors, and no content-encoding is enabled.
+        ProviderError::new(ErrorKind::Network, format!("The connection to {host} broke before the reply was complete."))
+    }
+}
+
 /// `Retry-After` as seconds (`"7"`, `"1.5"`) or OpenAI's `retry-after-ms` style
 /// values such as `"20ms"`; HTTP dates are rare from APIs and ignored.
 pub fn parse_retry_after(value: &str) -> Option<Duration> {

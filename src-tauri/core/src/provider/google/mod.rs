@@ -170,13 +170,7 @@ impl GoogleCloud {
 
 /// A transport failure, in words that name the host but never the request's headers.
 pub(crate) fn transport_error(host: &str, e: &reqwest::Error) -> ProviderError {
-    if e.is_timeout() {
-        ProviderError::new(ErrorKind::Timeout, format!("{host} did not answer in time."))
-    } else if e.is_connect() {
-        ProviderError::new(ErrorKind::Network, format!("Cannot reach {host}. Check the network and the Google Cloud address."))
-    } else {
-        ProviderError::new(ErrorKind::Network, format!("The connection to {host} broke before the reply was complete."))
-    }
+    crate::provider::error::transport_error(host, "the Google Cloud address", e)
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! The one HTTP client (reqwest with rustls) every endpoint shares: base URL
 //! and key rules, the `Authorization` header, error mapping, byte counts.
 
-use crate::provider::{ErrorKind, ProviderError, Providers, TransferStats};
+use crate::provider::{ProviderError, Providers, TransferStats};
 use crate::secrets::ApiKey;
 use reqwest::{RequestBuilder, Response, Url};
 use std::sync::Arc;
@@ -148,16 +148,7 @@ impl OpenAi {
     /// Maps a transport failure, in words that name the server but never the
     /// request's headers.
     pub(crate) fn transport_error(&self, e: &reqwest::Error) -> ProviderError {
-        let host = self.base.host_str().unwrap_or("the provider");
-        if e.is_timeout() {
-            ProviderError::new(ErrorKind::Timeout, format!("{host} did not answer in time."))
-        } else if e.is_connect() {
-            ProviderError::new(ErrorKind::Network, format!("Cannot reach {host}. Check the network and the provider's address."))
-        } else {
-            // A body cut off mid-way reaches us as a "decode" error too: reqwest's
-            // body decoder wraps transport errors, and no content-encoding is enabled.
-            ProviderError::new(ErrorKind::Network, format!("The connection to {host} broke before the reply was complete."))
-        }
+        crate::provider::error::transport_error(self.base.host_str().unwrap_or("the provider"), "the provider's address", e)
     }
 }
 
