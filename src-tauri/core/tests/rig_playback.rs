@@ -107,6 +107,33 @@ fn wait_played(output: &DeviceOutput, samples: u64, within: Duration) {
     }
 }
 
+/// A cut (barge-in) can come at any moment, even as one queued piece ends
+/// and the next begins: what is queued after it must play whole and be
+/// counted, not be skipped by a clear left over from the cut (rodio's
+/// `Player::clear` counted a piece that had just ended and then skipped the
+/// next reply's first piece, which was then never counted as played).
+#[test]
+fn what_is_queued_after_a_cut_plays_whole_wherever_the_cut_came() {
+    common::require_rig();
+    let _one = DEVICES.lock().unwrap_or_else(|e| e.into_inner());
+    let output = DeviceOutput::open_default().unwrap();
+    for round in 0..40u64 {
+        // A reply in 24 ms pieces, as small as a decoder hands them (a
+        // length rodio's 5 ms check does not divide).
+        for _ in 0..20 {
+            output.queue(&tone(0.024));
+        }
+        std::thread::sleep(Duration::from_millis(100 + round * 37 % 200));
+        output.flush();
+        let from = output.queued_samples();
+        output.queue(&tone(0.1));
+        // 100 ms of sound, taken within 600 ms: a skipped piece would wait
+        // for the stall watchdog (a second) instead.
+        wait_played(&output, from + (0.1 * RATE as f64) as u64, Duration::from_millis(600));
+    }
+    assert_eq!(output.stalls(), 0, "playback streams reopened after stalling");
+}
+
 #[test]
 fn plays_on_the_chosen_device_not_the_default() {
     common::require_rig();

@@ -38,10 +38,20 @@ struct Piece {
     rate: u32,
 }
 
+/// The queue the device stream plays from. rodio's `Player` is not used:
+/// its `clear` counts the pieces to skip and lets each skip itself at its
+/// next 5 ms check, so a piece that ended in between left a skip behind,
+/// and the next reply's first piece was dropped unplayed and uncounted
+/// (`tests/rig_playback.rs` catches it). Pieces here end themselves when
+/// the cut generation moves on, at their very next sample.
+type Queue = Arc<rodio::queue::SourcesQueueInput>;
+
 #[derive(Default)]
 struct Shared {
     /// `None` while no output device exists at all.
-    player: Mutex<Option<rodio::Player>>,
+    queue: Mutex<Option<Queue>>,
+    /// Bumped by every cut (a flush, a new device): older pieces end.
+    generation: Arc<AtomicU64>,
     pending: Mutex<VecDeque<Piece>>,
     played: Arc<AtomicU64>,
     queued: AtomicU64,
@@ -273,35 +283,43 @@ fn run(shared: Arc<Shared>, notify: Option<Notify>, ready: std::sync::mpsc::Send
 impl Shared {
     /// Plays on `o` from now on, continuing what had not been played yet.
     fn connect(&self, o: &Open) {
-        let player = rodio::Player::connect_new(&o.stream.mixer);
-        let mut slot = self.player.lock().unwrap();
+        let (queue, source) = rodio::queue::queue(true);
+        o.stream.mixer.add(source);
+        let mut slot = self.queue.lock().unwrap();
         if let Some(old) = slot.take() {
-            old.clear();
+            self.cut(&old);
         }
         let played = self.played.load(Ordering::SeqCst);
         let mut pending = self.pending.lock().unwrap();
         pending.retain(|p| p.start + p.samples.len() as u64 > played);
         for p in pending.iter() {
             let skip = played.saturating_sub(p.start) as usize;
-            self.append(&player, p.samples[skip..].to_vec(), p.rate);
+            self.append(&queue, p.samples[skip..].to_vec(), p.rate);
         }
-        player.play();
-        *slot = Some(player);
+        *slot = Some(queue);
+    }
+
+    /// Ends every piece given to `queue` so far, at its next sample, and
+    /// drops those still waiting. Call with the queue slot held.
+    fn cut(&self, queue: &Queue) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        queue.clear();
     }
 
     /// No device at all: nothing can be heard, so what is queued counts as
     /// played rather than keeping a turn waiting for a speaker.
     fn disconnect(&self) {
-        if let Some(old) = self.player.lock().unwrap().take() {
-            old.clear();
+        if let Some(old) = self.queue.lock().unwrap().take() {
+            self.cut(&old);
         }
         self.pending.lock().unwrap().clear();
         self.played.store(self.queued.load(Ordering::SeqCst), Ordering::SeqCst);
     }
 
-    fn append(&self, player: &rodio::Player, samples: Vec<f32>, rate: u32) {
+    fn append(&self, queue: &Queue, samples: Vec<f32>, rate: u32) {
         let buffer = rodio::buffer::SamplesBuffer::new(1.try_into().unwrap(), rate.try_into().unwrap(), samples);
-        player.append(Counted { inner: buffer, counter: self.played.clone() });
+        let (cut, generation) = (self.generation.clone(), self.generation.load(Ordering::SeqCst));
+        queue.append(Counted { inner: buffer, counter: self.played.clone(), cut, generation });
     }
 }
 
@@ -312,16 +330,15 @@ impl AudioOutput for DeviceOutput {
         }
         let samples: Arc<[f32]> = pcm.samples.iter().map(|&s| s as f32 / 32768.0).collect();
         let s = &self.shared;
-        let slot = s.player.lock().unwrap();
+        let slot = s.queue.lock().unwrap();
         let start = s.queued.fetch_add(samples.len() as u64, Ordering::SeqCst);
         match slot.as_ref() {
-            Some(player) => {
+            Some(queue) => {
                 let played = s.played.load(Ordering::SeqCst);
                 let mut pending = s.pending.lock().unwrap();
                 pending.retain(|p| p.start + p.samples.len() as u64 > played);
                 pending.push_back(Piece { start, samples: samples.clone(), rate: pcm.sample_rate });
-                s.append(player, samples.to_vec(), pcm.sample_rate);
-                player.play();
+                s.append(queue, samples.to_vec(), pcm.sample_rate);
             }
             None => {
                 s.played.fetch_add(samples.len() as u64, Ordering::SeqCst);
@@ -331,10 +348,9 @@ impl AudioOutput for DeviceOutput {
 
     fn flush(&self) {
         let s = &self.shared;
-        let slot = s.player.lock().unwrap();
-        if let Some(player) = slot.as_ref() {
-            player.clear();
-            player.play();
+        let slot = s.queue.lock().unwrap();
+        if let Some(queue) = slot.as_ref() {
+            s.cut(queue);
         }
         s.pending.lock().unwrap().clear();
         // Nothing is left to play; what was cut off was heard by nobody, and a
@@ -360,16 +376,24 @@ impl Drop for DeviceOutput {
     }
 }
 
-/// A rodio source that counts the samples the mixer takes from it.
+/// A rodio source that counts the samples the mixer takes from it, and ends
+/// as soon as a cut moves the generation past its own.
 struct Counted<S> {
     inner: S,
     counter: Arc<AtomicU64>,
+    cut: Arc<AtomicU64>,
+    generation: u64,
 }
 
 impl<S: Iterator<Item = f32>> Iterator for Counted<S> {
     type Item = f32;
 
     fn next(&mut self) -> Option<f32> {
+        // Relaxed: a sample more or less from a cut racing the device thread
+        // is inaudible, and `played` is clamped to what was queued.
+        if self.cut.load(Ordering::Relaxed) != self.generation {
+            return None;
+        }
         let s = self.inner.next()?;
         self.counter.fetch_add(1, Ordering::Relaxed);
         Some(s)
@@ -378,6 +402,10 @@ impl<S: Iterator<Item = f32>> Iterator for Counted<S> {
 
 impl<S: rodio::Source> rodio::Source for Counted<S> {
     fn current_span_len(&self) -> Option<usize> {
+        // A cut piece is exhausted (rodio reads that from a span of 0).
+        if self.cut.load(Ordering::Relaxed) != self.generation {
+            return Some(0);
+        }
         self.inner.current_span_len()
     }
     fn channels(&self) -> rodio::ChannelCount {
