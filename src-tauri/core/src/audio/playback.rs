@@ -50,7 +50,8 @@ type Queue = Arc<rodio::queue::SourcesQueueInput>;
 struct Shared {
     /// `None` while no output device exists at all.
     queue: Mutex<Option<Queue>>,
-    /// Bumped by every cut (a flush, a new device): older pieces end.
+    /// Bumped by every cut (a flush, a new device, no device): all older
+    /// pieces end, whichever queue they were given to.
     generation: Arc<AtomicU64>,
     pending: Mutex<VecDeque<Piece>>,
     played: Arc<AtomicU64>,
@@ -299,8 +300,9 @@ impl Shared {
         *slot = Some(queue);
     }
 
-    /// Ends every piece given to `queue` so far, at its next sample, and
-    /// drops those still waiting. Call with the queue slot held.
+    /// Ends every piece queued so far (on any device), at its next sample,
+    /// and drops `queue`'s waiting ones. Call with the queue slot held, so
+    /// that no `append` falls between the two and is cut or dropped too.
     fn cut(&self, queue: &Queue) {
         self.generation.fetch_add(1, Ordering::SeqCst);
         queue.clear();
@@ -389,8 +391,9 @@ impl<S: Iterator<Item = f32>> Iterator for Counted<S> {
     type Item = f32;
 
     fn next(&mut self) -> Option<f32> {
-        // Relaxed: a sample more or less from a cut racing the device thread
-        // is inaudible, and `played` is clamped to what was queued.
+        // Relaxed: a cut racing the device thread lets at most one more
+        // sample through and count, which nobody hears; `flush` sets `played`
+        // anew and `played_samples` never reports more than was queued.
         if self.cut.load(Ordering::Relaxed) != self.generation {
             return None;
         }
@@ -402,10 +405,9 @@ impl<S: Iterator<Item = f32>> Iterator for Counted<S> {
 
 impl<S: rodio::Source> rodio::Source for Counted<S> {
     fn current_span_len(&self) -> Option<usize> {
-        // A cut piece is exhausted (rodio reads that from a span of 0).
-        if self.cut.load(Ordering::Relaxed) != self.generation {
-            return Some(0);
-        }
+        // Not cut short here: rodio's queue reads this twice in a row, and a
+        // cut between the two would make it report an empty span, which the
+        // mixer takes for the end of the whole queue. `next` ends the piece.
         self.inner.current_span_len()
     }
     fn channels(&self) -> rodio::ChannelCount {
