@@ -4,8 +4,11 @@
 //! processing (chosen over the C library by measurement: see the README).
 //! The far end comes from [`EchoReference`], lined up with the microphone by
 //! the two devices' timestamps; AEC3's own delay estimator takes up what the
-//! timestamps leave (the air between speaker and microphone, drift).
+//! timestamps leave (the air between speaker and microphone, drift). When
+//! the user clearly speaks over Sori and the suppressor took them out with
+//! the echo anyway, the raw frame is kept (`double_talk`).
 
+use super::double_talk::DoubleTalk;
 use super::reference::{EchoReference, FarFrame, HALF_FRAME};
 use sonora::config::{EchoCanceller, GainController2, NoiseSuppression};
 use sonora::{AudioProcessing, Config, StreamConfig};
@@ -56,6 +59,7 @@ pub struct Cleaner {
     meter: (f64, f64, u32),
     last_far_active: Option<Instant>,
     stats: EchoStats,
+    double_talk: DoubleTalk,
 }
 
 impl Cleaner {
@@ -82,6 +86,7 @@ impl Cleaner {
             meter: (0.0, 0.0, 0),
             last_far_active: None,
             stats: EchoStats::default(),
+            double_talk: DoubleTalk::default(),
         })
     }
 
@@ -95,6 +100,9 @@ impl Cleaner {
             reference.read(|f| self.far.push_back(f));
         }
         let raw: f64 = energy(frame);
+        let mut heard = [0i16; 2 * HALF_FRAME];
+        let kept = frame.len().min(heard.len());
+        heard[..kept].copy_from_slice(&frame[..kept]);
         let start = at.checked_sub(Duration::from_micros(19_937)).unwrap_or(at);
         for (i, half) in frame.chunks_exact_mut(HALF_FRAME).enumerate() {
             let begins = start + Duration::from_millis(10 * i as u64);
@@ -104,6 +112,15 @@ impl Cleaner {
             let input: [i16; HALF_FRAME] = half.try_into().expect("10 ms halves");
             if self.apm.process_capture_i16(&input, half).is_err() {
                 half.copy_from_slice(&input);
+            }
+        }
+        // The user clearly over Sori, but the suppressor took them out with
+        // the echo: what the microphone heard is kept (the echo in it is at
+        // least 12 dB below them).
+        if self.reference.is_some() {
+            let raw_db = crate::audio::vad::rms_dbfs(&heard[..kept]);
+            if self.double_talk.near_end(raw_db, at) && crate::audio::vad::rms_dbfs(frame) < raw_db - 6.0 && kept == frame.len() {
+                frame.copy_from_slice(&heard[..kept]);
             }
         }
         self.measure(raw, energy(frame), at);
@@ -124,9 +141,11 @@ impl Cleaner {
             if until.duration_since(f.at) > STALE {
                 continue;
             }
-            if crate::audio::vad::rms_dbfs(&f.samples) >= FAR_ACTIVE_DBFS {
+            let level = crate::audio::vad::rms_dbfs(&f.samples);
+            if level >= FAR_ACTIVE_DBFS {
                 self.last_far_active = Some(f.at);
             }
+            self.double_talk.far(f.at, level);
             let _ = self.apm.process_render_i16(&f.samples, &mut self.scratch);
             fed = true;
         }

@@ -3,6 +3,7 @@
 //! uneven level, before voice activity or speech-to-text hear it.
 
 pub mod cleaner;
+pub mod double_talk;
 pub mod reference;
 
 pub use cleaner::{Cleaner, Cleanup, EchoStats};
