@@ -144,6 +144,9 @@ async function start() {
   googleKey.refresh();
   talk.configure({ hotkey: store.current().hotkey, handsFree: store.current().input_mode === 'hands_free' });
   if (warnings.length) notices.show({ id: 'settings_recovered', text: t('settingsRecovered') + warnings.join(' ') });
+  // Every control is wired and the settings are shown: a click from now on is
+  // heard (one landing before the modules ran would do nothing, silently).
+  document.documentElement.dataset.ready = 'true';
   appInfo()
     .then((info) => { $('app-version').textContent = `${info.name} ${info.version} · engine ${info.engine_version}`; })
     .catch((e) => { $('app-version').textContent = String(e?.message ?? e); });

@@ -105,6 +105,11 @@ export function appSession({ before, after }) {
     if (!process.env.DISPLAY) throw new Error('needs a display: run through tests/rig/with-rig.sh');
     driver = await startDriver();
     session = await newSession(driver.base, app);
+    // The session answers as soon as the page is parsed, before its modules
+    // have wired the controls: a tab clicked then stays shut, and CI once saw
+    // the settings panel hidden for a whole test that way. Wait for the app
+    // to say it is ready (60 s: a loaded cold machine is slow to start).
+    await session.find('html[data-ready="true"]', { timeoutMs: 60000 });
   });
   after(async () => {
     await session?.close().catch(() => {});
