@@ -48,7 +48,10 @@ pub struct EchoStats {
 /// be in its echo (a stalled capture thread catching up drops them).
 const STALE: Duration = Duration::from_millis(1000);
 /// A far-end frame at least this loud counts as Sori speaking (dBFS).
-const FAR_ACTIVE_DBFS: f32 = -45.0;
+pub(super) const FAR_ACTIVE_DBFS: f32 = -45.0;
+/// A cleaned frame below this share of the raw one's energy (6 dB) was
+/// taken out, not just cleaned of an echo 12 dB under the user.
+const KEEP_BELOW: f64 = 0.251;
 
 pub struct Cleaner {
     apm: AudioProcessing,
@@ -100,9 +103,8 @@ impl Cleaner {
             reference.read(|f| self.far.push_back(f));
         }
         let raw: f64 = energy(frame);
-        let mut heard = [0i16; 2 * HALF_FRAME];
-        let kept = frame.len().min(heard.len());
-        heard[..kept].copy_from_slice(&frame[..kept]);
+        // What the microphone heard, kept in case double talk calls for it.
+        let heard: Option<[i16; 2 * HALF_FRAME]> = self.reference.as_ref().and_then(|_| frame.try_into().ok());
         let start = at.checked_sub(Duration::from_micros(19_937)).unwrap_or(at);
         for (i, half) in frame.chunks_exact_mut(HALF_FRAME).enumerate() {
             let begins = start + Duration::from_millis(10 * i as u64);
@@ -114,16 +116,18 @@ impl Cleaner {
                 half.copy_from_slice(&input);
             }
         }
+        let mut clean = energy(frame);
         // The user clearly over Sori, but the suppressor took them out with
-        // the echo: what the microphone heard is kept (the echo in it is at
-        // least 12 dB below them).
-        if self.reference.is_some() {
-            let raw_db = crate::audio::vad::rms_dbfs(&heard[..kept]);
-            if self.double_talk.near_end(raw_db, at) && crate::audio::vad::rms_dbfs(frame) < raw_db - 6.0 && kept == frame.len() {
-                frame.copy_from_slice(&heard[..kept]);
+        // the echo (6 dB or more quieter): what the microphone heard is kept
+        // (the echo in it is at least 12 dB below them).
+        if let Some(heard) = heard {
+            let raw_db = crate::audio::vad::rms_dbfs(&heard);
+            if self.double_talk.near_end(raw_db, at) && clean < raw * KEEP_BELOW {
+                frame.copy_from_slice(&heard);
+                clean = raw;
             }
         }
-        self.measure(raw, energy(frame), at);
+        self.measure(raw, clean, at);
     }
 
     /// Plays into the canceller every far-end frame that had started playing

@@ -6,14 +6,13 @@
 //! Sori's; when the user clearly stands above any echo, the cleaner keeps
 //! what the microphone heard instead, so barge-in and the transcript hear it.
 
+use super::cleaner::FAR_ACTIVE_DBFS;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 /// How far back the speaker's output can still be in the microphone: the
 /// echo's delay and the room's tail.
 const WINDOW: Duration = Duration::from_millis(320);
-/// Far-end 10 ms frames at least this loud count as Sori speaking (dBFS).
-const FAR_ACTIVE_DBFS: f32 = -45.0;
 /// The microphone is never the user over Sori below this level (dBFS).
 const NEAR_FLOOR_DBFS: f32 = -40.0;
 /// Frames of Sori speaking learned from: about five seconds.
@@ -88,27 +87,24 @@ mod tests {
             let t = from + k as f64 * 0.02;
             for half in 0..2 {
                 let at = t + half as f64 * 0.01;
-                // Syllables: loud and quieter in turn, a pause every 0.8 s.
-                let far_db = if (at * 1.25).fract() < 0.15 {
-                    -100.0
-                } else if (at * 5.0).fract() < 0.5 {
-                    -18.0
-                } else {
-                    -26.0
-                };
-                dt.far(t0 + Duration::from_secs_f64(at), far_db);
+                dt.far(t0 + Duration::from_secs_f64(at), speech(at, -18.0));
             }
-            let echo_at = t - 0.05;
-            let echo = if (echo_at * 1.25).fract() < 0.15 {
-                -100.0
-            } else if (echo_at * 5.0).fract() < 0.5 {
-                -36.0
-            } else {
-                -44.0
-            };
+            let echo = speech(t - 0.05, -36.0);
             out.push(dt.near_end(mic(t, echo), t0 + Duration::from_secs_f64(t + 0.02)));
         }
         out
+    }
+
+    /// Sori's level at `at` seconds: syllables `loud` and 8 dB quieter in
+    /// turn, a pause every 0.8 s.
+    fn speech(at: f64, loud: f32) -> f32 {
+        if (at * 1.25).fract() < 0.15 {
+            -100.0
+        } else if (at * 5.0).fract() < 0.5 {
+            loud
+        } else {
+            loud - 8.0
+        }
     }
 
     #[test]
