@@ -29,8 +29,9 @@ use tokio::sync::mpsc::UnboundedReceiver;
 /// One test at a time on the devices (held across awaits: an async lock).
 static DEVICES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// One unbroken run of voiced syllables (no spaces, no marks): the speaker
-/// sounds from its first sample to the cut, so its monitor shows exactly how much played.
+/// One unbroken run of voiced syllables (no spaces, no marks): every 20 ms
+/// of it is loud, from its first sample to the cut, so the loud frames on
+/// the speaker's monitor count exactly how much played.
 const UNBROKEN: &str = "네고객님주문하신상품은내일오후세시에서다섯시사이에도착할예정이고요배송기사님이출발하시면문자로다시안내해드릴게요";
 
 fn setup(kit: &TestServer, server_detects: bool) -> LinkSetup {
@@ -153,10 +154,12 @@ async fn stop_truncates_the_reply_to_what_the_speaker_played() {
     drop(speaker);
 
     let frames = common::frames(&heard_frames);
-    let first = frames.iter().find(|(f, at)| *at > asked_at && loud(f)).expect("the reply sounded").1;
-    let (last, _) = went_silent(&frames, stopped_at);
-    // Each frame's time is its capture time; both ends are measured alike.
-    let sounded_ms = last.duration_since(first).as_secs_f64() * 1000.0 + 20.0;
+    assert!(!frames.iter().any(|(f, at)| *at <= asked_at && loud(f)), "the speaker sounded before the question");
+    // Counted in the monitor's own 20 ms frames, not by their capture times:
+    // those jitter on a loaded machine, and a playback underrun's silence
+    // would lengthen the span without anything more being heard.
+    let (_, loud_frames) = went_silent(&frames, stopped_at);
+    let sounded_ms = loud_frames as f64 * 20.0;
     let truncate = common::realtime_sent(&kit, "conversation.item.truncate").pop().expect("a truncate was sent");
     let end = truncate["audio_end_ms"].as_f64().unwrap();
     eprintln!("the speaker sounded {sounded_ms:.0} ms; the truncate says {end} ms");

@@ -44,11 +44,13 @@ impl AudioOutput for ChannelOutput {
         let _ = self.tx.send(Item::Audio(pcm.clone()));
     }
 
-    fn flush(&self) {
+    fn flush(&self) -> u64 {
+        let played = self.played_samples();
         self.flushed.store(self.queued.load(Ordering::SeqCst), Ordering::SeqCst);
         if let Some(pieces) = &self.pieces {
             pieces.lock().unwrap_or_else(|p| p.into_inner()).clear();
         }
+        played
     }
 
     fn played_samples(&self) -> u64 {

@@ -15,10 +15,11 @@ pub use super::playback::{DeviceOutput, OutputEvent};
 pub trait AudioOutput: Send + Sync {
     /// Appends audio behind what is queued.
     fn queue(&self, pcm: &Pcm);
-    /// Silences the output at once and drops everything queued; what was
-    /// queued then counts as played (`played == queued`), so a caller that
-    /// needs to know what was heard reads `played_samples` first.
-    fn flush(&self);
+    /// Silences the output at once and drops everything queued. Returns the
+    /// samples played when it fell silent: what was heard, read in the same
+    /// step as the cut, because the device keeps taking samples until then.
+    /// Afterwards what was queued counts as played (`played == queued`).
+    fn flush(&self) -> u64;
     /// Samples the listener has been given so far.
     fn played_samples(&self) -> u64;
     /// Samples queued so far.
@@ -67,7 +68,9 @@ impl AudioOutput for MemoryOutput {
         self.audio.lock().unwrap().push(pcm.clone());
     }
 
-    fn flush(&self) {}
+    fn flush(&self) -> u64 {
+        self.played_samples()
+    }
 
     fn played_samples(&self) -> u64 {
         self.queued.load(Ordering::SeqCst)
@@ -89,7 +92,9 @@ impl AudioOutput for SilentOutput {
     fn queue(&self, pcm: &Pcm) {
         self.queued.fetch_add(pcm.samples.len() as u64, Ordering::SeqCst);
     }
-    fn flush(&self) {}
+    fn flush(&self) -> u64 {
+        self.played_samples()
+    }
     fn played_samples(&self) -> u64 {
         self.queued.load(Ordering::SeqCst)
     }
@@ -109,8 +114,8 @@ impl AudioOutput for TeeOutput {
         self.main.queue(pcm);
         self.copy.queue(pcm);
     }
-    fn flush(&self) {
-        self.main.flush();
+    fn flush(&self) -> u64 {
+        self.main.flush()
     }
     fn played_samples(&self) -> u64 {
         self.main.played_samples()

@@ -348,16 +348,20 @@ impl AudioOutput for DeviceOutput {
         }
     }
 
-    fn flush(&self) {
+    fn flush(&self) -> u64 {
         let s = &self.shared;
         let slot = s.queue.lock().unwrap();
         if let Some(queue) = slot.as_ref() {
             s.cut(queue);
         }
+        // Read after the cut: every piece ends at its next sample, so this is
+        // what the speaker got (within a sample). Read before it, the device
+        // could take a whole buffer more in between, heard but not counted.
+        let heard = self.played_samples();
         s.pending.lock().unwrap().clear();
-        // Nothing is left to play; what was cut off was heard by nobody, and a
-        // caller reads `played_samples` before flushing to know what was heard.
+        // Nothing is left to play; what was cut off was heard by nobody.
         s.played.store(s.queued.load(Ordering::SeqCst), Ordering::SeqCst);
+        heard
     }
 
     fn played_samples(&self) -> u64 {

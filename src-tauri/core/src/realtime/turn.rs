@@ -183,8 +183,7 @@ impl Turn {
             End::Interrupted => self.cut(held),
             // The connection is gone: what played stays, the rest is dropped.
             End::Cut(Incomplete::Failed) => {
-                self.played = Some(self.output.played_samples());
-                self.output.flush();
+                self.played = Some(self.output.flush());
             }
             _ => {}
         }
@@ -412,7 +411,8 @@ impl Turn {
     /// Barge-in: stop the response (one asked for and not begun yet too)
     /// and tell the server what was heard.
     fn cut(&mut self, held: &TurnLink) {
-        let played = self.output.played_samples();
+        // Silent first, and what was heard is what the cut left played.
+        let played = self.output.flush();
         if self.active || self.expect_response {
             held.send(|event_id| ClientEvent::CancelResponse { event_id });
             self.active = false;
@@ -425,7 +425,6 @@ impl Turn {
             Some(Cut::Delete { item_id }) => held.send(move |event_id| ClientEvent::DeleteItem { event_id, item_id }),
             None => {}
         }
-        self.output.flush();
         self.played = Some(played);
     }
 

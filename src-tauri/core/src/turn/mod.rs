@@ -322,7 +322,8 @@ fn finish(
         None => reply_chars,
     };
     if interrupted {
-        // What was heard is decided (above) before the queue is dropped.
+        // Cancelled, the speaker already silenced it; a reply that ended
+        // itself as cancelled may still have audio queued.
         output.flush();
     }
     let heard: String = reply.text.chars().take(heard_chars).collect::<String>().trim_end().to_string();

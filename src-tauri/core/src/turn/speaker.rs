@@ -214,8 +214,8 @@ impl Speaker {
 }
 
 /// Waits for the speaker to queue its audio and then for that audio to be
-/// played, unless cancelled; `played` is read before anything is flushed. A
-/// panic in the speaker is the turn's panic, not "nothing was said".
+/// played. Cancelled, it silences the output and keeps what the cut left
+/// played. A panic in the speaker is the turn's panic, not "nothing was said".
 pub async fn played(task: JoinHandle<Spoken>, output: &Arc<dyn AudioOutput>, cancel: &CancellationToken) -> Spoken {
     let mut spoken = match task.await {
         Ok(spoken) => spoken,
@@ -224,6 +224,9 @@ pub async fn played(task: JoinHandle<Spoken>, output: &Arc<dyn AudioOutput>, can
     };
     let end = spoken.lines.last().map(|l| l.end).unwrap_or(0);
     spoken.played = played_until(output.as_ref(), end, cancel).await;
+    if cancel.is_cancelled() {
+        spoken.played = output.flush();
+    }
     spoken
 }
 

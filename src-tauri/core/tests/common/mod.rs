@@ -187,10 +187,11 @@ impl sori_core::audio::output::AudioOutput for ClockOutput {
         }
         q.0 += pcm.samples.len() as u64;
     }
-    fn flush(&self) {
+    fn flush(&self) -> u64 {
         let mut q = self.state.lock().unwrap();
         let played = ClockOutput::played(&q);
         *q = (played, None, played);
+        played
     }
     fn played_samples(&self) -> u64 {
         ClockOutput::played(&self.state.lock().unwrap())
