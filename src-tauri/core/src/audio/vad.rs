@@ -53,7 +53,11 @@ pub fn rms_dbfs(frame: &[i16]) -> f32 {
     if frame.is_empty() {
         return -100.0;
     }
-    let mean_square = frame.iter().map(|&s| (s as f64).powi(2)).sum::<f64>() / frame.len() as f64;
+    dbfs(frame.iter().map(|&s| (s as f64).powi(2)).sum::<f64>() / frame.len() as f64)
+}
+
+/// The level of a frame whose mean square (of 16-bit samples) is known, in dBFS.
+pub fn dbfs(mean_square: f64) -> f32 {
     (10.0 * (mean_square / (32768.0f64 * 32768.0)).log10()).max(-100.0) as f32
 }
 

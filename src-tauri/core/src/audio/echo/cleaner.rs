@@ -121,7 +121,7 @@ impl Cleaner {
         // the echo (6 dB or more quieter): what the microphone heard is kept
         // (the echo in it is at least 12 dB below them).
         if let Some(heard) = heard {
-            let raw_db = crate::audio::vad::rms_dbfs(&heard);
+            let raw_db = crate::audio::vad::dbfs(raw / heard.len() as f64);
             if self.double_talk.near_end(raw_db, at) && clean < raw * KEEP_BELOW {
                 frame.copy_from_slice(&heard);
                 clean = raw;
